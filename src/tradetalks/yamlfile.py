@@ -170,10 +170,7 @@ def problems_from_validation(loaded: LoadedYaml, exc: ValidationError,
         clean: list[str | int] = []
         node: Any = loaded.data
         for part in loc:
-            if isinstance(node, Mapping) and part in node:
-                clean.append(part)
-                node = node[part]
-            elif isinstance(node, list) and isinstance(part, int) and 0 <= part < len(node):
+            if (isinstance(node, Mapping) and part in node) or (isinstance(node, list) and isinstance(part, int) and 0 <= part < len(node)):
                 clean.append(part)
                 node = node[part]
             elif err["type"] in ("missing", "extra_forbidden") and part == loc[-1]:
@@ -184,7 +181,7 @@ def problems_from_validation(loaded: LoadedYaml, exc: ValidationError,
         received = err.get("input")
         msg = err["msg"].rstrip(".")
         if err["type"] == "missing":
-            message = f"required field is missing."
+            message = "required field is missing."
         elif err["type"] == "extra_forbidden":
             message = f"unknown field {path[-1]!r}." if path else "unknown field."
         else:

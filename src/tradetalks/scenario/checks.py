@@ -1,0 +1,256 @@
+"""Cross-reference and value checks of a structurally valid scenario; every problem is collected, none stops.
+
+Each check yields ``(path, message, fix)``; :func:`check_scenario` turns them into :class:`~tradetalks.errors.Problem`
+objects with the file and line of the offending field.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import Counter
+from collections.abc import Iterable, Iterator, Mapping
+from typing import Any
+
+from tradetalks.scenario import expressions
+from tradetalks.scenario.schema import ObservedOutcome, Scenario
+
+Finding = tuple[tuple[str | int, ...], str, str]
+
+
+def _duplicates(items: Iterable[tuple[tuple[str | int, ...], str]], what: str) -> Iterator[Finding]:
+    items = list(items)
+    counts = Counter(i for _, i in items)
+    seen: set[str] = set()
+    for path, ident in items:
+        if counts[ident] > 1:
+            if ident in seen:
+                yield path, f"duplicate {what} id {ident!r} (used {counts[ident]} times).", \
+                    f"give each {what} a unique id"
+            seen.add(ident)
+
+
+def _quantities(scn: Scenario) -> Iterator[tuple[tuple[str | int, ...], Any]]:
+    """Every quantity field of the scenario with its path."""
+    for p, party in enumerate(scn.parties):
+        yield ("parties", p, "bargaining_power"), party.bargaining_power
+        for s, st in enumerate(party.stakeholders):
+            yield ("parties", p, "stakeholders", s, "weight"), st.weight
+    for m, mk in enumerate(scn.markets):
+        yield ("markets", m, "demand_elasticity"), mk.demand_elasticity
+        yield ("markets", m, "armington_elasticity"), mk.armington_elasticity
+        for s, sp in enumerate(mk.suppliers):
+            for name in ("value", "tariff", "ntb", "supply_elasticity"):
+                val = getattr(sp, name)
+                if val is not None:
+                    yield ("markets", m, "suppliers", s, name), val
+    for i, issue in enumerate(scn.issues):
+        for o, opt in enumerate(issue.options):
+            for lever, val in opt.set.items():
+                yield ("issues", i, "options", o, "set", lever), val
+            for st, val in opt.payoffs.items():
+                yield ("issues", i, "options", o, "payoffs", st), val
+
+
+def _check_facts(scn: Scenario) -> Iterator[Finding]:
+    for fid, fact in scn.facts.items():
+        if (fact.source is None) == (fact.assumption is None):
+            yield ("facts", fid), "a fact needs exactly one of `source` or `assumption`.", \
+                "give the publication and date in `source`, or explain the assumption in `assumption`"
+        if not math.isfinite(fact.value):
+            yield ("facts", fid, "value"), f"value {fact.value!r} is not finite.", "write a finite number"
+
+
+def _check_expressions(scn: Scenario, values: Mapping[str, float]) -> Iterator[Finding]:
+    for path, q in _quantities(scn):
+        msg = expressions.check(q, values)
+        if msg:
+            yield path, msg + ".", "use a number or ids from `facts:` joined by + - * /"
+
+
+def _value(q: Any, values: Mapping[str, float]) -> float | None:
+    try:
+        return expressions.evaluate(q, values)
+    except (expressions.ExpressionError, ZeroDivisionError):
+        return None
+
+
+def _check_parties(scn: Scenario, values: Mapping[str, float]) -> Iterator[Finding]:
+    yield from _duplicates(((("parties", p, "id"), party.id) for p, party in enumerate(scn.parties)), "party")
+    yield from _duplicates(((("parties", p, "stakeholders", s, "id"), st.id)
+                            for p, party in enumerate(scn.parties) for s, st in enumerate(party.stakeholders)),
+                           "stakeholder")
+    for p, party in enumerate(scn.parties):
+        v = _value(party.bargaining_power, values)
+        if v is not None and v <= 0:
+            yield ("parties", p, "bargaining_power"), f"bargaining power must be positive; got {v}.", \
+                "use a positive number (1 for symmetric Nash)"
+        for s, st in enumerate(party.stakeholders):
+            w = _value(st.weight, values)
+            if w is not None and w < 0:
+                yield ("parties", p, "stakeholders", s, "weight"), f"political weight must be ≥ 0; got {w}.", \
+                    "use 1 for an unorganised group and more than 1 for an organised lobby"
+        dates = [d.since for d in party.delegations]
+        if dates != sorted(dates):
+            yield ("parties", p, "delegations"), "delegations are not in date order.", "sort them by `since`"
+
+
+def _check_markets(scn: Scenario, values: Mapping[str, float], stakeholders: set[str]) -> Iterator[Finding]:
+    parties = {p.id for p in scn.parties}
+    yield from _duplicates(((("markets", m, "id"), mk.id) for m, mk in enumerate(scn.markets)), "market")
+    for m, mk in enumerate(scn.markets):
+        base = ("markets", m)
+        if mk.importer not in parties:
+            yield base + ("importer",), f"importer {mk.importer!r} is not a party.", \
+                f"use one of {sorted(parties)}"
+        yield from _duplicates(((base + ("suppliers", s, "id"), sp.id) for s, sp in enumerate(mk.suppliers)),
+                               "supplier")
+        for role in ("consumers", "treasury"):
+            sid = getattr(mk, role)
+            if sid is not None and sid not in stakeholders:
+                yield base + (role,), f"unknown stakeholder {sid!r}.", f"use one of {sorted(stakeholders)}"
+        e = _value(mk.demand_elasticity, values)
+        if e is not None and e >= 0:
+            yield base + ("demand_elasticity",), f"demand elasticity must be negative; got {e}.", \
+                "write it with a minus sign (e.g. -1.5): demand falls when the price rises"
+        s_ = _value(mk.armington_elasticity, values)
+        if s_ is not None and s_ <= 0:
+            yield base + ("armington_elasticity",), f"Armington elasticity must be positive; got {s_}.", \
+                "use a positive substitution elasticity (median estimate 3.8, Bajzik et al. 2020)"
+        if not any(not sp.domestic for sp in mk.suppliers):
+            yield base + ("suppliers",), "a market needs at least one foreign supplier.", \
+                "add the partner's exports (domestic: false)"
+        for s, sp in enumerate(mk.suppliers):
+            yield from _check_supplier(base + ("suppliers", s), sp, values, stakeholders)
+
+
+def _check_supplier(path: tuple[str | int, ...], sp: Any, values: Mapping[str, float],
+                    stakeholders: set[str]) -> Iterator[Finding]:
+    v = _value(sp.value, values)
+    if v is not None and v <= 0:
+        yield path + ("value",), f"trade value must be positive; got {v}.", \
+            "give the base-year sales in USD a year (drop suppliers with no sales)"
+    for name in ("tariff", "ntb"):
+        r = _value(getattr(sp, name), values)
+        if r is not None and r <= -1:
+            yield path + (name,), f"{name} rate {r} is −100 % or below.", "write rates as fractions (25 % = 0.25)"
+        if r is not None and sp.domestic and r != 0:
+            yield path + (name,), f"a domestic supplier pays no {name}; got {r}.", f"set {name}: 0 or remove it"
+    if sp.supply_elasticity is not None:
+        eta = _value(sp.supply_elasticity, values)
+        if eta is not None and eta <= 0:
+            yield path + ("supply_elasticity",), f"supply elasticity must be positive; got {eta}.", \
+                "use a positive number, or omit it for perfectly elastic supply"
+    if sp.stakeholder is not None and sp.stakeholder not in stakeholders:
+        yield path + ("stakeholder",), f"unknown stakeholder {sp.stakeholder!r}.", \
+            f"use one of {sorted(stakeholders)}"
+
+
+def _check_levers(scn: Scenario) -> Iterator[Finding]:
+    markets = {mk.id: mk for mk in scn.markets}
+    yield from _duplicates(((("levers", i, "id"), lv.id) for i, lv in enumerate(scn.levers)), "lever")
+    for i, lv in enumerate(scn.levers):
+        mk = markets.get(lv.market)
+        if mk is None:
+            yield ("levers", i, "market"), f"unknown market {lv.market!r}.", f"use one of {sorted(markets)}"
+            continue
+        sups = {sp.id: sp for sp in mk.suppliers}
+        for s, sid in enumerate(lv.suppliers):
+            if sid not in sups:
+                yield ("levers", i, "suppliers", s), f"market {mk.id!r} has no supplier {sid!r}.", \
+                    f"use one of {sorted(sups)}"
+            elif sups[sid].domestic:
+                yield ("levers", i, "suppliers", s), f"supplier {sid!r} is domestic; tariffs and NTBs apply to " \
+                    "imports only.", "name a foreign supplier"
+
+
+def _check_issues(scn: Scenario, values: Mapping[str, float], stakeholders: set[str]) -> Iterator[Finding]:
+    levers = {lv.id for lv in scn.levers}
+    parties = {p.id for p in scn.parties}
+    yield from _duplicates(((("issues", i, "id"), iss.id) for i, iss in enumerate(scn.issues)), "issue")
+    owner: dict[str, str] = {}
+    for i, iss in enumerate(scn.issues):
+        base = ("issues", i)
+        yield from _duplicates(((base + ("options", o, "id"), op.id) for o, op in enumerate(iss.options)), "option")
+        if iss.batna not in {op.id for op in iss.options}:
+            yield base + ("batna",), f"BATNA option {iss.batna!r} is not one of this issue's options.", \
+                f"use one of {[op.id for op in iss.options]}"
+        if iss.raised_by is not None and iss.raised_by not in parties:
+            yield base + ("raised_by",), f"unknown party {iss.raised_by!r}.", f"use one of {sorted(parties)}"
+        for o, op in enumerate(iss.options):
+            for lever in op.set:
+                path = base + ("options", o, "set", lever)
+                if lever not in levers:
+                    yield path, f"option sets unknown lever {lever!r}.", \
+                        f"use one of {sorted(levers)} or declare it under `levers:`"
+                elif owner.setdefault(lever, iss.id) != iss.id:
+                    yield path, f"lever {lever!r} is already set by issue {owner[lever]!r}; a lever belongs to " \
+                        "one issue.", "merge the two issues or declare a second lever"
+                else:
+                    r = _value(op.set[lever], values)
+                    if r is not None and r <= -1:
+                        yield path, f"rate {r} is −100 % or below.", "write rates as fractions (25 % = 0.25)"
+            for st in op.payoffs:
+                if st not in stakeholders:
+                    yield base + ("options", o, "payoffs", st), f"unknown stakeholder {st!r}.", \
+                        f"use one of {sorted(stakeholders)}"
+
+
+def _check_option_set(path: tuple[str | int, ...], ref: Any, issues: Mapping[str, Any]) -> Iterator[Finding]:
+    iss = issues.get(ref.issue)
+    if iss is None:
+        yield path + ("issue",), f"constraint names unknown issue {ref.issue!r}.", f"use one of {sorted(issues)}"
+        return
+    known = [op.id for op in iss.options]
+    for k, oid in enumerate(ref.options):
+        if oid not in known:
+            yield path + ("options", k), f"issue {ref.issue!r} has no option {oid!r}.", f"use one of {known}"
+
+
+def _check_constraints(scn: Scenario) -> Iterator[Finding]:
+    issues = {iss.id: iss for iss in scn.issues}
+    yield from _duplicates(((("constraints", c, "id"), con.id) for c, con in enumerate(scn.constraints)),
+                           "constraint")
+    for c, con in enumerate(scn.constraints):
+        yield from _check_option_set(("constraints", c, "if"), con.if_, issues)
+        yield from _check_option_set(("constraints", c, "then"), con.then, issues)
+        if con.if_.issue == con.then.issue:
+            yield ("constraints", c, "then", "issue"), "a constraint must link two different issues.", \
+                "remove the option from the issue instead"
+    yield from _duplicates(((("linkage", g, "id"), grp.id) for g, grp in enumerate(scn.linkage)), "linkage group")
+    for g, grp in enumerate(scn.linkage):
+        for k, iid in enumerate(grp.issues):
+            if iid not in issues:
+                yield ("linkage", g, "issues", k), f"unknown issue {iid!r}.", f"use one of {sorted(issues)}"
+
+
+def scenario_findings(scn: Scenario, values: Mapping[str, float]) -> list[Finding]:
+    """All cross-reference and value problems of a structurally valid scenario."""
+    stakeholders = {st.id for p in scn.parties for st in p.stakeholders}
+    out: list[Finding] = []
+    for gen in (_check_facts(scn), _check_expressions(scn, values), _check_parties(scn, values),
+                _check_markets(scn, values, stakeholders), _check_levers(scn),
+                _check_issues(scn, values, stakeholders), _check_constraints(scn)):
+        out.extend(gen)
+    return out
+
+
+def observed_findings(obs: ObservedOutcome, scn: Scenario) -> list[Finding]:
+    """Problems of an observed-outcome file against its scenario."""
+    out: list[Finding] = []
+    if obs.scenario != scn.id:
+        out.append((("scenario",), f"this outcome is for scenario {obs.scenario!r}, not {scn.id!r}.",
+                    f"set `scenario: {scn.id}` or pass the matching scenario"))
+    issues = {iss.id: iss for iss in scn.issues}
+    for iid, choice in obs.package.items():
+        if iid not in issues:
+            out.append((("package", iid), f"unknown issue {iid!r}.", f"use one of {sorted(issues)}"))
+            continue
+        known = [op.id for op in issues[iid].options]
+        if choice.option not in known:
+            out.append((("package", iid, "option"), f"issue {iid!r} has no option {choice.option!r}.",
+                        f"use one of {known}"))
+    missing = [iid for iid in issues if iid not in obs.package]
+    if missing:
+        out.append((("package",), f"the observed package does not settle issue(s) {', '.join(missing)}.",
+                    "add an entry for each (use the issue's BATNA option if the deal left it unchanged)"))
+    return out

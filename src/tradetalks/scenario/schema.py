@@ -1,0 +1,203 @@
+"""The scenario file format (schema version 1), as pydantic models.
+
+A scenario describes one bilateral negotiation declaratively: the two parties (delegations over time, stakeholders
+with political weights), a fact table where every figure carries its source or is flagged as an assumption, the
+economy (partial-equilibrium markets), the policy levers, the agenda (issues with discrete options), constraints
+between options, the BATNA (each issue's no-deal option), linkage groups and a dated timeline. The observed outcome
+(the real deal) lives in a separate file (:class:`ObservedOutcome`) that the analysis reads only for comparison.
+
+Structural rules are checked here; cross-references (unknown lever, unknown issue, duplicate ids, ...) are checked
+by :mod:`tradetalks.scenario.checks`, which reports every problem at once with its file, line and field path.
+See ``docs/scenario-format.md`` for the prose reference.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+
+from tradetalks.options import EventKind, IssueCategory, LeverKind
+
+Id = Annotated[str, StringConstraints(pattern=r"^[A-Za-z][A-Za-z0-9_\-]*$", max_length=80)]
+#: a number, or an arithmetic expression over fact ids (see :mod:`tradetalks.scenario.expressions`)
+Quantity = float | str
+Text = Annotated[str, StringConstraints(min_length=1)]
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+
+
+class Fact(_Model):
+    """One figure with its provenance: exactly one of ``source`` (publication and date) or ``assumption``."""
+
+    value: float
+    unit: Text
+    source: Text | None = None
+    assumption: Text | None = None
+    note: str | None = None
+
+
+class Member(_Model):
+    name: Text
+    title: Text
+
+
+class Delegation(_Model):
+    """Who negotiated for a party from a date on (a delegation has a time dimension)."""
+
+    since: dt.date
+    label: Text
+    members: list[Member] = Field(min_length=1)
+    source: Text
+    note: str | None = None
+
+
+class Stakeholder(_Model):
+    """A group whose payoff enters its government's utility with a political weight (Grossman–Helpman)."""
+
+    id: Id
+    name: Text
+    weight: Quantity = 1.0
+    description: str | None = None
+
+
+class Party(_Model):
+    id: Id
+    name: Text
+    bargaining_power: Quantity = 1.0
+    stakeholders: list[Stakeholder] = Field(min_length=1)
+    delegations: list[Delegation] = Field(min_length=1)
+
+
+class Supplier(_Model):
+    """One supplier of a market: the partner, the rest of the world, or domestic producers."""
+
+    id: Id
+    name: Text
+    value: Quantity
+    domestic: bool = False
+    tariff: Quantity = 0.0
+    ntb: Quantity = 0.0
+    #: export/domestic supply elasticity; omit (null) for perfectly elastic supply (the SMART default)
+    supply_elasticity: Quantity | None = None
+    #: stakeholder who receives this supplier's producer surplus (omit for third countries)
+    stakeholder: Id | None = None
+
+
+class Market(_Model):
+    """An importer × product market solved by the partial-equilibrium model (:mod:`tradetalks.econ.pe`)."""
+
+    id: Id
+    name: Text
+    importer: Id
+    year: int | None = None
+    demand_elasticity: Quantity
+    armington_elasticity: Quantity
+    suppliers: list[Supplier] = Field(min_length=1)
+    consumers: Id | None = None
+    treasury: Id | None = None
+    note: str | None = None
+
+
+class Lever(_Model):
+    """A policy instrument an option can set: a tariff or an NTB ad-valorem equivalent on some suppliers."""
+
+    id: Id
+    name: Text
+    kind: LeverKind
+    market: Id
+    suppliers: list[Id] = Field(min_length=1)
+
+
+class Option(_Model):
+    """One way an issue could be settled: lever settings and/or direct valuations (USD a year)."""
+
+    id: Id
+    label: Text
+    set: dict[Id, Quantity] = Field(default_factory=dict)
+    payoffs: dict[Id, Quantity] = Field(default_factory=dict)
+    note: str | None = None
+
+
+class Issue(_Model):
+    id: Id
+    name: Text
+    category: IssueCategory
+    description: str | None = None
+    raised_by: Id | None = None
+    options: list[Option] = Field(min_length=1)
+    #: the option that holds if there is no deal (the issue's part of the BATNA)
+    batna: Id
+
+
+class OptionSet(_Model):
+    issue: Id
+    options: list[Id] = Field(min_length=1)
+
+
+class Constraint(_Model):
+    """``requires``: if the first issue is settled by one of ``if`` options, the second must be one of ``then``.
+    ``excludes``: if the first is one of ``if``, the second must not be one of ``then``."""
+
+    id: Id
+    kind: Literal["requires", "excludes"]
+    if_: OptionSet = Field(alias="if")
+    then: OptionSet
+    reason: Text
+    source: str | None = None
+
+
+class LinkageGroup(_Model):
+    """Issues that may be kept off the table (e.g. security); the analysis compares with and without them."""
+
+    id: Id
+    name: Text
+    issues: list[Id] = Field(min_length=1)
+    description: str | None = None
+
+
+class Event(_Model):
+    date: dt.date
+    kind: EventKind
+    title: Text
+    description: str | None = None
+    source: Text
+
+
+class Scenario(_Model):
+    schema_version: Literal[1]
+    id: Id
+    title: Text
+    description: Text
+    as_of: dt.date
+    currency: Literal["USD"] = "USD"
+    parties: list[Party] = Field(min_length=2, max_length=2)
+    facts: dict[Id, Fact] = Field(default_factory=dict)
+    markets: list[Market] = Field(default_factory=list)
+    levers: list[Lever] = Field(default_factory=list)
+    issues: list[Issue] = Field(min_length=1)
+    constraints: list[Constraint] = Field(default_factory=list)
+    linkage: list[LinkageGroup] = Field(default_factory=list)
+    timeline: list[Event] = Field(default_factory=list)
+    #: path of the observed-outcome file, relative to this file (optional)
+    observed: str | None = None
+
+
+class ObservedChoice(_Model):
+    option: Id
+    source: Text
+    note: str | None = None
+
+
+class ObservedOutcome(_Model):
+    """The real deal, kept apart from the scenario: the analysis is calibrated without it."""
+
+    schema_version: Literal[1]
+    scenario: Id
+    title: Text
+    date: dt.date
+    description: str | None = None
+    package: dict[Id, ObservedChoice] = Field(min_length=1)
