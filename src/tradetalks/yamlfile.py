@@ -170,7 +170,9 @@ def problems_from_validation(loaded: LoadedYaml, exc: ValidationError,
         clean: list[str | int] = []
         node: Any = loaded.data
         for part in loc:
-            if (isinstance(node, Mapping) and part in node) or (isinstance(node, list) and isinstance(part, int) and 0 <= part < len(node)):
+            in_map = isinstance(node, Mapping) and part in node
+            in_list = isinstance(node, list) and isinstance(part, int) and 0 <= part < len(node)
+            if in_map or in_list:
                 clean.append(part)
                 node = node[part]
             elif err["type"] in ("missing", "extra_forbidden") and part == loc[-1]:
