@@ -53,9 +53,18 @@ def format_path(path: PathKey) -> str:
     return out
 
 
+_PLAIN_TAGS = {f"tag:yaml.org,2002:{t}" for t in ("map", "seq", "str", "int", "float", "bool", "null",
+                                                  "timestamp", "merge")}
+
+
 def _construct(loader: yaml.SafeLoader, node: yaml.Node, path: PathKey, lines: dict[PathKey, int],
                problems: list[tuple[PathKey, int, str, str]]) -> Any:
     lines[path] = node.start_mark.line + 1
+    if node.tag not in _PLAIN_TAGS:
+        problems.append((path, node.start_mark.line + 1, f"YAML tag {node.tag!r} is not allowed (files are loaded "
+                         "safely: plain mappings, lists, text, numbers, booleans and dates only).",
+                         "remove the tag and write a plain value"))
+        return None
     if isinstance(node, yaml.MappingNode):
         loader.flatten_mapping(node)
         out: dict[Any, Any] = {}

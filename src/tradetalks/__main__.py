@@ -1,0 +1,5 @@
+"""``python -m tradetalks`` runs the CLI."""
+
+from tradetalks.cli import main
+
+main()

@@ -1,0 +1,279 @@
+"""The main job: analyse a negotiation scenario end to end.
+
+scenario → valuation (stakeholder payoffs per option, partial equilibrium) → party utilities (weighted, relative to
+the BATNA) → exact Pareto frontier → bargaining solutions, ZOPA, linkage, observed-deal comparison → one frozen
+:class:`~tradetalks.results.AnalysisResult`.
+
+Example
+-------
+>>> from tradetalks.analysis import analyze
+>>> from tradetalks.scenario import load_scenario
+>>> result = analyze(load_scenario("tests/data/toy.yaml"))
+>>> sorted(result.solutions)
+['egalitarian', 'kalai_smorodinsky', 'nash', 'utilitarian']
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from tradetalks import __version__
+from tradetalks.bargain import solutions as sol
+from tradetalks.bargain.comparison import compare_to_frontier
+from tradetalks.bargain.frontier import Frontier, pareto_frontier
+from tradetalks.bargain.packages import IssueGroup, OptionConstraint, group_issues
+from tradetalks.bargain.zopa import zopa as zopa_count
+from tradetalks.econ.valuation import CompiledScenario, compile_scenario, issue_markets, stakeholder_payoffs
+from tradetalks.results import (
+    AnalysisResult,
+    FrontierResult,
+    IssueStakes,
+    LinkageResult,
+    ObservedResult,
+    OptionStake,
+    PackageChange,
+    PackageUtility,
+    SolutionResult,
+    SourceRow,
+    ZopaResult,
+)
+from tradetalks.scenario.checks import _quantities
+from tradetalks.scenario.expressions import names_in
+from tradetalks.scenario.loader import LoadedScenario
+from tradetalks.scenario.schema import Scenario
+
+#: at most this many frontier points are written to results.json (the full frontier is in frontier.csv)
+MAX_FRONTIER_POINTS_IN_JSON = 2_000
+
+Progress = Callable[[str], None]
+
+
+@dataclass(frozen=True)
+class Model:
+    """The computed building blocks: compiled scenario, issue groups and their payoff/utility tables."""
+
+    cs: CompiledScenario
+    groups: list[IssueGroup]
+    payoffs: list[np.ndarray]  # per group (m_g, S) USD/yr relative to BATNA
+    utilities: list[np.ndarray]  # per group (m_g, 2) weighted USD/yr
+
+
+def build_model(loaded: LoadedScenario) -> Model:
+    """Compile the scenario, merge coupled issues and value every compound option."""
+    scn = loaded.scenario
+    cs = compile_scenario(scn, loaded.facts)
+    n = len(cs.issues)
+    markets = [issue_markets(cs, i) for i in range(n)]
+    links = [(a, b) for a in range(n) for b in range(a + 1, n) if markets[a] & markets[b]]
+    groups = group_issues([len(o) for o in cs.issues], list(cs.batna), links, _constraints(scn))
+    payoffs = [np.array([stakeholder_payoffs(cs, row, g.issues) for row in g.combos]) for g in groups]
+    utilities = [p @ cs.weight_matrix for p in payoffs]
+    return Model(cs=cs, groups=groups, payoffs=payoffs, utilities=utilities)
+
+
+def _constraints(scn: Scenario) -> list[OptionConstraint]:
+    idx = {iss.id: k for k, iss in enumerate(scn.issues)}
+    opt = {iss.id: {op.id: j for j, op in enumerate(iss.options)} for iss in scn.issues}
+    return [OptionConstraint(c.kind, idx[c.if_.issue], frozenset(opt[c.if_.issue][o] for o in c.if_.options),
+                             idx[c.then.issue], frozenset(opt[c.then.issue][o] for o in c.then.options))
+            for c in scn.constraints]
+
+
+def _decode(model: Model, choices: Sequence[int]) -> dict[str, str]:
+    """Per-group row choices → {issue id: option id}."""
+    out: dict[int, int] = {}
+    for g, row in zip(model.groups, choices, strict=True):
+        for i, o in zip(g.issues, g.combos[int(row)], strict=True):
+            out[i] = int(o)
+    cs = model.cs
+    return {cs.issue_ids[i]: cs.issues[i][out[i]].id for i in sorted(out)}
+
+
+def _pair(cs: CompiledScenario, u: Sequence[float]) -> dict[str, float]:
+    return {cs.parties[0]: float(u[0]), cs.parties[1]: float(u[1])}
+
+
+def _solutions(model: Model, frontier: Frontier) -> dict[str, SolutionResult | None]:
+    d = np.zeros(2)
+    found = {
+        "nash": sol.nash(frontier, d, powers=tuple(model.cs.bargaining_powers)),
+        "kalai_smorodinsky": sol.kalai_smorodinsky(frontier, d),
+        "egalitarian": sol.egalitarian(frontier, d),
+        "utilitarian": sol.utilitarian(frontier, d),
+    }
+    return {name: None if s is None else SolutionResult(
+        name=name, package=_decode(model, s.choices), utilities=_pair(model.cs, s.utilities),
+        gains=_pair(model.cs, s.gains), objective=float(s.objective)) for name, s in found.items()}
+
+
+def _frontier_result(model: Model, frontier: Frontier) -> FrontierResult:
+    k = len(frontier.utilities)
+    take = np.unique(np.linspace(0, k - 1, min(k, MAX_FRONTIER_POINTS_IN_JSON)).round().astype(int)) if k else []
+    pts = [PackageUtility(_decode(model, frontier.choices[i]), _pair(model.cs, frontier.utilities[i])) for i in take]
+    return FrontierResult(n_points=k, n_packages=int(frontier.n_packages), points=pts)
+
+
+def _zopa(model: Model, utilities: list[np.ndarray], frontier: Frontier) -> ZopaResult:
+    z = zopa_count(utilities, np.zeros(2), frontier=frontier)
+    cs = model.cs
+    return ZopaResult(count=z.count, method=z.method, ci95=None if z.ci95 is None else [float(x) for x in z.ci95],
+                      total_packages=int(z.total_packages), nonempty=bool(z.nonempty),
+                      bounds={cs.parties[p]: [float(x) for x in z.bounds[p]] for p in (0, 1)})
+
+
+def _issue_stakes(model: Model, scn: Scenario) -> list[IssueStakes]:
+    cs = model.cs
+    out = []
+    for g_idx, g in enumerate(model.groups):
+        for pos, i in enumerate(g.issues):
+            others = [j for j in range(len(g.issues)) if j != pos]
+            base = g.combos[g.batna_row]
+            options = []
+            for o, op in enumerate(cs.issues[i]):
+                want = base.copy()
+                want[pos] = o
+                hit = np.flatnonzero((g.combos == want).all(axis=1))
+                feasible = len(hit) > 0
+                pay = model.payoffs[g_idx][hit[0]] if feasible else stakeholder_payoffs(cs, want, g.issues)
+                options.append(OptionStake(option=op.id, label=op.label, is_batna=o == cs.batna[i],
+                                           feasible=feasible, utilities=_pair(cs, pay @ cs.weight_matrix),
+                                           payoffs={s: float(v) for s, v in zip(cs.stakeholders, pay, strict=True)
+                                                    if v != 0},
+                                           note=scn.issues[i].options[o].note))
+            iss = scn.issues[i]
+            out.append(IssueStakes(id=iss.id, name=iss.name, category=iss.category, batna=iss.batna,
+                                   coupled_with=[cs.issue_ids[g.issues[j]] for j in others], options=options))
+    order = {iss.id: k for k, iss in enumerate(scn.issues)}
+    return sorted(out, key=lambda s: order[s.id])
+
+
+def _restricted(model: Model, frozen_issues: set[int]) -> tuple[list[np.ndarray], list[np.ndarray]]:
+    """Utilities per group and the kept row indices when ``frozen_issues`` are held at their BATNA."""
+    utils, rows = [], []
+    for g, u in zip(model.groups, model.utilities, strict=True):
+        keep = np.ones(len(g.combos), dtype=bool)
+        for pos, i in enumerate(g.issues):
+            if i in frozen_issues:
+                keep &= g.combos[:, pos] == model.cs.batna[i]
+        idx = np.flatnonzero(keep)
+        utils.append(u[idx])
+        rows.append(idx)
+    return utils, rows
+
+
+def _linkage(model: Model, scn: Scenario, frontier: Frontier, zopa_on: ZopaResult,
+             nash_on: SolutionResult | None) -> list[LinkageResult]:
+    cs = model.cs
+    out = []
+    for grp in scn.linkage:
+        frozen = {cs.issue_ids.index(i) for i in grp.issues}
+        utils, rows = _restricted(model, frozen)
+        f_off = pareto_frontier(utils)
+        n_off = sol.nash(f_off, np.zeros(2), powers=tuple(cs.bargaining_powers))
+        z_off = zopa_count(utils, np.zeros(2), frontier=f_off)
+
+        def decode_off(choices: Sequence[int], rows: list[np.ndarray] = rows) -> dict[str, str]:
+            return _decode(model, [r[int(c)] for r, c in zip(rows, choices, strict=True)])
+
+        nash_off = None if n_off is None else {"package": decode_off(n_off.choices),
+                                               "utilities": _pair(cs, n_off.utilities)}
+        on_sum = sum(nash_on.utilities.values()) if nash_on else 0.0
+        off_sum = float(np.sum(n_off.utilities)) if n_off is not None else 0.0
+        surplus = {p: (nash_on.utilities[p] if nash_on else 0.0) - (nash_off["utilities"][p] if nash_off else 0.0)
+                   for p in cs.parties}
+        surplus["joint"] = on_sum - off_sum
+        out.append(LinkageResult(
+            group=grp.id, name=grp.name, issues=list(grp.issues),
+            with_linkage={"frontier": [list(u) for u in frontier.utilities.tolist()],
+                          "nash": None if nash_on is None else {"package": nash_on.package,
+                                                                "utilities": nash_on.utilities},
+                          "zopa_nonempty": zopa_on.nonempty, "zopa_count": zopa_on.count},
+            without_linkage={"frontier": [list(u) for u in f_off.utilities.tolist()], "nash": nash_off,
+                             "zopa_nonempty": bool(z_off.nonempty), "zopa_count": z_off.count},
+            surplus=surplus, turns_empty_zopa_nonempty=bool(zopa_on.nonempty and not z_off.nonempty)))
+    return out
+
+
+def _observed(model: Model, loaded: LoadedScenario, frontier: Frontier) -> ObservedResult | None:
+    obs = loaded.observed
+    if obs is None:
+        return None
+    cs = model.cs
+    choice = [[op.id for op in cs.issues[i]].index(obs.package[iid].option) for i, iid in enumerate(cs.issue_ids)]
+    pay = stakeholder_payoffs(cs, choice, list(range(len(choice))))
+    util = pay @ cs.weight_matrix
+    feasible = all(any((g.combos == [choice[i] for i in g.issues]).all(axis=1)) for g in model.groups)
+    cmp = compare_to_frontier(frontier, util)
+    best, gains, changes = None, None, []
+    if cmp.best_improvement is not None:
+        pkg = _decode(model, cmp.best_improvement_choices)
+        best = PackageUtility(pkg, _pair(cs, cmp.best_improvement))
+        gains = _pair(cs, cmp.improvement_gains)
+        changes = [PackageChange(i, obs.package[i].option, o) for i, o in pkg.items() if obs.package[i].option != o]
+    return ObservedResult(
+        title=obs.title, date=obs.date.isoformat(), file=loaded.observed_file or "",
+        package={i: obs.package[i].option for i in cs.issue_ids}, utilities=_pair(cs, util),
+        payoffs={s: float(v) for s, v in zip(cs.stakeholders, pay, strict=True) if v != 0}, feasible=feasible,
+        on_frontier=bool(cmp.on_frontier), distance_to_frontier=float(cmp.distance),
+        left_on_table=float(cmp.left_on_table), best_improvement=best, improvement_gains=gains, changes=changes,
+        sources={i: c.source for i, c in obs.package.items()})
+
+
+def _sources(loaded: LoadedScenario) -> list[SourceRow]:
+    scn = loaded.scenario
+    used: dict[str, list[str]] = {}
+    from tradetalks.yamlfile import format_path
+    for path, q in _quantities(scn):
+        for name in sorted(names_in(q)):
+            used.setdefault(name, []).append(format_path(path))
+    return [SourceRow(id=fid, value=loaded.facts[fid], unit=f.unit, source=f.source, assumption=f.assumption,
+                      overridden=fid in loaded.overrides,
+                      original_value=f.value if fid in loaded.overrides else None, note=f.note,
+                      used_by=used.get(fid, [])) for fid, f in scn.facts.items()]
+
+
+def analyze(loaded: LoadedScenario, *, progress: Progress | None = None) -> AnalysisResult:
+    """Run the whole analysis of a loaded scenario with the partial-equilibrium economics.
+
+    Parameters
+    ----------
+    loaded
+        From :func:`tradetalks.scenario.load_scenario` (fact overrides already applied).
+    progress
+        Optional callback receiving a short description of each step (the CLI shows them).
+    """
+    say = progress or (lambda _msg: None)
+    scn = loaded.scenario
+    say("valuing options (partial equilibrium)")
+    model = build_model(loaded)
+    say("exact Pareto frontier")
+    frontier = pareto_frontier(model.utilities)
+    say("bargaining solutions and ZOPA")
+    solutions = _solutions(model, frontier)
+    zopa = _zopa(model, model.utilities, frontier)
+    say("linkage and observed deal")
+    cs = model.cs
+    return AnalysisResult(
+        scenario={"id": scn.id, "title": scn.title, "description": scn.description, "as_of": scn.as_of.isoformat(),
+                  "file": loaded.file, "overrides": dict(loaded.overrides)},
+        parties=[{"id": p.id, "name": p.name, "bargaining_power": float(cs.bargaining_powers[k]),
+                  "stakeholders": [{"id": st.id, "name": st.name, "weight": float(cs.weights[
+                      cs.stakeholders.index(st.id)])} for st in p.stakeholders],
+                  "delegations": [d.model_dump(mode="json") for d in p.delegations]}
+                 for k, p in enumerate(scn.parties)],
+        units={"utilities": "USD/yr, weighted by political weights, relative to the BATNA",
+               "payoffs": "USD/yr, unweighted, relative to the BATNA"},
+        econ_model="pe",
+        issues=_issue_stakes(model, scn),
+        batna=PackageUtility({i.id: i.batna for i in scn.issues}, _pair(cs, [0.0, 0.0])),
+        frontier=_frontier_result(model, frontier),
+        solutions=solutions, zopa=zopa,
+        linkage=_linkage(model, scn, frontier, zopa, solutions["nash"]),
+        observed=_observed(model, loaded, frontier),
+        sources=_sources(loaded),
+        timeline=[e.model_dump(mode="json") for e in sorted(scn.timeline, key=lambda e: e.date)],
+        tradetalks_version=__version__,
+    )

@@ -1,0 +1,169 @@
+"""Command-line interface: ``tradetalks analyze`` and the scenario commands (typer + rich).
+
+Commands validate input, call the same functions as the Python API, write outputs and show them; they compute
+nothing themselves. Errors are printed as one clear message (with file, line, field and fix for input files) and
+exit with code 2 for bad input, 1 for other failures.
+"""
+
+from __future__ import annotations
+
+import sys
+import time
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+
+from tradetalks.errors import InputFileError, NotFoundError, TradetalksError
+
+app = typer.Typer(name="tradetalks", no_args_is_help=True, add_completion=False,
+                  help="Analyse and simulate bilateral trade negotiations (built-in: korus-2025).")
+scenario_app = typer.Typer(no_args_is_help=True, help="Show, validate and export scenario files.")
+app.add_typer(scenario_app, name="scenario")
+
+out_console = Console()
+err_console = Console(stderr=True)
+
+DEFAULT_SCENARIO = "korus-2025"
+DEFAULT_OUT = Path("tradetalks-out")
+
+
+def _fail(exc: TradetalksError, as_json: bool) -> None:
+    if as_json:
+        import json
+        print(json.dumps(exc.to_dict(), ensure_ascii=False, indent=2))
+    err_console.print(f"[bold red]error:[/bold red] {exc}", highlight=False, markup=True, soft_wrap=True)
+    raise typer.Exit(code=2 if isinstance(exc, InputFileError | NotFoundError) else 1)
+
+
+def _parse_overrides(items: list[str] | None) -> dict[str, float]:
+    out: dict[str, float] = {}
+    for item in items or []:
+        key, sep, val = item.partition("=")
+        try:
+            if not sep:
+                raise ValueError
+            out[key.strip()] = float(val)
+        except ValueError:
+            raise TradetalksError(f"--set expects FACT=NUMBER, got {item!r}.",
+                                  fix="write e.g. --set kor_weight_farmers=2.5") from None
+    return out
+
+
+@app.command()
+def analyze(
+    scenario: Annotated[str, typer.Argument(help="Built-in name or path to a scenario YAML file.")] = DEFAULT_SCENARIO,
+    out: Annotated[Path, typer.Option("--out", "-o", help="Directory for report.html, results.json, CSVs.")] = DEFAULT_OUT,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the results JSON to stdout.")] = False,
+    set_: Annotated[list[str] | None, typer.Option("--set", help="Override a fact: FACT=NUMBER (repeatable).")] = None,
+    observed: Annotated[Path | None, typer.Option(help="Observed-outcome file (default: the scenario's).")] = None,
+    report: Annotated[bool, typer.Option(help="Write report.html.")] = True,
+) -> None:
+    """Analyse a negotiation: stakes, frontier, bargaining solutions, ZOPA, linkage, the real deal."""
+    from tradetalks.analysis import analyze as run_analysis
+    from tradetalks.outputs import write_atomic, write_tables
+    from tradetalks.report.tables import all_tables
+    from tradetalks.scenario import load_scenario
+
+    t0 = time.perf_counter()
+    try:
+        loaded = load_scenario(scenario, overrides=_parse_overrides(set_), observed=observed)
+        with err_console.status("analysing…") as status:
+            result = run_analysis(loaded, progress=lambda msg: status.update(f"analysing: {msg}…"))
+            status.update("writing outputs…")
+            write_atomic(out / "results.json", result.to_json())
+            write_tables(out, all_tables(result))
+            if report:
+                from tradetalks.report.html import render_report
+                write_atomic(out / "report.html", render_report(result))
+    except TradetalksError as exc:
+        _fail(exc, as_json)
+        return
+    if as_json:
+        print(result.to_json())
+        return
+    from tradetalks.report.terminal import print_summary
+    print_summary(result, out_console)
+    files = ["results.json", "stakes.csv", "frontier.csv", "solutions.csv", "sources.csv", "timeline.csv"]
+    files += ["report.html"] if report else []
+    out_console.print(f"Wrote {', '.join(files)} to {out}/ in {time.perf_counter() - t0:.1f} s.")
+
+
+@app.command("scenarios")
+def list_scenarios() -> None:
+    """List the built-in scenarios."""
+    from rich.table import Table
+
+    from tradetalks.scenario import builtin_names, load_scenario
+    t = Table(title="Built-in scenarios")
+    for col in ("name", "title", "as of", "issues"):
+        t.add_column(col)
+    for name in builtin_names():
+        s = load_scenario(name, with_observed=False).scenario
+        t.add_row(name, s.title, s.as_of.isoformat(), str(len(s.issues)))
+    out_console.print(t)
+
+
+@scenario_app.command("show")
+def scenario_show(ref: Annotated[str, typer.Argument(help="Built-in name or path.")]) -> None:
+    """Show a scenario: parties, issues and options, facts with their sources."""
+    from tradetalks.report.scenario_view import print_scenario
+    from tradetalks.scenario import load_scenario
+    try:
+        print_scenario(load_scenario(ref), out_console)
+    except TradetalksError as exc:
+        _fail(exc, False)
+
+
+@scenario_app.command("validate")
+def scenario_validate(path: Annotated[Path, typer.Argument(help="Scenario YAML file.")],
+                      observed: Annotated[Path | None, typer.Option(help="Also check this observed outcome.")] = None,
+                      ) -> None:
+    """Validate a scenario file; lists every problem with file, line, field and fix."""
+    from tradetalks.scenario import load_scenario
+    try:
+        loaded = load_scenario(str(path), observed=observed)
+    except TradetalksError as exc:
+        _fail(exc, False)
+        return
+    s = loaded.scenario
+    extra = f" and observed outcome {loaded.observed_file}" if loaded.observed_file else ""
+    out_console.print(f"[green]ok[/green]: {path}{extra} — {len(s.issues)} issues, {len(s.facts)} facts, "
+                      f"{len(s.markets)} markets.")
+
+
+@scenario_app.command("export")
+def scenario_export(name: Annotated[str, typer.Argument(help="Built-in name.")],
+                    observed: Annotated[bool, typer.Option(help="Export the observed-outcome file instead.")] = False,
+                    ) -> None:
+    """Print a built-in scenario's YAML to stdout, to start your own from it."""
+    from tradetalks.scenario.loader import OBSERVED_SUFFIX, resolve
+    try:
+        path = resolve(name)
+    except TradetalksError as exc:
+        _fail(exc, False)
+        return
+    if observed:
+        path = path.with_name(path.name.removesuffix(".yaml") + OBSERVED_SUFFIX)
+    sys.stdout.write(path.read_text(encoding="utf-8"))
+
+
+def _mount_optional() -> None:
+    try:
+        from tradetalks.econ.gravity.cli import app as gravity_app
+    except ImportError:  # the gravity engine is optional while it is being built
+        return
+    app.add_typer(gravity_app, name="gravity", help="Structural gravity: estimate and solve GE counterfactuals.")
+
+
+_mount_optional()
+
+
+def main() -> None:
+    """Entry point of the ``tradetalks`` console script."""
+    app()
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()

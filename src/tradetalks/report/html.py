@@ -1,0 +1,218 @@
+"""The HTML report: one self-contained, offline file (plotly.js embedded once, no CDN, no web fonts).
+
+A view of an :class:`~tradetalks.results.AnalysisResult`: it formats and plots numbers, it computes none.
+Sections: the frontier with the BATNA, solutions and the observed deal; the stakes per issue and option for both
+sides; the linkage comparison; the timeline; the sources and assumptions.
+"""
+
+from __future__ import annotations
+
+import html
+from typing import Any
+
+import plotly.graph_objects as go
+from plotly.offline import get_plotlyjs
+
+from tradetalks.report.terminal import money
+from tradetalks.results import AnalysisResult
+
+BN = 1e9
+SOLUTION_SYMBOLS = {"nash": "star", "kalai_smorodinsky": "diamond", "egalitarian": "square",
+                    "utilitarian": "triangle-up"}
+PARTY_COLOURS = ("#1f5aa6", "#c0392b")
+
+CSS = """
+body{font-family:system-ui,-apple-system,Segoe UI,Helvetica,Arial,sans-serif;margin:0;color:#1d2733;background:#fafbfc}
+main{max-width:1180px;margin:0 auto;padding:24px}
+h1{font-size:1.6rem;margin:.2em 0}h2{font-size:1.2rem;margin-top:2em;border-bottom:1px solid #dde3ea;padding-bottom:4px}
+p.lead{color:#4b5a6b}table{border-collapse:collapse;font-size:.85rem;width:100%;margin:8px 0}
+th,td{border-bottom:1px solid #e6eaef;padding:4px 6px;text-align:left;vertical-align:top}
+th{background:#eef2f6}td.num{text-align:right;font-variant-numeric:tabular-nums}
+.flag{background:#fff4d6;border-radius:3px;padding:0 4px;font-size:.75rem}
+.src{background:#e3f3e6;border-radius:3px;padding:0 4px;font-size:.75rem}
+.note{font-size:.85rem;color:#4b5a6b}
+"""
+
+
+def _fig_html(fig: go.Figure, div_id: str) -> str:
+    fig.update_layout(template="plotly_white", margin={"l": 60, "r": 20, "t": 50, "b": 50},
+                      font={"family": "system-ui, sans-serif"})
+    return fig.to_html(full_html=False, include_plotlyjs=False, div_id=div_id,
+                       config={"displaylogo": False, "responsive": True})
+
+
+def _hover(package: dict[str, str], batna: dict[str, str]) -> str:
+    diff = [f"{i}: {o}" for i, o in package.items() if batna.get(i) != o]
+    return "<br>".join(diff[:14] + (["…"] if len(diff) > 14 else [])) or "no change (BATNA)"
+
+
+def frontier_figure(res: AnalysisResult) -> go.Figure:
+    """Frontier (weighted utilities, $bn/yr) with BATNA, solutions and the observed deal marked."""
+    p0, p1 = (p["id"] for p in res.parties)
+    pts = sorted(res.frontier.points, key=lambda pt: pt.utilities[p0])
+    fig = go.Figure()
+    fig.add_trace(go.Scatter(x=[pt.utilities[p0] / BN for pt in pts], y=[pt.utilities[p1] / BN for pt in pts],
+                             mode="lines+markers", name="Pareto frontier", line={"shape": "hv", "color": "#7f8c8d"},
+                             marker={"size": 4}, text=[_hover(pt.package, res.batna.package) for pt in pts],
+                             hovertemplate="%{x:.2f}, %{y:.2f} $bn/yr<br>%{text}<extra></extra>"))
+    fig.add_trace(go.Scatter(x=[0], y=[0], mode="markers+text", name="BATNA (no deal)", text=["BATNA"],
+                             textposition="bottom right", marker={"size": 12, "color": "black", "symbol": "x"}))
+    for name, s in res.solutions.items():
+        if s is not None:
+            fig.add_trace(go.Scatter(x=[s.utilities[p0] / BN], y=[s.utilities[p1] / BN], mode="markers",
+                                     name=name.replace("_", "–").title(),
+                                     marker={"size": 14, "symbol": SOLUTION_SYMBOLS[name]},
+                                     text=[_hover(s.package, res.batna.package)],
+                                     hovertemplate="%{x:.2f}, %{y:.2f} $bn/yr<br>%{text}<extra></extra>"))
+    if res.observed is not None:
+        o = res.observed
+        fig.add_trace(go.Scatter(x=[o.utilities[p0] / BN], y=[o.utilities[p1] / BN], mode="markers+text",
+                                 name="Observed deal", text=["real deal"], textposition="top left",
+                                 marker={"size": 14, "color": "#e67e22", "symbol": "circle-open",
+                                         "line": {"width": 3}}))
+        if o.best_improvement is not None:
+            b = o.best_improvement
+            fig.add_trace(go.Scatter(x=[o.utilities[p0] / BN, b.utilities[p0] / BN],
+                                     y=[o.utilities[p1] / BN, b.utilities[p1] / BN], mode="lines+markers",
+                                     name="Best Pareto improvement", line={"dash": "dot", "color": "#e67e22"}))
+    fig.add_hline(y=0, line={"width": 1, "color": "#bbb"})
+    fig.add_vline(x=0, line={"width": 1, "color": "#bbb"})
+    fig.update_layout(title="Pareto frontier of the negotiation (utility vs no deal)", height=560,
+                      xaxis_title=f"{p0} utility, $bn/yr (weighted)", yaxis_title=f"{p1} utility, $bn/yr (weighted)")
+    return fig
+
+
+def stakes_figure(res: AnalysisResult) -> go.Figure:
+    """Each option's utility to both sides (other issues at the BATNA), grouped by issue."""
+    labels, vals = [], {p["id"]: [] for p in res.parties}
+    for iss in res.issues:
+        for op in iss.options:
+            labels.append(f"{iss.name} — {op.label}{' (no deal)' if op.is_batna else ''}")
+            for p in vals:
+                vals[p].append(op.utilities[p] / BN)
+    fig = go.Figure()
+    for k, (p, v) in enumerate(vals.items()):
+        fig.add_trace(go.Bar(y=labels, x=v, orientation="h", name=p, marker_color=PARTY_COLOURS[k % 2],
+                             hovertemplate="%{y}<br>%{x:.3f} $bn/yr<extra>" + p + "</extra>"))
+    fig.update_layout(barmode="group", title="What is at stake: each option against no deal ($bn/yr, weighted)",
+                      height=max(500, 22 * len(labels)), yaxis={"autorange": "reversed", "automargin": True},
+                      xaxis_title="$bn/yr")
+    return fig
+
+
+def linkage_figure(res: AnalysisResult) -> go.Figure | None:
+    """Frontier with and without each linkage group on the table."""
+    if not res.linkage:
+        return None
+    fig = go.Figure()
+    for lk in res.linkage:
+        for key, label, dash in (("with_linkage", "on the table", "solid"), ("without_linkage", "off", "dot")):
+            pts = sorted(lk.__dict__[key]["frontier"])
+            fig.add_trace(go.Scatter(x=[a / BN for a, _ in pts], y=[b / BN for _, b in pts], mode="lines",
+                                     line={"shape": "hv", "dash": dash}, name=f"{lk.name} {label}"))
+            nash = lk.__dict__[key]["nash"]
+            if nash:
+                u = list(nash["utilities"].values())
+                fig.add_trace(go.Scatter(x=[u[0] / BN], y=[u[1] / BN], mode="markers", marker={"size": 12,
+                                         "symbol": "star"}, name=f"Nash, {lk.name} {label}"))
+    p0, p1 = (p["id"] for p in res.parties)
+    fig.update_layout(title="Linkage: frontier and Nash solution with and without the linked issues", height=480,
+                      xaxis_title=f"{p0} utility, $bn/yr", yaxis_title=f"{p1} utility, $bn/yr")
+    return fig
+
+
+def timeline_figure(res: AnalysisResult) -> go.Figure | None:
+    if not res.timeline:
+        return None
+    kinds = sorted({e["kind"] for e in res.timeline})
+    fig = go.Figure()
+    for k in kinds:
+        ev = [e for e in res.timeline if e["kind"] == k]
+        fig.add_trace(go.Scatter(x=[e["date"] for e in ev], y=[kinds.index(k)] * len(ev), mode="markers",
+                                 name=k, marker={"size": 12}, text=[e["title"] for e in ev],
+                                 hovertemplate="%{x}<br>%{text}<extra></extra>"))
+    fig.update_layout(title="Timeline of the negotiation", height=320, showlegend=True,
+                      yaxis={"tickvals": list(range(len(kinds))), "ticktext": kinds})
+    return fig
+
+
+def _table(headers: list[str], rows: list[list[Any]], num: set[int] | None = None) -> str:
+    num = num or set()
+    head = "".join(f"<th>{html.escape(h)}</th>" for h in headers)
+    body = "".join("<tr>" + "".join(f"<td class='num'>{c}</td>" if i in num else f"<td>{c}</td>"
+                                    for i, c in enumerate(r)) + "</tr>" for r in rows)
+    return f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
+
+
+def _solutions_section(res: AnalysisResult) -> str:
+    parties = [p["id"] for p in res.parties]
+    rows = []
+    for name, s in res.solutions.items():
+        if s is None:
+            rows.append([html.escape(name), "—", "—", "no package beats no deal for both sides"])
+        else:
+            rows.append([html.escape(name), *(money(s.utilities[p]) for p in parties),
+                         html.escape(_hover(s.package, res.batna.package)).replace("&lt;br&gt;", "<br>")])
+    if res.observed:
+        o = res.observed
+        rows.append(["observed deal", *(money(o.utilities[p]) for p in parties),
+                     html.escape(_hover(o.package, res.batna.package)).replace("&lt;br&gt;", "<br>")])
+    z = res.zopa
+    zs = (f"<p>ZOPA: <b>{z.count:,}</b> of {z.total_packages:,} packages are better than no deal for both sides "
+          f"({z.method}).</p>" if z.method == "exact" else
+          f"<p>ZOPA: about <b>{z.count:,.0f}</b> (95% CI {z.ci95}) of {z.total_packages:,} packages ({z.method}).</p>")
+    return _table(["solution", *parties, "package (changes from no deal)"], rows, {1, 2}) + zs
+
+
+def _observed_section(res: AnalysisResult) -> str:
+    o = res.observed
+    if o is None:
+        return "<p>No observed outcome file.</p>"
+    parties = [p["id"] for p in res.parties]
+    text = (f"<p>{html.escape(o.title)} ({o.date}). Utilities: "
+            + ", ".join(f"{p} {money(o.utilities[p])}" for p in parties) + ". "
+            + ("It lies on the Pareto frontier." if o.on_frontier else
+               f"It lies inside the frontier: both sides could each gain {money(o.distance_to_frontier)} a year, "
+               f"and up to {money(o.left_on_table)} a year in total is left on the table.") + "</p>")
+    if o.changes:
+        text += "<p>Best Pareto improvement (Nash bargain from the real deal):</p>" + _table(
+            ["issue", "real deal", "change to"], [[html.escape(c.issue), html.escape(c.from_option),
+                                                   html.escape(c.to_option)] for c in o.changes])
+    return text
+
+
+def _sources_section(res: AnalysisResult) -> str:
+    rows = []
+    for s in res.sources:
+        tag = "<span class='flag'>assumption</span>" if s.assumption else "<span class='src'>source</span>"
+        ov = f" (overridden; was {s.original_value:g})" if s.overridden else ""
+        rows.append([html.escape(s.id), f"{s.value:,.6g}{ov}", html.escape(s.unit), tag,
+                     html.escape(s.assumption or s.source or "")])
+    return _table(["fact", "value", "unit", "kind", "source or assumption"], rows, {1})
+
+
+def render_report(res: AnalysisResult) -> str:
+    """The whole report as one HTML string (about 4.5 MB with plotly.js embedded)."""
+    sc = res.scenario
+    figs = [("frontier", frontier_figure(res)), ("stakes", stakes_figure(res)), ("linkage", linkage_figure(res)),
+            ("timeline", timeline_figure(res))]
+    fig_html = {k: _fig_html(f, f"fig-{k}") if f is not None else "" for k, f in figs}
+    lk = "".join(f"<p>{html.escape(x.name)}: joint Nash gain changes by {money(x.surplus['joint'])} a year when "
+                 f"the linked issues are on the table.</p>" for x in res.linkage)
+    parts = [
+        "<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'>",
+        f"<title>tradetalks — {html.escape(sc['title'])}</title><style>{CSS}</style>",
+        f"<script type='text/javascript'>{get_plotlyjs()}</script></head><body><main>",
+        f"<h1>{html.escape(sc['title'])}</h1><p class='lead'>{html.escape(sc['description'])}</p>",
+        f"<p class='note'>As of {sc['as_of']}. Economics: {res.econ_model}. Utilities: "
+        f"{html.escape(res.units['utilities'])}. {res.frontier.n_packages:,} packages; "
+        f"{res.frontier.n_points} on the frontier. tradetalks {res.tradetalks_version}.</p>",
+        "<h2>Frontier and solutions</h2>", fig_html["frontier"], _solutions_section(res),
+        "<h2>The real deal against the model</h2>", _observed_section(res),
+        "<h2>What is at stake</h2>", fig_html["stakes"],
+        "<h2>Linkage</h2>", lk, fig_html["linkage"],
+        "<h2>Timeline</h2>", fig_html["timeline"],
+        "<h2>Sources and assumptions</h2>", _sources_section(res),
+        "</main></body></html>",
+    ]
+    return "".join(parts)

@@ -1,0 +1,89 @@
+"""Terminal summary (rich) of an :class:`~tradetalks.results.AnalysisResult`: a view, no computation."""
+
+from __future__ import annotations
+
+from rich.console import Console
+from rich.table import Table
+
+from tradetalks.results import AnalysisResult
+
+
+def money(x: float | None) -> str:
+    """USD/yr as a short string: ``$1.23bn``, ``-$45.6m``."""
+    if x is None:
+        return "—"
+    sign = "-" if x < 0 else ""
+    a = abs(x)
+    if a >= 1e9:
+        return f"{sign}${a / 1e9:,.2f}bn"
+    if a >= 1e6:
+        return f"{sign}${a / 1e6:,.1f}m"
+    return f"{sign}${a:,.0f}"
+
+
+def _changed(package: dict[str, str], batna: dict[str, str]) -> str:
+    diff = [f"{i}={o}" for i, o in package.items() if batna.get(i) != o]
+    return ", ".join(diff) if diff else "(no deal)"
+
+
+def print_summary(res: AnalysisResult, console: Console) -> None:
+    """Print the headline tables: stakes, solutions, ZOPA, linkage, observed deal."""
+    parties = [p["id"] for p in res.parties]
+    sc = res.scenario
+    console.print(f"[bold]{sc['title']}[/bold] (as of {sc['as_of']}; economics: {res.econ_model})")
+    console.print(f"{len(res.issues)} issues, {res.frontier.n_packages:,} packages, "
+                  f"{res.frontier.n_points} on the Pareto frontier. Utilities: {res.units['utilities']}.")
+    _stakes(res, console, parties)
+    _solutions(res, console, parties)
+    z = res.zopa
+    count = f"{z.count:,}" if z.method == "exact" else f"≈{z.count:,.0f} (95% CI {z.ci95})"
+    console.print(f"ZOPA: {count} of {z.total_packages:,} packages are better than no deal for both sides"
+                  f" ({z.method}).")
+    for lk in res.linkage:
+        console.print(f"Linkage '{lk.name}': Nash joint gain changes by {money(lk.surplus['joint'])} "
+                      + ", ".join(f"{p} {money(lk.surplus[p])}" for p in parties)
+                      + (" — linkage makes an empty ZOPA non-empty." if lk.turns_empty_zopa_nonempty else "."))
+    if res.observed is not None:
+        _observed(res, console, parties)
+
+
+def _stakes(res: AnalysisResult, console: Console, parties: list[str]) -> None:
+    t = Table(title="What is at stake (each option vs no deal, other issues at no deal)", show_lines=False)
+    t.add_column("issue")
+    t.add_column("option")
+    for p in parties:
+        t.add_column(p, justify="right")
+    for iss in res.issues:
+        for k, op in enumerate(iss.options):
+            mark = " (no deal)" if op.is_batna else ""
+            t.add_row(iss.name if k == 0 else "", op.label + mark, *(money(op.utilities[p]) for p in parties))
+    console.print(t)
+
+
+def _solutions(res: AnalysisResult, console: Console, parties: list[str]) -> None:
+    t = Table(title="Bargaining solutions (utility gain over no deal)")
+    t.add_column("solution")
+    for p in parties:
+        t.add_column(p, justify="right")
+    t.add_column("package (changes from no deal)")
+    for name, s in res.solutions.items():
+        if s is None:
+            t.add_row(name, "—", "—", "no package is better than no deal for both")
+        else:
+            t.add_row(name, *(money(s.utilities[p]) for p in parties), _changed(s.package, res.batna.package))
+    if res.observed is not None:
+        o = res.observed
+        t.add_row("observed deal", *(money(o.utilities[p]) for p in parties), _changed(o.package, res.batna.package))
+    console.print(t)
+
+
+def _observed(res: AnalysisResult, console: Console, parties: list[str]) -> None:
+    o = res.observed
+    assert o is not None
+    where = "on the Pareto frontier" if o.on_frontier else (
+        f"inside the frontier: both sides could each gain {money(o.distance_to_frontier)} more; "
+        f"up to {money(o.left_on_table)} a year left on the table")
+    console.print(f"Observed deal ({o.date}): {where}.")
+    if o.changes:
+        console.print("  Best Pareto improvement: " + "; ".join(f"{c.issue}: {c.from_option} → {c.to_option}"
+                                                               for c in o.changes))
