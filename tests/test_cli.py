@@ -1,0 +1,103 @@
+"""The real CLI, driven in-process: commands, outputs, errors and exit codes."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from tradetalks.cli import app
+
+TOY = Path(__file__).parent / "data" / "toy.yaml"
+runner = CliRunner()
+
+
+def test_analyze_writes_every_output(tmp_path: Path) -> None:
+    res = runner.invoke(app, ["analyze", str(TOY), "--out", str(tmp_path)])
+    assert res.exit_code == 0, res.output
+    for name in ("results.json", "report.html", "stakes.csv", "frontier.csv", "solutions.csv", "sources.csv",
+                 "timeline.csv"):
+        assert (tmp_path / name).stat().st_size > 0, name
+    data = json.loads((tmp_path / "results.json").read_text())
+    assert data["scenario"]["id"] == "toy"
+    assert "Bargaining solutions" in res.output
+    assert not list(tmp_path.glob(".*.tmp")), "no temporary files left behind"
+
+
+def test_analyze_json_to_stdout(tmp_path: Path) -> None:
+    res = runner.invoke(app, ["analyze", str(TOY), "--out", str(tmp_path), "--json", "--no-report"])
+    assert res.exit_code == 0
+    data = json.loads(res.stdout)
+    assert set(data["solutions"]) == {"nash", "kalai_smorodinsky", "egalitarian", "utilitarian"}
+    assert not (tmp_path / "report.html").exists()
+
+
+def test_set_override_changes_results(tmp_path: Path) -> None:
+    base = json.loads(runner.invoke(app, ["analyze", str(TOY), "--out", str(tmp_path), "--json",
+                                          "--no-report"]).stdout)
+    res = runner.invoke(app, ["analyze", str(TOY), "--out", str(tmp_path), "--json", "--no-report",
+                              "--set", "aid=5e8"])
+    changed = json.loads(res.stdout)
+    assert changed["scenario"]["overrides"] == {"aid": 5e8}
+    row = next(s for s in changed["sources"] if s["id"] == "aid")
+    assert row["overridden"] and row["original_value"] == 1e8
+    assert base["issues"][1]["options"][1]["utilities"] != changed["issues"][1]["options"][1]["utilities"]
+
+
+@pytest.mark.parametrize("bad", ["aid", "aid=lots"])
+def test_bad_set_is_a_clear_error(tmp_path: Path, bad: str) -> None:
+    res = runner.invoke(app, ["analyze", str(TOY), "--out", str(tmp_path), "--set", bad])
+    assert res.exit_code == 1
+    assert "--set expects FACT=NUMBER" in res.output
+
+
+def test_invalid_scenario_exit_code_and_message(tmp_path: Path) -> None:
+    bad = tmp_path / "bad.yaml"
+    bad.write_text(TOY.read_text().replace("{b_tariff_a: 0.15}", "{b_tarif_a: 0.15}"))
+    res = runner.invoke(app, ["scenario", "validate", str(bad)])
+    assert res.exit_code == 2
+    assert "bad.yaml:" in res.output and "issues[0].options[1].set.b_tarif_a" in res.output
+    assert "Fix:" in res.output
+
+
+def test_invalid_scenario_json_envelope(tmp_path: Path) -> None:
+    bad = tmp_path / "bad.yaml"
+    bad.write_text(TOY.read_text().replace("eps: {value: -1.2", "eps: {value: 1.2"))
+    res = runner.invoke(app, ["analyze", str(bad), "--json", "--out", str(tmp_path)])
+    assert res.exit_code == 2
+    env = json.loads(res.stdout)
+    assert env["error"]["code"] == "invalid_scenario"
+    (prob,) = env["error"]["problems"]
+    assert prob["path"] == "markets[0].demand_elasticity" and prob["line"] > 0 and prob["fix"]
+
+
+def test_unknown_scenario_name() -> None:
+    res = runner.invoke(app, ["analyze", "no-such-scenario"])
+    assert res.exit_code == 2 and "no built-in scenario or file" in res.output
+
+
+def test_validate_ok() -> None:
+    res = runner.invoke(app, ["scenario", "validate", str(TOY)])
+    assert res.exit_code == 0 and "ok" in res.output
+
+
+def test_builtin_list_show_export_roundtrip(tmp_path: Path) -> None:
+    res = runner.invoke(app, ["scenarios"])
+    assert res.exit_code == 0 and "korus-2025" in res.output
+    res = runner.invoke(app, ["scenario", "show", "korus-2025"])
+    assert res.exit_code == 0 and "Bessent" in res.output
+    res = runner.invoke(app, ["scenario", "export", "korus-2025"])
+    assert res.exit_code == 0
+    mine = tmp_path / "mine.yaml"
+    mine.write_text(res.stdout)
+    res = runner.invoke(app, ["scenario", "validate", str(mine)])
+    assert res.exit_code == 0, res.output
+
+
+def test_unwritable_out_dir(tmp_path: Path) -> None:
+    blocker = tmp_path / "file"
+    blocker.write_text("x")
+    res = runner.invoke(app, ["analyze", str(TOY), "--out", str(blocker / "sub"), "--no-report"])
+    assert res.exit_code == 1 and "cannot write" in res.output
