@@ -22,6 +22,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import Any, TypeVar
 
 import numpy as np
 import pandas as pd
@@ -53,10 +54,12 @@ DEFAULT_MAX_PACKAGES = 100_000_000
 DEFAULT_CHUNK_SIZE = 1 << 18
 
 FloatArray = NDArray[np.float64]
+ArrayT = TypeVar("ArrayT", bound=np.ndarray[Any, Any])
 IntArray = NDArray[np.int64]
 
 
-def _frozen(a: NDArray[np.generic]) -> NDArray[np.generic]:
+def _frozen(a: ArrayT) -> ArrayT:
+    """Mark ``a`` read-only (result objects are immutable) and return it."""
     a.setflags(write=False)
     return a
 
@@ -203,8 +206,8 @@ class Frontier:
 
 def _make_frontier(utilities: FloatArray, choices: IntArray, n_packages: int) -> Frontier:
     return Frontier(
-        utilities=_frozen(np.ascontiguousarray(utilities, dtype=np.float64)),  # type: ignore[arg-type]
-        choices=_frozen(np.ascontiguousarray(choices, dtype=np.int64)),  # type: ignore[arg-type]
+        utilities=_frozen(np.ascontiguousarray(utilities, dtype=np.float64)),
+        choices=_frozen(np.ascontiguousarray(choices, dtype=np.int64)),
         n_packages=n_packages,
     )
 

@@ -1,0 +1,201 @@
+r"""How far a package (e.g. the deal actually signed) is from the Pareto frontier, and what it left on the table.
+
+For a deal with utilities :math:`u` and the exact frontier :math:`F`:
+
+- :math:`u` is *on the frontier* when no package Pareto-dominates it (no :math:`f \in F` with :math:`f \ge u`,
+  :math:`f \ne u`);
+- the *distance* :math:`\max_{f \in F} \min_i (f_i - u_i)`, clipped at 0, is the largest gain both parties could
+  still get at once (a Chebyshev distance to the frontier in the direction :math:`(1, 1)`);
+- the *value left on the table* :math:`\max_{f \in F,\ f \ge u} \sum_i (f_i - u_i)` is the largest joint gain from
+  a Pareto improvement;
+- the *best improvement* is the Nash bargaining solution with the deal as the disagreement point: the dominating
+  frontier point that maximises :math:`\prod_i (f_i - u_i)`.
+
+All three objectives are monotone and the set of packages dominating :math:`u` is up-closed, so their maxima over
+all packages are attained on the frontier, as for the bargaining solutions (:mod:`tradetalks.bargain.solutions`).
+
+References
+----------
+Raiffa, H. (1982). *The Art and Science of Negotiation*. Harvard University Press (joint gains left on the table
+and post-settlement settlements).
+
+Nash, J. F. (1950). The bargaining problem. *Econometrica* 18(2), 155-162. https://doi.org/10.2307/1907266
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, TypeVar
+
+import numpy as np
+from numpy.typing import ArrayLike, NDArray
+
+from tradetalks.bargain.frontier import Frontier
+from tradetalks.bargain.solutions import pick_best
+from tradetalks.errors import DataError
+
+__all__ = ["BEYOND_FRONTIER_RTOL", "DealComparison", "Improvement", "compare_to_frontier"]
+
+#: A deal that Pareto-dominates a frontier point by more than this (relative to the largest absolute utility) is
+#: not a package of this negotiation; smaller excesses are taken as floating-point rounding.
+BEYOND_FRONTIER_RTOL = 1e-9
+
+FloatArray = NDArray[np.float64]
+ArrayT = TypeVar("ArrayT", bound=np.ndarray[Any, Any])
+
+
+def _frozen(a: ArrayT) -> ArrayT:
+    """Mark ``a`` read-only (result objects are immutable) and return it."""
+    a.setflags(write=False)
+    return a
+
+
+@dataclass(frozen=True, eq=False)
+class Improvement:
+    """A Pareto improvement over a deal.
+
+    Attributes
+    ----------
+    utilities
+        Shape ``(2,)``: utilities of the improving frontier point.
+    choices
+        Shape ``(k,)``, ``int64``: option index per issue of one package attaining it.
+    gains
+        Shape ``(2,)``: ``utilities - deal utilities`` (both >= 0, not both 0).
+    product
+        ``gains[0] * gains[1]``, the maximised Nash product.
+    """
+
+    utilities: FloatArray
+    choices: NDArray[np.int64]
+    gains: FloatArray
+    product: float
+
+    def __repr__(self) -> str:
+        u, g = self.utilities, self.gains
+        return (
+            f"Improvement(utilities ({u[0]:.6g}, {u[1]:.6g}), gains ({g[0]:.6g}, {g[1]:.6g}), "
+            f"choices {self.choices.tolist()})"
+        )
+
+
+@dataclass(frozen=True, eq=False)
+class DealComparison:
+    """A deal held against the Pareto frontier.
+
+    Attributes
+    ----------
+    utilities
+        Shape ``(2,)``: the deal's (party 0, party 1) utilities.
+    choices
+        Shape ``(k,)``: the deal's options if given, else ``None``.
+    on_frontier
+        ``True`` when no package Pareto-dominates the deal.
+    distance
+        :math:`\\max_f \\min_i (f_i - u_i)` clipped at 0, in utility units: the largest gain both parties could
+        still get at once. 0 on the frontier (and for a deal only weakly dominated).
+    left_on_table
+        Largest :math:`\\sum_i (f_i - u_i)` over frontier points dominating the deal, in utility units; ``None``
+        on the frontier.
+    best_improvement
+        The dominating frontier point maximising the product of gains (ties: larger sum, then larger party-0
+        utility); ``None`` on the frontier.
+    """
+
+    utilities: FloatArray
+    choices: NDArray[np.int64] | None
+    on_frontier: bool
+    distance: float
+    left_on_table: float | None
+    best_improvement: Improvement | None
+
+    def __repr__(self) -> str:
+        u = self.utilities
+        head = f"DealComparison(utilities ({u[0]:.6g}, {u[1]:.6g}): "
+        if self.on_frontier:
+            return head + "on the Pareto frontier)"
+        return (
+            head + f"dominated; distance {self.distance:.6g}, left on the table {self.left_on_table:.6g}, "
+            f"best improvement {self.best_improvement!r})"
+        )
+
+
+def compare_to_frontier(frontier: Frontier, utilities: ArrayLike, choices: ArrayLike | None = None) -> DealComparison:
+    r"""Compare a package with the exact Pareto frontier.
+
+    Parameters
+    ----------
+    frontier
+        The exact frontier (:func:`~tradetalks.bargain.frontier.pareto_frontier`).
+    utilities
+        Shape ``(2,)``: the package's utilities, computed like the frontier's (issue sums left to right) so that a
+        package on the frontier compares equal to its frontier point.
+    choices
+        Shape ``(k,)``: the package's option per issue, kept in the result for reference (optional).
+
+    Returns
+    -------
+    DealComparison
+        See the module docstring for the definitions.
+
+    Raises
+    ------
+    DataError
+        If ``utilities`` is not two finite numbers, ``choices`` has the wrong length, or the utilities
+        Pareto-dominate a frontier point by more than :data:`BEYOND_FRONTIER_RTOL` (no package can attain them:
+        the deal was valued with different utilities than the frontier).
+
+    References
+    ----------
+    Raiffa (1982); Nash (1950), https://doi.org/10.2307/1907266
+
+    Examples
+    --------
+    >>> from tradetalks.bargain.frontier import pareto_frontier
+    >>> f = pareto_frontier([[[0, 0], [4, 1], [1, 4]], [[0, 0], [1, 1]]])
+    >>> c = compare_to_frontier(f, [1, 1], choices=[1, 0])
+    >>> c.on_frontier, c.distance, c.left_on_table, c.best_improvement.utilities.tolist()
+    (False, 1.0, 5.0, [5.0, 2.0])
+    """
+    u = np.asarray(utilities, dtype=np.float64)
+    if u.shape != (2,) or not np.isfinite(u).all():
+        raise DataError(
+            "A deal's utilities must be two finite numbers.",
+            received=u.tolist() if u.size <= 10 else f"array of shape {u.shape}",
+            fix="pass (party 0 utility, party 1 utility).",
+        )
+    deal_choices = None
+    if choices is not None:
+        deal_choices = np.asarray(choices, dtype=np.int64)
+        if deal_choices.shape != (frontier.n_issues,):
+            raise DataError(
+                f"The deal's choices must give one option per issue ({frontier.n_issues}).",
+                received=deal_choices.tolist(),
+                fix="pass the option index of the deal on each issue, in issue order.",
+            )
+        deal_choices = _frozen(deal_choices.copy())
+    points = frontier.utilities
+    gains = points - u
+    tol = BEYOND_FRONTIER_RTOL * max(1.0, float(np.abs(points).max()), float(np.abs(u).max()))
+    if ((gains <= tol).all(axis=1) & (gains < -tol).any(axis=1)).any():
+        raise DataError(
+            "The deal's utilities Pareto-dominate a point of the frontier, so no package attains them.",
+            received=u.tolist(),
+            fix="value the deal with the same issue utilities the frontier was computed from.",
+        )
+    dominating = np.asarray((gains >= 0).all(axis=1) & (gains > 0).any(axis=1), dtype=np.bool_)
+    distance = max(0.0, float(gains.min(axis=1).max()))
+    frozen_u = _frozen(u.copy())
+    if not dominating.any():
+        return DealComparison(frozen_u, deal_choices, True, distance, None, None)
+    left = float((gains[dominating, 0] + gains[dominating, 1]).max())
+    product = gains[:, 0] * gains[:, 1]
+    best = pick_best(product, points, dominating)
+    assert best is not None
+    improvement = Improvement(
+        utilities=_frozen(points[best].copy()),
+        choices=_frozen(frontier.choices[best].copy()),
+        gains=_frozen(gains[best].copy()),
+        product=float(product[best]),
+    )
+    return DealComparison(frozen_u, deal_choices, False, distance, left, improvement)

@@ -1,0 +1,124 @@
+"""A deal held against the frontier: every field equals its brute-force value over all packages."""
+
+from __future__ import annotations
+
+import itertools
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from tradetalks.bargain.comparison import compare_to_frontier
+from tradetalks.bargain.frontier import pareto_frontier
+from tradetalks.errors import DataError
+
+int_tables = st.lists(
+    st.integers(1, 6).flatmap(
+        lambda m: st.lists(st.tuples(st.integers(-3, 3), st.integers(-3, 3)), min_size=m, max_size=m)
+    ),
+    min_size=1,
+    max_size=5,
+)
+float_tables = st.lists(
+    st.integers(1, 6).flatmap(
+        lambda m: st.lists(
+            st.tuples(*[st.floats(-10, 10, allow_nan=False, allow_infinity=False)] * 2), min_size=m, max_size=m
+        )
+    ),
+    min_size=1,
+    max_size=4,
+)
+
+
+def all_packages(tables: list[np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
+    choices = list(itertools.product(*[range(len(t)) for t in tables]))
+    rows = []
+    for choice in choices:
+        u = tables[0][choice[0]].copy()
+        for k in range(1, len(tables)):
+            u = u + tables[k][choice[k]]
+        rows.append(u)
+    return np.array(choices, dtype=np.int64), np.array(rows)
+
+
+def check_deal(tables: list[np.ndarray], index: int) -> None:
+    choices, points = all_packages(tables)
+    u = points[index]
+    result = compare_to_frontier(pareto_frontier(tables), u, choices=choices[index])
+    gains = points - u
+    dominating = (gains >= 0).all(axis=1) & (gains > 0).any(axis=1)
+    assert result.on_frontier == (not dominating.any())
+    assert np.array_equal(result.utilities, u) and np.array_equal(result.choices, choices[index])  # type: ignore[arg-type]
+    assert result.distance == max(0.0, float(gains.min(axis=1).max()))
+    if not dominating.any():
+        assert result.left_on_table is None and result.best_improvement is None
+        assert result.distance == 0.0
+        return
+    assert result.left_on_table == float((gains[dominating, 0] + gains[dominating, 1]).max())
+    g = gains[dominating]
+    p = points[dominating]
+    best = max(range(len(g)), key=lambda i: (g[i, 0] * g[i, 1], p[i, 0] + p[i, 1], p[i, 0], p[i, 1]))
+    imp = result.best_improvement
+    assert imp is not None
+    assert np.array_equal(imp.utilities, p[best])
+    assert imp.product == float(g[best, 0] * g[best, 1])
+    assert np.array_equal(imp.gains, imp.utilities - u) and (imp.gains >= 0).all() and (imp.gains > 0).any()
+    v = tables[0][imp.choices[0]]
+    for k in range(1, len(tables)):
+        v = v + tables[k][imp.choices[k]]
+    assert np.array_equal(v, imp.utilities)
+
+
+@settings(max_examples=300, deadline=None)
+@given(int_tables, st.data())
+def test_comparison_equals_brute_force_integer(tables: list[list[tuple[int, int]]], data: st.DataObject) -> None:
+    arrays = [np.array(t, dtype=float) for t in tables]
+    n = int(np.prod([len(t) for t in tables]))
+    check_deal(arrays, data.draw(st.integers(0, n - 1)))
+
+
+@settings(max_examples=150, deadline=None)
+@given(float_tables, st.data())
+def test_comparison_equals_brute_force_float(tables: list[list[tuple[float, float]]], data: st.DataObject) -> None:
+    arrays = [np.array(t, dtype=float) for t in tables]
+    n = int(np.prod([len(t) for t in tables]))
+    check_deal(arrays, data.draw(st.integers(0, n - 1)))
+
+
+def test_every_frontier_point_is_on_the_frontier() -> None:
+    rng = np.random.default_rng(3)
+    tables = [rng.integers(-5, 6, (5, 2)).astype(float) for _ in range(4)]
+    f = pareto_frontier(tables)
+    for point, choice in zip(f.utilities, f.choices, strict=True):
+        c = compare_to_frontier(f, point, choice)
+        assert c.on_frontier and c.distance == 0.0 and c.left_on_table is None and c.best_improvement is None
+        assert "on the Pareto frontier" in repr(c)
+
+
+def test_weakly_dominated_deal_has_zero_distance_but_is_off_the_frontier() -> None:
+    f = pareto_frontier([[[2, 1], [0, 3], [2, 0]]])
+    c = compare_to_frontier(f, [2, 0])
+    assert not c.on_frontier and c.distance == 0.0 and c.left_on_table == 1.0
+    assert c.best_improvement is not None and c.best_improvement.utilities.tolist() == [2.0, 1.0]
+    assert c.best_improvement.product == 0.0
+    assert "dominated; distance 0" in repr(c)
+
+
+def test_one_issue_one_option() -> None:
+    c = compare_to_frontier(pareto_frontier([[[1.0, 1.0]]]), [1.0, 1.0], [0])
+    assert c.on_frontier and c.choices.tolist() == [0]  # type: ignore[union-attr]
+
+
+def test_deal_beyond_the_frontier_is_refused() -> None:
+    f = pareto_frontier([[[1, 0], [0, 1]]])
+    with pytest.raises(DataError, match="dominate a point of the frontier"):
+        compare_to_frontier(f, [1.0, 0.5])
+    # Rounding-sized excess is tolerated.
+    assert compare_to_frontier(f, [1.0 + 1e-15, 0.0]).on_frontier
+
+
+@pytest.mark.parametrize(("utilities", "choices"), [([1.0], None), ([np.nan, 0.0], None), ([0.0, 0.0], [0, 0])])
+def test_bad_input_raises(utilities: list[float], choices: list[int] | None) -> None:
+    with pytest.raises(DataError):
+        compare_to_frontier(pareto_frontier([[[1, 0], [0, 1]]]), utilities, choices)
