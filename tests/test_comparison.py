@@ -112,10 +112,14 @@ def test_one_issue_one_option() -> None:
 
 def test_deal_beyond_the_frontier_is_refused() -> None:
     f = pareto_frontier([[[1, 0], [0, 1]]])
-    with pytest.raises(DataError, match="dominate a point of the frontier"):
+    with pytest.raises(DataError, match="beyond the Pareto frontier"):
         compare_to_frontier(f, [1.0, 0.5])
-    # Rounding-sized excess is tolerated.
+    with pytest.raises(DataError, match="beyond the Pareto frontier"):
+        compare_to_frontier(f, [0.6, 0.6])
+    # Rounding-sized excess is tolerated; a point just off another frontier point's coordinate is fine.
     assert compare_to_frontier(f, [1.0 + 1e-15, 0.0]).on_frontier
+    g = pareto_frontier([[[0.0, 1.0], [1e-123, 0.0]]])
+    assert compare_to_frontier(g, [0.0, 1.0]).on_frontier
 
 
 @pytest.mark.parametrize(("utilities", "choices"), [([1.0], None), ([np.nan, 0.0], None), ([0.0, 0.0], [0, 0])])

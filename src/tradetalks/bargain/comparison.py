@@ -36,8 +36,8 @@ from tradetalks.errors import DataError
 
 __all__ = ["BEYOND_FRONTIER_RTOL", "DealComparison", "Improvement", "compare_to_frontier"]
 
-#: A deal that Pareto-dominates a frontier point by more than this (relative to the largest absolute utility) is
-#: not a package of this negotiation; smaller excesses are taken as floating-point rounding.
+#: A deal beyond the frontier by more than this (relative to the largest absolute utility) is not a package of this
+#: negotiation; smaller excesses are taken as floating-point rounding.
 BEYOND_FRONTIER_RTOL = 1e-9
 
 FloatArray = NDArray[np.float64]
@@ -141,9 +141,10 @@ def compare_to_frontier(frontier: Frontier, utilities: ArrayLike, choices: Array
     Raises
     ------
     DataError
-        If ``utilities`` is not two finite numbers, ``choices`` has the wrong length, or the utilities
-        Pareto-dominate a frontier point by more than :data:`BEYOND_FRONTIER_RTOL` (no package can attain them:
-        the deal was valued with different utilities than the frontier).
+        If ``utilities`` is not two finite numbers, ``choices`` has the wrong length, or the utilities lie beyond
+        the frontier, i.e. no frontier point is at least as good for both parties up to
+        :data:`BEYOND_FRONTIER_RTOL` (every package is weakly dominated by a frontier point, so no package attains
+        them: the deal was valued with different utilities than the frontier).
 
     References
     ----------
@@ -176,15 +177,18 @@ def compare_to_frontier(frontier: Frontier, utilities: ArrayLike, choices: Array
         deal_choices = _frozen(deal_choices.copy())
     points = frontier.utilities
     gains = points - u
+    # Every package is weakly dominated by a frontier point, so raw < 0 means no package has these utilities.
+    raw = float(gains.min(axis=1).max())
     tol = BEYOND_FRONTIER_RTOL * max(1.0, float(np.abs(points).max()), float(np.abs(u).max()))
-    if ((gains <= tol).all(axis=1) & (gains < -tol).any(axis=1)).any():
+    if raw < -tol:
         raise DataError(
-            "The deal's utilities Pareto-dominate a point of the frontier, so no package attains them.",
+            f"No package attains the deal's utilities: they lie beyond the Pareto frontier (no frontier point is "
+            f"at least as good for both parties; the closest falls short by {-raw:.6g}).",
             received=u.tolist(),
             fix="value the deal with the same issue utilities the frontier was computed from.",
         )
     dominating = np.asarray((gains >= 0).all(axis=1) & (gains > 0).any(axis=1), dtype=np.bool_)
-    distance = max(0.0, float(gains.min(axis=1).max()))
+    distance = max(0.0, raw)
     frozen_u = _frozen(u.copy())
     if not dominating.any():
         return DealComparison(frozen_u, deal_choices, True, distance, None, None)
