@@ -1,0 +1,136 @@
+"""``tradetalks gravity``: run a gravity spec file, and find the book's data.
+
+The main CLI mounts this sub-app with ``app.add_typer(gravity_app, name="gravity")``. Commands validate, call
+:func:`tradetalks.econ.gravity.run.run_file`, write the tables and show a summary; they compute nothing
+themselves. Errors print one message (file, line, field and fix for spec problems) and exit with code 2 for bad
+input (spec file, missing file) and 1 for anything else; with ``--json`` the JSON error envelope goes to stdout.
+Heavy modules (pandas, pyfixest) are imported inside the commands so that ``tradetalks --help`` stays fast.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from tradetalks.errors import InputFileError, NotFoundError, TradetalksError
+
+if TYPE_CHECKING:
+    from tradetalks.econ.gravity.run import GravityRun, ScenarioResult
+
+app = typer.Typer(no_args_is_help=True, add_completion=False,
+                  help="Structural gravity: PPML estimation and general-equilibrium counterfactuals from a spec file.")
+
+DEFAULT_OUT = Path("tradetalks-out") / "gravity"
+#: where the book and its data are published (documented in docs/gravity.md; never fetched in tests)
+BOOK_URL = "https://www.wto.org/english/res_e/publications_e/advancedguide2016_e.htm"
+MIRROR_URL = "https://github.com/pachadotdev/tradepolicy"
+#: columns of the table summarised per scenario
+_SUMMARY = (("exports", "exports"), ("imports", "imports"), ("factory_gate_price", "price p"),
+            ("imr", "IMR P"), ("real_gdp", "real GDP"), ("welfare", "welfare"))
+
+
+def _fail(exc: TradetalksError, as_json: bool) -> None:
+    if as_json:
+        print(json.dumps(exc.to_dict(), ensure_ascii=False, indent=2))
+    Console(stderr=True).print(f"[bold red]error:[/bold red] {exc}", highlight=False, markup=True, soft_wrap=True)
+    raise typer.Exit(code=2 if isinstance(exc, InputFileError | NotFoundError) else 1)
+
+
+@app.command()
+def run(
+    spec: Annotated[Path, typer.Argument(help="Gravity spec YAML file (format: docs/gravity.md).")],
+    out: Annotated[Path, typer.Option("--out", "-o", help="Directory for the CSV and JSON tables.")] = DEFAULT_OUT,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the results JSON to stdout.")] = False,
+) -> None:
+    """Estimate trade costs (PPML), solve the baseline and every counterfactual of SPEC, write the tables."""
+    from tradetalks.econ.gravity.run import run_file, write_outputs
+
+    err = Console(stderr=True)
+    try:
+        with err.status("gravity: starting…") as status:
+            result = run_file(spec, progress=lambda msg: status.update(f"gravity: {msg}…"))
+            status.update("gravity: writing tables…")
+            files = write_outputs(result, out)
+    except TradetalksError as exc:
+        _fail(exc, as_json)
+        return
+    if as_json:
+        print(json.dumps(result.to_dict(), ensure_ascii=False, indent=1, allow_nan=False))
+        return
+    _print_summary(result, Console())
+    Console().print(f"Wrote {', '.join(f.name for f in files)} to {out}/ "
+                    f"in {result.seconds.get('total', 0.0):.1f} s.", highlight=False)
+
+
+def _print_summary(result: GravityRun, console: Console) -> None:
+    console.print(f"[bold]{result.title or result.spec_file}[/bold] — baseline {result.year}, "
+                  f"{len(result.data.countries)} countries, σ = {result.sigma:g}, reference {result.reference}",
+                  highlight=False)
+    console.print(_coefficient_table(result))
+    est = result.costs.estimation
+    if est is not None:
+        dropped = ", ".join(f"{k} {v}" for k, v in est.dropped.counts().items()) or "none"
+        fill = result.costs.fill
+        console.print(f"PPML {est.formula}; N = {est.n_obs:,} of {est.n_input:,}; dropped: {dropped} (dropped.csv); "
+                      f"{est.vcov}" + (f"; {len(fill.filled)} missing pair effects filled by a second stage"
+                                        if fill is not None else ""), highlight=False)
+    for scenario in result.scenarios:
+        console.print(_scenario_table(scenario))
+
+
+def _coefficient_table(result: GravityRun) -> Table:
+    table = Table(title="Trade-cost coefficients")
+    for col in ("term", "estimate", "std. error", "source"):
+        table.add_column(col, justify="left" if col in ("term", "source") else "right")
+    for row in result.costs.coefficients.itertuples(index=False):
+        se = "" if row.std_error != row.std_error else f"{row.std_error:.4f}"
+        table.add_row(str(row.term), f"{row.estimate:.4f}", se, str(row.source))
+    return table
+
+
+def _shown_countries(scenario: ScenarioResult, limit: int = 6) -> list[str]:
+    """Countries named in the edits, then the ``limit`` largest real-GDP changes among the others."""
+    named = list(dict.fromkeys(c for e in scenario.edits for key in ("exporters", "importers")
+                               for c in e.get(key) or []))
+    ranked = scenario.countries.set_index("country")["real_gdp"].abs().sort_values(ascending=False).index
+    return named + [c for c in ranked if c not in named][:limit]
+
+
+def _scenario_table(scenario: ScenarioResult) -> Table:
+    frame = scenario.countries.set_index("country")
+    direction = ("baseline against counterfactual" if scenario.effect == "of-baseline"
+                 else "counterfactual against baseline")
+    diag = scenario.counterfactual.diagnostics
+    table = Table(title=f"Scenario {scenario.name} ({scenario.kind} GE): % changes, {direction}",
+                  caption=f"solver {diag.method}, {diag.iterations} iterations, max residual {diag.max_residual:.1e};"
+                          " all countries in countries.csv")
+    table.add_column("country")
+    for _, label in _SUMMARY:
+        table.add_column(label, justify="right")
+    for country in _shown_countries(scenario):
+        table.add_row(country, *(f"{frame.at[country, col]:+.3f}" for col, _ in _SUMMARY))
+    return table
+
+
+@app.command("download-data")
+def download_data(
+    directory: Annotated[Path, typer.Argument(help="Folder to keep the book's data in.")],
+) -> None:
+    """Explain where to get the data of Yotov et al. (2016) and how to point a spec at it (no download)."""
+    console = Console()
+    console.print(
+        "[bold]The data of 'An Advanced Guide to Trade Policy Analysis: The Structural Gravity Model'[/bold]\n"
+        "(Yotov, Piermartini, Monteiro & Larch, WTO/UNCTAD 2016) are published with the book, free of charge:\n"
+        f"  book page:      {BOOK_URL}\n"
+        f"  public mirror:  {MIRROR_URL}  (folder 00-application-files/)\n\n"
+        f"tradetalks does not download them for you. Save the Chapter 2 data set (Stata .dta, or a CSV export of it) "
+        f"in\n  {directory}\n"
+        "and name it in a spec's data.file (relative to the spec). Columns used by the examples: exporter, importer, "
+        "year, trade (intranational flows included), DIST, CNTG, LANG, CLNY, RTA. Example specs: "
+        "examples/gravity/*.yaml; format: docs/gravity.md.",
+        highlight=False, soft_wrap=True)
