@@ -1,0 +1,331 @@
+"""The built-in korus-2025 scenario: it loads, every figure is traceable, and it says what really happened.
+
+Rules checked here (the file's header comment states them too):
+
+* every fact has exactly one of ``source`` (with a year) or ``assumption`` (with a real explanation);
+* outside ``facts:`` every number is a fact id or arithmetic over fact ids; the only bare numbers are 0 and 1,
+  and a rate in an option's ``set:`` that *is* the option — its label shows the same percentage ("15 %" ↔ 0.15);
+* the delegations of the first 2+2 (24 April 2025) are exactly Bessent, Greer, Choi Sang-mok and Ahn Duk-geun,
+  and nobody is called "Becerra";
+* the observed outcome settles every issue with an existing option, a source, and within the constraints.
+"""
+
+from __future__ import annotations
+
+import ast
+import datetime as dt
+import math
+import re
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from tradetalks.scenario import load_scenario
+from tradetalks.scenario.expressions import evaluate, names_in
+from tradetalks.scenario.loader import BUILTIN_DIR
+
+NAME = "korus-2025"
+FILE = BUILTIN_DIR / f"{NAME}.yaml"
+OBSERVED_FILE = BUILTIN_DIR / f"{NAME}.observed.yaml"
+FIRST_ROUND = dt.date(2025, 4, 24)
+#: a citation must carry a year (publication and date)
+YEAR = re.compile(r"\b(19|20)\d\d\b")
+#: shortest assumption text that can say why the number was chosen
+MIN_ASSUMPTION_CHARS = 40
+#: bare numbers allowed anywhere outside `facts:` (and inside expressions)
+ALLOWED_BARE = {0.0, 1.0}
+
+#: every agenda item the built-in case must cover → the issue id that covers it
+REQUIRED_ISSUES = {
+    "Section 232 tariff on Korean cars": "auto_tariff",
+    "Section 232 tariff on auto parts": "parts_tariff",
+    "reciprocal (IEEPA) tariff": "reciprocal_tariff",
+    "steel/aluminium tariff": "steel_tariff",
+    "beef age limit and processed-beef ban": "beef",
+    "export of high-precision map data": "map_data",
+    "platform regulation": "platforms",
+    "network usage fees": "network_fees",
+    "agricultural quotas (rice)": "rice",
+    "standards (FMVSS cap, emissions certification, mutual recognition)": "auto_standards",
+    "Korean investment in the US": "investment",
+    "energy purchases": "energy",
+    "shipbuilding cooperation": "shipbuilding",
+    "defence cost sharing": "cost_sharing",
+    "defence spending": "defence_spending",
+    "arms purchases": "arms_purchases",
+}
+
+
+@pytest.fixture(scope="module")
+def loaded():
+    return load_scenario(NAME)
+
+
+@pytest.fixture(scope="module")
+def raw() -> dict[str, Any]:
+    return yaml.safe_load(FILE.read_text(encoding="utf-8"))
+
+
+# ---------------------------------------------------------------------------------------------------- loading
+
+
+def test_loads_and_validates(loaded):
+    scn = loaded.scenario
+    assert scn.id == NAME
+    assert [p.id for p in scn.parties] == ["KOR", "USA"]
+    assert scn.as_of == dt.date(2025, 4, 23)
+    assert loaded.observed is not None
+    assert Path(loaded.observed_file).name == OBSERVED_FILE.name
+
+
+def test_every_issue_has_a_batna_and_realistic_options(loaded):
+    for iss in loaded.scenario.issues:
+        assert 2 <= len(iss.options) <= 5, iss.id
+        if iss.id in REQUIRED_ISSUES.values():
+            assert len(iss.options) >= 3, f"{iss.id}: a required issue needs at least 3 options"
+        batna = next(op for op in iss.options if op.id == iss.batna)
+        assert not batna.payoffs, f"{iss.id}: utilities are relative to the BATNA, so it carries no payoff"
+
+
+@pytest.mark.parametrize("topic", sorted(REQUIRED_ISSUES))
+def test_required_issue_exists(loaded, topic):
+    ids = {iss.id for iss in loaded.scenario.issues}
+    assert REQUIRED_ISSUES[topic] in ids, f"no issue covers {topic}"
+
+
+def test_tariff_issues_cover_the_observed_and_batna_rates(loaded):
+    rates = {iss.id: {op.id: op.set for op in iss.options} for iss in loaded.scenario.issues}
+
+    def values(issue: str) -> set[float]:
+        return {float(evaluate(v, loaded.facts)) for s in rates[issue].values() for v in s.values()}
+    assert {0.25, 0.15} <= values("auto_tariff")
+    assert {0.25, 0.15} <= values("parts_tariff")
+    assert {0.25, 0.15, 0.10} <= values("reciprocal_tariff")
+    assert {0.25, 0.50} <= values("steel_tariff")
+
+
+# ---------------------------------------------------------------------------------------------------- facts
+
+
+def test_every_fact_has_a_source_or_an_assumption(loaded):
+    for fid, fact in loaded.scenario.facts.items():
+        has_source, has_assumption = bool(fact.source), bool(fact.assumption)
+        assert has_source != has_assumption, f"{fid}: exactly one of source / assumption"
+        if has_source:
+            assert YEAR.search(fact.source), f"{fid}: a source needs its date (a year at least): {fact.source!r}"
+        else:
+            assert len(fact.assumption) >= MIN_ASSUMPTION_CHARS, f"{fid}: explain the assumption"
+        assert math.isfinite(fact.value)
+        assert fact.unit.strip()
+
+
+def test_weights_are_flagged_assumptions(loaded):
+    facts = loaded.scenario.facts
+    for party in loaded.scenario.parties:
+        for st in party.stakeholders:
+            if isinstance(st.weight, str):
+                for fid in names_in(st.weight):
+                    assert facts[fid].assumption, f"weight {fid} of {st.id} must be a flagged assumption"
+            else:
+                assert st.weight == 1.0, f"{st.id}: a weight other than 1 must be a fact"
+
+
+def test_elasticities_have_the_right_sign(loaded):
+    for mk in loaded.scenario.markets:
+        assert evaluate(mk.demand_elasticity, loaded.facts) < 0
+        assert evaluate(mk.armington_elasticity, loaded.facts) > 0
+
+
+# ---------------------------------------------------------------------------------------------------- bare numbers
+
+
+def _literals(expr: str) -> set[float]:
+    return {float(n.value) for n in ast.walk(ast.parse(expr.strip(), mode="eval")) if isinstance(n, ast.Constant)}
+
+
+def _check_quantity(q: Any, where: str, facts: set[str]) -> list[str]:
+    if isinstance(q, bool):
+        return []
+    if isinstance(q, int | float):
+        return [] if float(q) in ALLOWED_BARE else [f"{where}: bare number {q!r}; make it a fact"]
+    if isinstance(q, str):
+        bad = [f"{where}: literal {v:g} in {q!r}; make it a fact" for v in _literals(q) - ALLOWED_BARE]
+        unknown = names_in(q) - facts
+        return bad + ([f"{where}: unknown fact(s) {sorted(unknown)}"] if unknown else [])
+    return [f"{where}: unexpected value {q!r}"]
+
+
+def _percent(rate: float) -> str:
+    return f"{rate * 100:g} %"
+
+
+def test_numbers_outside_facts_are_fact_references(raw):
+    """No bare number outside `facts:` except 0, 1 and an option's own defining rate (shown in its label)."""
+    facts = set(raw["facts"])
+    problems: list[str] = []
+    for p in raw["parties"]:
+        problems += _check_quantity(p.get("bargaining_power", 1), f"{p['id']}.bargaining_power", facts)
+        for st in p["stakeholders"]:
+            problems += _check_quantity(st.get("weight", 1), f"{st['id']}.weight", facts)
+    for mk in raw["markets"]:
+        for key in ("demand_elasticity", "armington_elasticity"):
+            problems += _check_quantity(mk[key], f"{mk['id']}.{key}", facts)
+        for sp in mk["suppliers"]:
+            for key in ("value", "tariff", "ntb", "supply_elasticity"):
+                if key in sp:
+                    problems += _check_quantity(sp[key], f"{mk['id']}.{sp['id']}.{key}", facts)
+    for iss in raw["issues"]:
+        for op in iss["options"]:
+            where = f"{iss['id']}.{op['id']}"
+            for lever, rate in op.get("set", {}).items():
+                if isinstance(rate, int | float) and not isinstance(rate, bool):
+                    if float(rate) not in ALLOWED_BARE and _percent(float(rate)) not in op["label"]:
+                        problems.append(f"{where}.set.{lever}: bare rate {rate!r} but the label "
+                                        f"{op['label']!r} does not show {_percent(float(rate))!r}")
+                else:
+                    problems += _check_quantity(rate, f"{where}.set.{lever}", facts)
+            for st, val in op.get("payoffs", {}).items():
+                problems += _check_quantity(val, f"{where}.payoffs.{st}", facts)
+    assert not problems, "\n".join(problems)
+
+
+def test_every_defined_fact_is_plausibly_used_or_documented(raw):
+    """Facts not used in a formula are reference figures: they must say so in a note or be cross-checks."""
+    text = FILE.read_text(encoding="utf-8")
+    body = text.split("\nmarkets:", 1)[1]
+    unused = [fid for fid in raw["facts"] if not re.search(rf"\b{re.escape(fid)}\b", body)]
+    for fid in unused:
+        fact = raw["facts"][fid]
+        assert fact.get("note") or fact.get("assumption"), f"{fid} is unused and undocumented"
+
+
+# ---------------------------------------------------------------------------------------------------- people
+
+
+def _delegation_on(party, day: dt.date):
+    active = [d for d in party.delegations if d.since <= day]
+    assert active, f"{party.id} has no delegation on {day}"
+    return active[-1]
+
+
+def test_first_round_delegations_are_exactly_the_four_ministers(loaded):
+    parties = {p.id: p for p in loaded.scenario.parties}
+    kor = {m.name for m in _delegation_on(parties["KOR"], FIRST_ROUND).members}
+    usa = {m.name for m in _delegation_on(parties["USA"], FIRST_ROUND).members}
+    assert kor == {"Choi Sang-mok", "Ahn Duk-geun"}
+    assert usa == {"Scott Bessent", "Jamieson Greer"}
+    titles = {m.name: m.title for m in _delegation_on(parties["USA"], FIRST_ROUND).members}
+    assert titles["Scott Bessent"] == "Secretary of the Treasury"
+
+
+def test_nobody_is_called_becerra(loaded):
+    for party in loaded.scenario.parties:
+        for d in party.delegations:
+            for m in d.members:
+                assert "becerra" not in m.name.lower(), f"{m.name!r}: the Treasury Secretary is Scott Bessent"
+    usa = next(p for p in loaded.scenario.parties if p.id == "USA")
+    note = _delegation_on(usa, FIRST_ROUND).note or ""
+    assert "Becerra" in note and "Bessent" in note, "the misspelling should be explained in a note"
+
+
+def test_later_delegations_bring_the_new_names(loaded):
+    parties = {p.id: p for p in loaded.scenario.parties}
+    later = dt.date(2025, 7, 30)
+    kor_later = {m.name for m in _delegation_on(parties["KOR"], later).members}
+    assert {"Koo Yun-cheol", "Yeo Han-koo", "Kim Jung-kwan"} <= kor_later
+    assert "Howard Lutnick" in {m.name for m in _delegation_on(parties["USA"], later).members}
+
+
+# ---------------------------------------------------------------------------------------------------- structure
+
+
+def test_security_linkage_group(loaded):
+    groups = {g.id: g for g in loaded.scenario.linkage}
+    assert {"cost_sharing", "defence_spending", "arms_purchases"} <= set(groups["security"].issues)
+    cats = {iss.id: iss.category for iss in loaded.scenario.issues}
+    assert all(cats[i] == "security" for i in groups["security"].issues)
+
+
+def test_constraints_are_sourced(loaded):
+    assert loaded.scenario.constraints
+    for con in loaded.scenario.constraints:
+        assert con.source and YEAR.search(con.source), con.id
+        assert len(con.reason) >= MIN_ASSUMPTION_CHARS, con.id
+
+
+def test_timeline_has_the_key_dates(loaded):
+    dates = {e.date for e in loaded.scenario.timeline}
+    for d in ("2025-04-02", "2025-04-03", "2025-04-09", "2025-04-24", "2025-05-03", "2025-06-04", "2025-07-07",
+              "2025-07-25", "2025-07-30", "2025-07-31", "2025-08-25", "2025-10-29", "2025-11-01", "2025-11-14",
+              "2025-12-04"):
+        assert dt.date.fromisoformat(d) in dates, d
+    first = next(e for e in loaded.scenario.timeline if e.date == FIRST_ROUND)
+    assert "85 minutes" in (first.description or "")
+    assert all(e.source for e in loaded.scenario.timeline)
+
+
+# ---------------------------------------------------------------------------------------------------- observed
+
+
+def test_observed_outcome_maps_to_existing_options(loaded):
+    obs, scn = loaded.observed, loaded.scenario
+    options = {iss.id: {op.id for op in iss.options} for iss in scn.issues}
+    assert set(obs.package) == set(options), "every issue needs an observed entry"
+    for iid, choice in obs.package.items():
+        assert choice.option in options[iid], f"{iid}: {choice.option}"
+        assert choice.source and YEAR.search(choice.source), iid
+
+
+def test_observed_outcome_is_the_deal_we_know(loaded):
+    pkg = {i: c.option for i, c in loaded.observed.package.items()}
+    assert pkg["auto_tariff"] == "a15" and pkg["parts_tariff"] == "p15" and pkg["reciprocal_tariff"] == "r15"
+    assert pkg["steel_tariff"] == "s50"
+    assert pkg["beef"] == "keep" and pkg["rice"] == "keep" and pkg["map_data"] == "keep"
+    assert pkg["investment"] == "cash_capped_200" and pkg["shipbuilding"] == "masga_150"
+    assert pkg["energy"] == "e100"
+    assert pkg["cost_sharing"] == "usfk_33bn" and pkg["defence_spending"] == "d3_5"
+    assert pkg["arms_purchases"] == "arms_25bn"
+
+
+def test_observed_outcome_satisfies_the_constraints(loaded):
+    pkg = {i: c.option for i, c in loaded.observed.package.items()}
+    for con in loaded.scenario.constraints:
+        if pkg[con.if_.issue] in con.if_.options:
+            inside = pkg[con.then.issue] in con.then.options
+            assert inside if con.kind == "requires" else not inside, con.id
+
+
+def test_observed_levels_match_the_facts(loaded):
+    f = loaded.facts
+    assert f["invest_headline_total"] == f["invest_cash_total"] + f["masga_total"] == 350e9
+    assert f["invest_cash_annual_cap"] == 20e9
+    assert f["energy_purchase_total"] == 100e9
+    assert f["arms_pledge_total"] == 25e9 and f["usfk_support_total"] == 33e9
+
+
+# ---------------------------------------------------------------------------------------------------- magnitudes
+
+
+def _payoffs(loaded, issue: str, option: str):
+    valuation = pytest.importorskip("tradetalks.econ.valuation")
+    cs = valuation.compile_scenario(loaded.scenario, loaded.facts)
+    i = cs.issue_ids.index(issue)
+    j = [op.id for op in cs.issues[i]].index(option)
+    pay = valuation.stakeholder_payoffs(cs, [j], [i])
+    return dict(zip(cs.stakeholders, pay, strict=True))
+
+
+def test_auto_tariff_is_koreas_largest_tariff_stake(loaded):
+    cars = _payoffs(loaded, "auto_tariff", "a0")["kor_auto"]
+    parts = _payoffs(loaded, "parts_tariff", "p0")["kor_auto"]
+    steel = _payoffs(loaded, "steel_tariff", "s0")["kor_steel"]
+    assert 2e9 < cars < 15e9, "25 % on ~$35bn of cars: billions a year, not tens of billions"
+    assert cars > parts > steel > 0
+
+
+def test_investment_costs_korea_a_fraction_of_the_annual_amount(loaded):
+    pay = _payoffs(loaded, "investment", "cash_capped_200")
+    cost = -pay["kor_treasury"]
+    assert 0 < cost < loaded.facts["invest_cash_annual_cap"], "the money buys assets: cost < principal"
