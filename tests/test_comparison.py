@@ -52,22 +52,23 @@ def check_deal(tables: list[np.ndarray], index: int) -> None:
     assert np.array_equal(result.utilities, u) and np.array_equal(result.choices, choices[index])  # type: ignore[arg-type]
     assert result.distance == max(0.0, float(gains.min(axis=1).max()))
     if not dominating.any():
-        assert result.left_on_table is None and result.best_improvement is None
-        assert result.distance == 0.0
+        assert result.left_on_table == 0.0 and result.distance == 0.0
+        assert result.best_improvement is None and result.best_improvement_choices is None
+        assert result.improvement_gains is None and result.improvement_product is None
         return
     assert result.left_on_table == float((gains[dominating, 0] + gains[dominating, 1]).max())
     g = gains[dominating]
     p = points[dominating]
     best = max(range(len(g)), key=lambda i: (g[i, 0] * g[i, 1], p[i, 0] + p[i, 1], p[i, 0], p[i, 1]))
-    imp = result.best_improvement
-    assert imp is not None
-    assert np.array_equal(imp.utilities, p[best])
-    assert imp.product == float(g[best, 0] * g[best, 1])
-    assert np.array_equal(imp.gains, imp.utilities - u) and (imp.gains >= 0).all() and (imp.gains > 0).any()
-    v = tables[0][imp.choices[0]]
+    imp, imp_choices, imp_gains = result.best_improvement, result.best_improvement_choices, result.improvement_gains
+    assert imp is not None and imp_choices is not None and imp_gains is not None
+    assert np.array_equal(imp, p[best])
+    assert result.improvement_product == float(g[best, 0] * g[best, 1])
+    assert np.array_equal(imp_gains, imp - u) and (imp_gains >= 0).all() and (imp_gains > 0).any()
+    v = tables[0][imp_choices[0]]
     for k in range(1, len(tables)):
-        v = v + tables[k][imp.choices[k]]
-    assert np.array_equal(v, imp.utilities)
+        v = v + tables[k][imp_choices[k]]
+    assert np.array_equal(v, imp)
 
 
 @settings(max_examples=300, deadline=None)
@@ -92,7 +93,7 @@ def test_every_frontier_point_is_on_the_frontier() -> None:
     f = pareto_frontier(tables)
     for point, choice in zip(f.utilities, f.choices, strict=True):
         c = compare_to_frontier(f, point, choice)
-        assert c.on_frontier and c.distance == 0.0 and c.left_on_table is None and c.best_improvement is None
+        assert c.on_frontier and c.distance == 0.0 and c.left_on_table == 0.0 and c.best_improvement is None
         assert "on the Pareto frontier" in repr(c)
 
 
@@ -100,9 +101,10 @@ def test_weakly_dominated_deal_has_zero_distance_but_is_off_the_frontier() -> No
     f = pareto_frontier([[[2, 1], [0, 3], [2, 0]]])
     c = compare_to_frontier(f, [2, 0])
     assert not c.on_frontier and c.distance == 0.0 and c.left_on_table == 1.0
-    assert c.best_improvement is not None and c.best_improvement.utilities.tolist() == [2.0, 1.0]
-    assert c.best_improvement.product == 0.0
-    assert "dominated; distance 0" in repr(c)
+    assert c.best_improvement is not None and c.best_improvement.tolist() == [2.0, 1.0]
+    assert c.best_improvement_choices is not None and c.best_improvement_choices.tolist() == [0]
+    assert c.improvement_product == 0.0
+    assert "dominated; distance 0, left on the table 1, best improvement (2, 1) with gains (0, 1)" in repr(c)
 
 
 def test_one_issue_one_option() -> None:

@@ -7,7 +7,7 @@ For a deal with utilities :math:`u` and the exact frontier :math:`F`:
 - the *distance* :math:`\max_{f \in F} \min_i (f_i - u_i)`, clipped at 0, is the largest gain both parties could
   still get at once (a Chebyshev distance to the frontier in the direction :math:`(1, 1)`);
 - the *value left on the table* :math:`\max_{f \in F,\ f \ge u} \sum_i (f_i - u_i)` is the largest joint gain from
-  a Pareto improvement;
+  a Pareto improvement (0 on the frontier);
 - the *best improvement* is the Nash bargaining solution with the deal as the disagreement point: the dominating
   frontier point that maximises :math:`\prod_i (f_i - u_i)`.
 
@@ -34,7 +34,7 @@ from tradetalks.bargain.frontier import Frontier
 from tradetalks.bargain.solutions import pick_best
 from tradetalks.errors import DataError
 
-__all__ = ["BEYOND_FRONTIER_RTOL", "DealComparison", "Improvement", "compare_to_frontier"]
+__all__ = ["BEYOND_FRONTIER_RTOL", "DealComparison", "compare_to_frontier"]
 
 #: A deal beyond the frontier by more than this (relative to the largest absolute utility) is not a package of this
 #: negotiation; smaller excesses are taken as floating-point rounding.
@@ -48,35 +48,6 @@ def _frozen(a: ArrayT) -> ArrayT:
     """Mark ``a`` read-only (result objects are immutable) and return it."""
     a.setflags(write=False)
     return a
-
-
-@dataclass(frozen=True, eq=False)
-class Improvement:
-    """A Pareto improvement over a deal.
-
-    Attributes
-    ----------
-    utilities
-        Shape ``(2,)``: utilities of the improving frontier point.
-    choices
-        Shape ``(k,)``, ``int64``: option index per issue of one package attaining it.
-    gains
-        Shape ``(2,)``: ``utilities - deal utilities`` (both >= 0, not both 0).
-    product
-        ``gains[0] * gains[1]``, the maximised Nash product.
-    """
-
-    utilities: FloatArray
-    choices: NDArray[np.int64]
-    gains: FloatArray
-    product: float
-
-    def __repr__(self) -> str:
-        u, g = self.utilities, self.gains
-        return (
-            f"Improvement(utilities ({u[0]:.6g}, {u[1]:.6g}), gains ({g[0]:.6g}, {g[1]:.6g}), "
-            f"choices {self.choices.tolist()})"
-        )
 
 
 @dataclass(frozen=True, eq=False)
@@ -95,28 +66,41 @@ class DealComparison:
         :math:`\\max_f \\min_i (f_i - u_i)` clipped at 0, in utility units: the largest gain both parties could
         still get at once. 0 on the frontier (and for a deal only weakly dominated).
     left_on_table
-        Largest :math:`\\sum_i (f_i - u_i)` over frontier points dominating the deal, in utility units; ``None``
-        on the frontier.
+        Largest :math:`\\sum_i (f_i - u_i)` over frontier points dominating the deal, in utility units: the joint
+        gain still available. 0 on the frontier.
     best_improvement
-        The dominating frontier point maximising the product of gains (ties: larger sum, then larger party-0
-        utility); ``None`` on the frontier.
+        Shape ``(2,)``: the dominating frontier point maximising the product of gains over the deal (Nash with
+        the deal as disagreement point; ties: larger sum, then larger party-0 utility). ``None`` on the frontier.
+    best_improvement_choices
+        Shape ``(k,)``, ``int64``: option index per issue of one package attaining ``best_improvement``.
+        ``None`` on the frontier.
+    improvement_gains
+        Shape ``(2,)``: ``best_improvement - utilities`` (both >= 0, not both 0). ``None`` on the frontier.
+    improvement_product
+        ``improvement_gains[0] * improvement_gains[1]``, the maximised product (0 when every dominating point
+        leaves one party exactly as well off). ``None`` on the frontier.
     """
 
     utilities: FloatArray
     choices: NDArray[np.int64] | None
     on_frontier: bool
     distance: float
-    left_on_table: float | None
-    best_improvement: Improvement | None
+    left_on_table: float
+    best_improvement: FloatArray | None
+    best_improvement_choices: NDArray[np.int64] | None
+    improvement_gains: FloatArray | None
+    improvement_product: float | None
 
     def __repr__(self) -> str:
         u = self.utilities
         head = f"DealComparison(utilities ({u[0]:.6g}, {u[1]:.6g}): "
-        if self.on_frontier:
+        if self.on_frontier or self.best_improvement is None or self.improvement_gains is None:
             return head + "on the Pareto frontier)"
+        b, g = self.best_improvement, self.improvement_gains
         return (
             head + f"dominated; distance {self.distance:.6g}, left on the table {self.left_on_table:.6g}, "
-            f"best improvement {self.best_improvement!r})"
+            f"best improvement ({b[0]:.6g}, {b[1]:.6g}) with gains ({g[0]:.6g}, {g[1]:.6g}) by choices "
+            f"{self.best_improvement_choices.tolist() if self.best_improvement_choices is not None else None})"
         )
 
 
@@ -155,8 +139,8 @@ def compare_to_frontier(frontier: Frontier, utilities: ArrayLike, choices: Array
     >>> from tradetalks.bargain.frontier import pareto_frontier
     >>> f = pareto_frontier([[[0, 0], [4, 1], [1, 4]], [[0, 0], [1, 1]]])
     >>> c = compare_to_frontier(f, [1, 1], choices=[1, 0])
-    >>> c.on_frontier, c.distance, c.left_on_table, c.best_improvement.utilities.tolist()
-    (False, 1.0, 5.0, [5.0, 2.0])
+    >>> c.on_frontier, c.distance, c.left_on_table, c.best_improvement.tolist(), c.best_improvement_choices.tolist()
+    (False, 1.0, 5.0, [5.0, 2.0], [1, 1])
     """
     u = np.asarray(utilities, dtype=np.float64)
     if u.shape != (2,) or not np.isfinite(u).all():
@@ -191,15 +175,19 @@ def compare_to_frontier(frontier: Frontier, utilities: ArrayLike, choices: Array
     distance = max(0.0, raw)
     frozen_u = _frozen(u.copy())
     if not dominating.any():
-        return DealComparison(frozen_u, deal_choices, True, distance, None, None)
+        return DealComparison(frozen_u, deal_choices, True, distance, 0.0, None, None, None, None)
     left = float((gains[dominating, 0] + gains[dominating, 1]).max())
     product = gains[:, 0] * gains[:, 1]
     best = pick_best(product, points, dominating)
     assert best is not None
-    improvement = Improvement(
-        utilities=_frozen(points[best].copy()),
-        choices=_frozen(frontier.choices[best].copy()),
-        gains=_frozen(gains[best].copy()),
-        product=float(product[best]),
+    return DealComparison(
+        utilities=frozen_u,
+        choices=deal_choices,
+        on_frontier=False,
+        distance=distance,
+        left_on_table=left,
+        best_improvement=_frozen(points[best].copy()),
+        best_improvement_choices=_frozen(frontier.choices[best].copy()),
+        improvement_gains=_frozen(gains[best].copy()),
+        improvement_product=float(product[best]),
     )
-    return DealComparison(frozen_u, deal_choices, False, distance, left, improvement)
