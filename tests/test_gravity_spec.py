@@ -21,7 +21,7 @@ ZERO_EFFECT = 1e-8
 
 
 def write_flows(folder: Path, seed: int = 0) -> Path:
-    """A 5-country, 2-year structural-gravity-like panel with RTA and distance."""
+    """A 5-country, 2-year gravity panel with distance and an RTA that enters in 2004."""
     rng = np.random.default_rng(seed)
     rows = pd.DataFrame([(e, i, y) for y in (2000, 2004) for e, i in itertools.product(CODES, CODES)],
                         columns=["exporter", "importer", "year"])
@@ -30,8 +30,8 @@ def write_flows(folder: Path, seed: int = 0) -> Path:
     np.fill_diagonal(dist, 100.0)
     idx = {c: k for k, c in enumerate(CODES)}
     rows["DIST"] = [dist[idx[e], idx[i]] for e, i in zip(rows.exporter, rows.importer, strict=True)]
-    rows["RTA"] = [float(e != i and {e, i} <= {"AAA", "BBB"}) for e, i in zip(rows.exporter, rows.importer,
-                                                                                strict=True)]
+    rows["RTA"] = [float(e != i and {e, i} <= {"AAA", "BBB"} and y == 2004)        # AAA–BBB agreement from 2004
+                   for e, i, y in zip(rows.exporter, rows.importer, rows.year, strict=True)]
     size = dict(zip(CODES, rng.uniform(1, 10, 5), strict=True))
     rows["trade"] = (rows.exporter.map(size) * rows.importer.map(size) * rows.DIST ** -0.9
                      * np.exp(0.5 * rows.RTA + 2.0 * (rows.exporter == rows.importer)) * 1e4)
@@ -198,3 +198,13 @@ def test_estimated_and_given_coefficients_together(tmp_path: Path) -> None:
     assert coef.loc["RTA", "estimate"] == pytest.approx(0.5, abs=1e-6)
     assert coef.loc["BRDR", "source"] == "given" and np.isnan(coef.loc["BRDR", "std_error"])
     assert run.costs.estimation is not None and "ln_DIST + RTA" in run.costs.estimation.formula
+
+
+def test_pair_effects_need_intranational_flows_in_the_sample(tmp_path: Path) -> None:
+    write_flows(tmp_path)
+    text = SPEC.replace("coefficients: {ln_DIST: -0.9, RTA: 0.5, BRDR: -2.0}",
+                        "estimate: {variables: [RTA], fixed_effects: [exporter-year, importer-year, pair], "
+                        "years: [2000, 2004], sample: international}")
+    with pytest.raises(DataError, match="intranational pairs have no estimated pair effect") as exc:
+        run_file(write_spec(tmp_path, text))
+    assert "sample: all" in (exc.value.fix or "")

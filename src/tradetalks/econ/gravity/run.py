@@ -320,6 +320,10 @@ def _baseline_pair_effects(rows: pd.DataFrame, estimation: PPMLResult, est: Esti
     frame = rows.assign(__pair_effect=_pair_key(rows, est).map(estimation.fixed_effects["pair"]).to_numpy())
     missing = frame["__pair_effect"].isna()
     fill = None
+    if (missing & (frame[EXPORTER] == frame[IMPORTER])).any():
+        raise DataError("intranational pairs have no estimated pair effect, so the baseline has no domestic "
+                        "trade costs.", received=f"estimate.sample: {est.sample}",
+                        fix="estimate on `sample: all` (intranational flows included) when using pair effects.")
     if missing.any():
         if est.fill_missing_pairs is None:
             ex = [f"{e}→{i}" for e, i in frame.loc[missing, [EXPORTER, IMPORTER]].head(5).itertuples(index=False)]
