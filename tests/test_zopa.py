@@ -53,13 +53,14 @@ def check_against_brute_force(tables: list[np.ndarray], d: np.ndarray) -> Zopa:
     assert z.count == int(inside.sum())
     assert isinstance(z.count, int) and z.total_packages == len(points)
     assert z.nonempty == bool(inside.any())
-    if inside.any():
-        assert z.bounds == (
-            (float(d[0]), float(points[inside, 0].max())),
-            (float(d[1]), float(points[inside, 1].max())),
-        )
-    else:
-        assert z.bounds is None
+    expected = []
+    for i in (0, 1):
+        other = points[:, 1 - i] > d[1 - i]
+        expected.append((float(d[i]), float(points[other, i].max()) if other.any() else -np.inf))
+        if inside.any():  # then the bound is the party's best utility inside the ZOPA
+            assert expected[i][1] == float(points[inside, i].max())
+    assert z.bounds == tuple(expected)
+    assert z.nonempty == (z.bounds[0][1] > d[0]) == (z.bounds[1][1] > d[1])
     return z
 
 
@@ -161,9 +162,13 @@ def test_sampled_count_is_at_least_one_when_the_frontier_shows_a_zopa() -> None:
 def test_empty_zopa() -> None:
     tables = [np.array([[1.0, 0.0], [0.0, 1.0]])] * 3
     z = zopa(tables, [2, 2])
-    assert (z.count, z.method, z.nonempty, z.bounds, z.total_packages) == (0, "exact", False, None, 8)
+    assert (z.count, z.method, z.nonempty, z.total_packages) == (0, "exact", False, 8)
+    # Party 1 gets more than 2 only at (0, 3): party 0 is then 2 below its BATNA, and symmetrically.
+    assert z.bounds == ((2.0, 0.0), (2.0, 0.0))
     assert z.share == 0.0
     assert "empty" in repr(z)
+    # Nothing makes party 1 strictly better off than a BATNA of 4: the bound is the max over an empty set.
+    assert zopa(tables, [0, 4]).bounds == ((0.0, -np.inf), (4.0, 2.0))
     # Package sums are (j, 3 - j); the two with j = 0 or 3 sit on the BATNA's boundary and are not inside.
     assert zopa(tables, [0, 0]).count == 8 - 2
 

@@ -94,9 +94,12 @@ class Zopa:
     total_packages
         Size of the package space (a Python ``int``).
     bounds
-        ``((d_0, hi_0), (d_1, hi_1))``: for each party its BATNA utility and the best utility it can get in the
-        ZOPA, i.e. while the other party is strictly better off than at its BATNA (read off the exact frontier).
-        ``None`` when the ZOPA is empty.
+        ``((d_0, hi_0), (d_1, hi_1))``: for each party :math:`i` its BATNA utility :math:`d_i` and
+        :math:`hi_i = \\max\\{u_i : u \\in F,\\ u_j > d_j\\}`, the best it can get while the other party
+        :math:`j` is strictly better off than at its BATNA (read off the exact frontier :math:`F`; ``-inf`` if
+        no package makes party :math:`j` strictly better off). When the ZOPA is non-empty, ``hi_i > d_i`` is
+        party :math:`i`'s best utility inside it; when it is empty, ``hi_i <= d_i`` and ``d_i - hi_i`` is how far
+        party :math:`i` would have to go below its BATNA to make the other party strictly better off.
     nonempty
         Whether some package is strictly better than the BATNA for both; exact in both methods (from the
         frontier).
@@ -107,7 +110,7 @@ class Zopa:
     ci95: tuple[int, int] | None
     n_samples: int | None
     total_packages: int
-    bounds: Bounds | None
+    bounds: Bounds
     nonempty: bool
 
     @property
@@ -116,11 +119,14 @@ class Zopa:
         return self.count / self.total_packages
 
     def __repr__(self) -> str:
-        if not self.nonempty:
-            return f"Zopa(empty: no package of {self.total_packages:,} beats the BATNA for both parties)"
-        how = "exactly" if self.ci95 is None else f"estimated, 95% CI [{self.ci95[0]:,}, {self.ci95[1]:,}]"
         b = self.bounds
-        extent = f"party 0 in ({b[0][0]:.6g}, {b[0][1]:.6g}], party 1 in ({b[1][0]:.6g}, {b[1][1]:.6g}]" if b else ""
+        if not self.nonempty:
+            return (
+                f"Zopa(empty: no package of {self.total_packages:,} beats the BATNA for both parties; best for "
+                f"party 0 while party 1 gains: {b[0][1]:.6g} vs BATNA {b[0][0]:.6g})"
+            )
+        how = "exactly" if self.ci95 is None else f"estimated, 95% CI [{self.ci95[0]:,}, {self.ci95[1]:,}]"
+        extent = f"party 0 in ({b[0][0]:.6g}, {b[0][1]:.6g}], party 1 in ({b[1][0]:.6g}, {b[1][1]:.6g}]"
         return f"Zopa({self.count:,} of {self.total_packages:,} packages {how}; {extent})"
 
 
@@ -218,14 +224,15 @@ def count_dominating_pairs(a: ArrayLike, b: ArrayLike, d: ArrayLike) -> int:
     return total
 
 
-def _zopa_bounds(frontier: Frontier, d: FloatArray) -> Bounds | None:
+def _zopa_bounds(frontier: Frontier, d: FloatArray) -> Bounds:
+    """``((d_0, hi_0), (d_1, hi_1))`` with ``hi_i`` the max of ``u_i`` over frontier points with ``u_j > d_j``."""
     u = frontier.utilities
-    inside = (u > d).all(axis=1)
-    if not inside.any():
-        return None
-    hi0 = float(u[u[:, 1] > d[1], 0].max())
-    hi1 = float(u[u[:, 0] > d[0], 1].max())
-    return (float(d[0]), hi0), (float(d[1]), hi1)
+    hi = [float("-inf"), float("-inf")]
+    for i in (0, 1):
+        other = u[:, 1 - i] > d[1 - i]
+        if other.any():
+            hi[i] = float(u[other, i].max())
+    return (float(d[0]), hi[0]), (float(d[1]), hi[1])
 
 
 def _wilson(successes: int, n: int) -> tuple[float, float]:
@@ -262,9 +269,10 @@ def zopa(
         \mathrm{ZOPA} = \{c : u_0(c) > d_0,\ u_1(c) > d_1\}, \qquad u(c) = \sum_k U_k[c_k].
 
     Emptiness and the extent (``bounds``) come from the exact frontier: a package in the ZOPA is weakly dominated
-    by a frontier point, which is then in the ZOPA too. The count is exact by meet in the middle (see
-    :func:`count_dominating_pairs`) when both halves have at most ``max_exact_half`` partial packages, otherwise
-    estimated from ``n_samples`` uniform draws with a 95 % Wilson interval.
+    by a frontier point, which is then in the ZOPA too; an empty ZOPA is reported exactly, without counting. The
+    count is exact by meet in the middle (see :func:`count_dominating_pairs`) when both halves have at most
+    ``max_exact_half`` partial packages, otherwise estimated from ``n_samples`` uniform draws with a 95 % Wilson
+    interval.
 
     Parameters
     ----------
@@ -310,8 +318,10 @@ def zopa(
     sizes = [int(t.shape[0]) for t in tables]
     total = math.prod(sizes)
     bounds = _zopa_bounds(front, d)
-    if bounds is None:
-        return Zopa(0, "exact", None, None, total, None, False)
+    # The maximiser of u_0 over {u_1 > d_1} is in the ZOPA iff its u_0 > d_0, and any ZOPA package is weakly
+    # dominated by a frontier point in {u_1 > d_1}: the ZOPA is non-empty iff hi_0 > d_0.
+    if not bounds[0][1] > bounds[0][0]:
+        return Zopa(0, "exact", None, None, total, bounds, False)
     left, right = _balanced_halves(sizes)
     if max(math.prod(sizes[k] for k in left), math.prod(sizes[k] for k in right)) <= max_exact_half:
         a = _half_sums([tables[k] for k in left])
