@@ -1,0 +1,45 @@
+"""Stored outputs survive a crash mid-write: the old file or the new one, never a mix, no debris."""
+
+from __future__ import annotations
+
+import os
+import stat
+from pathlib import Path
+
+import pytest
+
+from tradetalks.errors import TradetalksError
+from tradetalks.outputs import write_atomic
+
+
+def test_write_and_replace(tmp_path: Path) -> None:
+    p = tmp_path / "results.json"
+    write_atomic(p, "one")
+    write_atomic(p, "two")
+    assert p.read_text() == "two"
+    assert stat.S_IMODE(p.stat().st_mode) & 0o044, "readable by others as a normal file would be"
+    assert [f.name for f in tmp_path.iterdir()] == ["results.json"]
+
+
+def test_crash_mid_write_keeps_old_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    p = tmp_path / "results.json"
+    write_atomic(p, "old")
+
+    def crash(*_a: object, **_k: object) -> None:
+        raise KeyboardInterrupt  # the process is killed between writing and renaming
+
+    monkeypatch.setattr(os, "replace", crash)
+    with pytest.raises(KeyboardInterrupt):
+        write_atomic(p, "new" * 1000)
+    assert p.read_text() == "old"
+    assert [f.name for f in tmp_path.iterdir()] == ["results.json"], "temporary file cleaned up"
+
+
+def test_os_error_is_a_clear_error(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    def full(*_a: object, **_k: object) -> None:
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(os, "fsync", full)
+    with pytest.raises(TradetalksError, match="No space left on device"):
+        write_atomic(tmp_path / "x.csv", "data")
+    assert list(tmp_path.iterdir()) == []
