@@ -321,8 +321,8 @@ def decode_packages(ids: IntArray, sizes: Sequence[int]) -> IntArray:
 def pareto_frontier_enumerate(
     evaluate: Callable[[IntArray], ArrayLike],
     sizes: Sequence[int],
-    *,
     chunk_size: int = DEFAULT_CHUNK_SIZE,
+    *,
     max_packages: int = DEFAULT_MAX_PACKAGES,
 ) -> Frontier:
     r"""Exact Pareto frontier by chunked enumeration, for utilities that are not additive over issues.
