@@ -33,7 +33,7 @@ doi:10.1057/imfsp.2008.17
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -158,8 +158,25 @@ def _residual(m: _Model, log_w: np.ndarray, sol: _Solution) -> np.ndarray:
     if np.any(factor_demand <= 0) or np.any(sol.spend < 0):
         return np.full(log_w.shape, np.inf)
     F = np.log(factor_demand) - log_w - np.log(m.VA)
-    F[m.ref] = float(m.alpha[m.ref] @ sol.log_p[m.ref])
+    F[_dropped(m)] = float(m.alpha[m.ref] @ sol.log_p[m.ref])
     return F
+
+
+def _dropped(m: _Model) -> int:
+    """The largest economy's factor market is implied by the others (Walras); the normalisation takes its row."""
+    return int(np.argmax(m.VA))
+
+
+def _implied(m: _Model) -> Callable[[np.ndarray], float]:
+    drop = _dropped(m)
+    start = np.zeros((m.VA.shape[0], m.theta.shape[0]))
+
+    def implied(log_w: np.ndarray) -> float:
+        sol = _solve_state(m, log_w, start)
+        demand = float(m.gamma[drop] @ sol.gross[:, drop])
+        return abs(np.log(demand) - log_w[drop] - np.log(m.VA[drop])) if demand > 0 else float("inf")
+
+    return implied
 
 
 def _system(m: _Model) -> System:
@@ -355,7 +372,7 @@ def solve_multisector(
         raise DataError("tol must be positive and max_iter at least 1.", received=(tol, max_iter), fix="use defaults.")
 
     m = _build_model(X, ph, sig, io, tb, t1, deficits, ref, labels)
-    res = newton(_system(m), np.zeros(N), tol=tol, max_iter=max_iter)
+    res = newton(_system(m), np.zeros(N), tol=tol, max_iter=max_iter, implied=_implied(m))
     sol = _solve_state(m, res.x, np.zeros((N, J)))
     diagnostics = _diagnostics(m, res.x, sol, res.iterations, tol, res.converged)
     if not diagnostics.converged:

@@ -20,6 +20,8 @@ import numpy as np
 MAX_LOG_STEP = 4.0
 #: Armijo constant of the backtracking line search
 ARMIJO = 1e-4
+#: below this ½‖F‖² a step only needs not to increase it (polishing at round-off level)
+POLISH = 1e-24
 
 System = Callable[[np.ndarray, bool], tuple[np.ndarray, np.ndarray | None]]
 
@@ -33,8 +35,20 @@ class NewtonResult:
     reason: str
 
 
-def newton(system: System, x0: np.ndarray, *, tol: float, max_iter: int) -> NewtonResult:
-    """Newton's method with backtracking (Armijo) on ½‖F‖²; ``system(x, jac)`` returns F and, if asked, dF/dx."""
+def newton(
+    system: System,
+    x0: np.ndarray,
+    *,
+    tol: float,
+    max_iter: int,
+    implied: Callable[[np.ndarray], float] | None = None,
+) -> NewtonResult:
+    """Newton's method with backtracking (Armijo) on ½‖F‖²; ``system(x, jac)`` returns F and, if asked, dF/dx.
+
+    ``implied(x)`` is the largest residual of the equations left out of F because they are implied by the others
+    (Walras' law); convergence needs it within ``tol`` too. Round-off can make an implied residual exceed the ones
+    Newton drives to zero, so near the solution the iteration keeps polishing while ½‖F‖² does not increase.
+    """
     x = x0.copy()
     F, J = system(x, True)
     if not np.all(np.isfinite(F)):
@@ -42,6 +56,8 @@ def newton(system: System, x0: np.ndarray, *, tol: float, max_iter: int) -> Newt
     merit = 0.5 * float(F @ F)
     for it in range(max_iter + 1):
         worst = float(np.max(np.abs(F)))
+        if worst <= tol and implied is not None:
+            worst = max(worst, implied(x))
         if worst <= tol:
             return NewtonResult(x, it, True, worst, "converged")
         if it == max_iter:
@@ -60,7 +76,7 @@ def newton(system: System, x0: np.ndarray, *, tol: float, max_iter: int) -> Newt
             F_new, _ = system(x_new, False)
             if np.all(np.isfinite(F_new)):
                 merit_new = 0.5 * float(F_new @ F_new)
-                if merit_new <= (1.0 - 2.0 * ARMIJO * t) * merit:
+                if merit_new <= (1.0 - 2.0 * ARMIJO * t) * merit or (merit <= POLISH and merit_new <= merit):
                     break
             t *= 0.5
             if t < 1e-12:

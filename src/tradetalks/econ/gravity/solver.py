@@ -31,7 +31,7 @@ The Structural Gravity Model*. WTO/UNCTAD. doi:10.30875/abc0167e-en
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -147,15 +147,24 @@ def structural_baseline(
         X = Y[:, None] * q
         C = X.sum(axis=0)
         F = np.log(C) - logE
-        F[ref] = c[ref]
+        F[drop] = c[ref]
         if not jac:
             return F, None
         J = (X.T @ q - np.diag(C)) / C[:, None]
-        J[ref, :] = 0.0
-        J[ref, ref] = 1.0
+        J[drop, :] = 0.0
+        J[drop, ref] = 1.0
         return F, J
 
-    sol = newton(system, np.zeros(n), tol=tol, max_iter=max_iter)
+    def implied(c: np.ndarray) -> float:
+        z = np.log(ph, where=ph > 0, out=np.full_like(ph, -np.inf)) - c[None, :] + logE[None, :]
+        K = np.exp(z - z.max(axis=1, keepdims=True))
+        C = (Y[:, None] * K / K.sum(axis=1, keepdims=True)).sum(axis=0)
+        return float(abs(np.log(C[drop]) - logE[drop]))
+
+    # the expenditure equations add up to the output ones (Walras): leave out the largest importer's, whose
+    # relative residual the others' round-off moves least, and put the normalisation in its place
+    drop = int(np.argmax(E))
+    sol = newton(system, np.zeros(n), tol=tol, max_iter=max_iter, implied=implied)
     c = sol.x
     Yw = Y.sum()
     expc = np.exp(c)
@@ -170,11 +179,11 @@ def structural_baseline(
         method="newton-log",
         iterations=sol.iterations,
         tolerance=tol,
-        converged=sol.converged,
+        converged=sol.converged and max(residuals.values()) <= 10 * max(tol, 1e-13),
         residuals=residuals,
         market_clearing=trade.sum(axis=1) / Y - 1.0,
     )
-    if not sol.converged:
+    if not diag.converged:
         raise ConvergenceError(
             f"The baseline multilateral resistances did not converge ({sol.reason}).",
             diagnostics=diag,
@@ -268,6 +277,7 @@ def _state(eco: _Economy, x: np.ndarray) -> _State | None:
 def _system(eco: _Economy) -> System:
     n = eco.Y.shape[0]
     a, ref = eco.a, eco.ref
+    drop = _dropped(eco)
 
     def system(x: np.ndarray, jac: bool) -> tuple[np.ndarray, np.ndarray | None]:
         st = _state(eco, x)
@@ -275,7 +285,7 @@ def _system(eco: _Economy) -> System:
             return np.full(n, np.inf), None
         Z = st.Xn.sum(axis=1)
         F = np.log(Z) - np.log(st.Yn)
-        F[ref] = np.log(st.S[ref])
+        F[drop] = np.log(st.S[ref])
         if not jac:
             return F, None
         # d log E_j / d x_k = d log N_j / d x_k + (d rho_j / d x_k) / (1 - rho_j)
@@ -292,10 +302,28 @@ def _system(eco: _Economy) -> System:
         J = dZ / Z[:, None]
         if eco.full:
             J[np.diag_indices(n)] -= 1.0
-        J[ref, :] = a * st.s[:, ref]
+        J[drop, :] = a * st.s[:, ref]
         return F, J
 
     return system
+
+
+def _implied(eco: _Economy) -> Callable[[np.ndarray], float]:
+    """Residual of the market-clearing equation :func:`_system` leaves out (implied by Walras' law)."""
+    drop = _dropped(eco)
+
+    def implied(x: np.ndarray) -> float:
+        st = _state(eco, x)
+        if st is None:
+            return float("inf")
+        return float(abs(np.log(st.Xn[drop].sum()) - np.log(st.Yn[drop])))
+
+    return implied
+
+
+def _dropped(eco: _Economy) -> int:
+    """The largest exporter's market clearing is left out of Newton's system; the normalisation takes its row."""
+    return int(np.argmax(eco.Y))
 
 
 def solve_counterfactual(
@@ -409,12 +437,12 @@ def solve_counterfactual(
         deficits=deficits,
         ref=ref,
     )
-    sol = newton(_system(eco), np.zeros(n), tol=tol, max_iter=max_iter)
+    sol = newton(_system(eco), np.zeros(n), tol=tol, max_iter=max_iter, implied=_implied(eco))
     st = _state(eco, sol.x)
     if st is None:  # pragma: no cover - Newton only accepts states where _state is defined
         raise ConvergenceError("The counterfactual left the feasible region.", diagnostics=sol)
     diag = _diagnostics(eco, st, sol, tol)
-    if not sol.converged:
+    if not diag.converged:
         raise ConvergenceError(
             f"The {kind} GE counterfactual did not converge ({sol.reason}).",
             diagnostics=diag,
