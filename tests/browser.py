@@ -14,7 +14,9 @@ import pytest
 #: flags that keep Chromium off the network and quiet on a machine with no display and no internet
 CHROMIUM_FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
                   "--disable-background-networking", "--disable-component-update", "--disable-sync",
-                  "--enable-logging=stderr", "--v=0"]
+                  "--enable-logging=stderr", "--v=0",
+                  # no name resolves: a page that needs the network (a CDN) fails to render and the test fails
+                  "--host-resolver-rules=MAP * ~NOTFOUND"]
 
 #: injected at the top of a copy of the page: records console errors and uncaught exceptions in the DOM
 ERROR_PROBE = """<script>(function(){var errs=[];window.__tt_errors=errs;

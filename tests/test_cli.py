@@ -42,7 +42,7 @@ def test_set_override_changes_results(tmp_path: Path) -> None:
     changed = json.loads(res.stdout)
     assert changed["scenario"]["overrides"] == {"aid": 5e8}
     row = next(s for s in changed["sources"] if s["id"] == "aid")
-    assert row["overridden"] and row["original_value"] == 1e8
+    assert row["overridden"] and row["original_value"] == 7e7
     assert base["issues"][1]["options"][1]["utilities"] != changed["issues"][1]["options"][1]["utilities"]
 
 

@@ -125,7 +125,7 @@ def test_unknown_builtin_name_suggests() -> None:
 
 
 def test_override_unknown_fact() -> None:
-    with pytest.raises(TradetalksError, match="unknown fact 'epss'.*closest: eps"):
+    with pytest.raises(TradetalksError, match=r"unknown fact 'epss'.*closest: eps"):
         load_scenario(TOY, overrides={"epss": 1.0})
 
 

@@ -82,7 +82,7 @@ def _constraints(scn: Scenario) -> list[OptionConstraint]:
             for c in scn.constraints]
 
 
-def _decode(model: Model, choices: Sequence[int]) -> dict[str, str]:
+def _decode(model: Model, choices: Sequence[int] | np.ndarray) -> dict[str, str]:
     """Per-group row choices → {issue id: option id}."""
     out: dict[int, int] = {}
     for g, row in zip(model.groups, choices, strict=True):
@@ -92,7 +92,7 @@ def _decode(model: Model, choices: Sequence[int]) -> dict[str, str]:
     return {cs.issue_ids[i]: cs.issues[i][out[i]].id for i in sorted(out)}
 
 
-def _pair(cs: CompiledScenario, u: Sequence[float]) -> dict[str, float]:
+def _pair(cs: CompiledScenario, u: Sequence[float] | np.ndarray) -> dict[str, float]:
     return {cs.parties[0]: float(u[0]), cs.parties[1]: float(u[1])}
 
 
@@ -111,7 +111,8 @@ def _solutions(model: Model, frontier: Frontier) -> dict[str, SolutionResult | N
 
 def _frontier_result(model: Model, frontier: Frontier) -> FrontierResult:
     k = len(frontier.utilities)
-    take = np.unique(np.linspace(0, k - 1, min(k, MAX_FRONTIER_POINTS_IN_JSON)).round().astype(int)) if k else []
+    take = np.unique(np.linspace(0, k - 1, min(k, MAX_FRONTIER_POINTS_IN_JSON)).round().astype(int)) if k else \
+        np.zeros(0, dtype=int)
     pts = [PackageUtility(_decode(model, frontier.choices[i]), _pair(model.cs, frontier.utilities[i])) for i in take]
     return FrontierResult(n_points=k, n_packages=int(frontier.n_packages), points=pts)
 
@@ -175,14 +176,14 @@ def _linkage(model: Model, scn: Scenario, frontier: Frontier, zopa_on: ZopaResul
         n_off = sol.nash(f_off, np.zeros(2), powers=tuple(cs.bargaining_powers))
         z_off = zopa_count(utils, np.zeros(2), frontier=f_off)
 
-        def decode_off(choices: Sequence[int], rows: list[np.ndarray] = rows) -> dict[str, str]:
+        def decode_off(choices: np.ndarray, rows: list[np.ndarray] = rows) -> dict[str, str]:
             return _decode(model, [r[int(c)] for r, c in zip(rows, choices, strict=True)])
 
-        nash_off = None if n_off is None else {"package": decode_off(n_off.choices),
-                                               "utilities": _pair(cs, n_off.utilities)}
+        off_util = _pair(cs, n_off.utilities) if n_off is not None else None
+        nash_off = None if n_off is None else {"package": decode_off(n_off.choices), "utilities": off_util}
         on_sum = sum(nash_on.utilities.values()) if nash_on else 0.0
-        off_sum = float(np.sum(n_off.utilities)) if n_off is not None else 0.0
-        surplus = {p: (nash_on.utilities[p] if nash_on else 0.0) - (nash_off["utilities"][p] if nash_off else 0.0)
+        off_sum = sum(off_util.values()) if off_util else 0.0
+        surplus = {p: (nash_on.utilities[p] if nash_on else 0.0) - (off_util[p] if off_util else 0.0)
                    for p in cs.parties}
         surplus["joint"] = on_sum - off_sum
         out.append(LinkageResult(
@@ -208,7 +209,8 @@ def _observed(model: Model, loaded: LoadedScenario, frontier: Frontier) -> Obser
     feasible = all(any((g.combos == [choice[i] for i in g.issues]).all(axis=1)) for g in model.groups)
     cmp = compare_to_frontier(frontier, util)
     best, gains, changes = None, None, []
-    if cmp.best_improvement is not None:
+    if cmp.best_improvement is not None and cmp.best_improvement_choices is not None \
+            and cmp.improvement_gains is not None:
         pkg = _decode(model, cmp.best_improvement_choices)
         best = PackageUtility(pkg, _pair(cs, cmp.best_improvement))
         gains = _pair(cs, cmp.improvement_gains)

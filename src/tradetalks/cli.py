@@ -54,7 +54,8 @@ def _parse_overrides(items: list[str] | None) -> dict[str, float]:
 @app.command()
 def analyze(
     scenario: Annotated[str, typer.Argument(help="Built-in name or path to a scenario YAML file.")] = DEFAULT_SCENARIO,
-    out: Annotated[Path, typer.Option("--out", "-o", help="Directory for report.html, results.json, CSVs.")] = DEFAULT_OUT,
+    out: Annotated[Path, typer.Option("--out", "-o", help="Directory for report.html, results.json, CSVs.")
+                   ] = DEFAULT_OUT,
     as_json: Annotated[bool, typer.Option("--json", help="Print the results JSON to stdout.")] = False,
     set_: Annotated[list[str] | None, typer.Option("--set", help="Override a fact: FACT=NUMBER (repeatable).")] = None,
     observed: Annotated[Path | None, typer.Option(help="Observed-outcome file (default: the scenario's).")] = None,

@@ -84,7 +84,8 @@ def frontier_figure(res: AnalysisResult) -> go.Figure:
 
 def stakes_figure(res: AnalysisResult) -> go.Figure:
     """Each option's utility to both sides (other issues at the BATNA), grouped by issue."""
-    labels, vals = [], {p["id"]: [] for p in res.parties}
+    labels: list[str] = []
+    vals: dict[str, list[float]] = {p["id"]: [] for p in res.parties}
     for iss in res.issues:
         for op in iss.options:
             labels.append(f"{iss.name} — {op.label}{' (no deal)' if op.is_batna else ''}")

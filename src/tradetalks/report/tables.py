@@ -31,13 +31,14 @@ def frontier_table(res: AnalysisResult) -> pd.DataFrame:
 def solutions_table(res: AnalysisResult) -> pd.DataFrame:
     """One row per solution (plus the BATNA and the observed deal)."""
     parties = [p["id"] for p in res.parties]
-    rows = [{"solution": "batna"} | {f"utility_{p}": 0.0 for p in parties} | res.batna.package]
+    rows: list[dict[str, object]] = [{"solution": "batna", **{f"utility_{p}": 0.0 for p in parties},
+                                      **res.batna.package}]
     for name, s in res.solutions.items():
         if s is not None:
-            rows.append({"solution": name} | {f"utility_{p}": s.utilities[p] for p in parties} | s.package)
+            rows.append({"solution": name, **{f"utility_{p}": s.utilities[p] for p in parties}, **s.package})
     if res.observed is not None:
         o = res.observed
-        rows.append({"solution": "observed"} | {f"utility_{p}": o.utilities[p] for p in parties} | o.package)
+        rows.append({"solution": "observed", **{f"utility_{p}": o.utilities[p] for p in parties}, **o.package})
     return pd.DataFrame(rows)
 
 

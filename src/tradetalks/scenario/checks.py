@@ -33,8 +33,8 @@ def _quantities(scn: Scenario) -> Iterator[tuple[tuple[str | int, ...], Any]]:
     """Every quantity field of the scenario with its path."""
     for p, party in enumerate(scn.parties):
         yield ("parties", p, "bargaining_power"), party.bargaining_power
-        for s, st in enumerate(party.stakeholders):
-            yield ("parties", p, "stakeholders", s, "weight"), st.weight
+        for s, holder in enumerate(party.stakeholders):
+            yield ("parties", p, "stakeholders", s, "weight"), holder.weight
     for m, mk in enumerate(scn.markets):
         yield ("markets", m, "demand_elasticity"), mk.demand_elasticity
         yield ("markets", m, "armington_elasticity"), mk.armington_elasticity

@@ -78,7 +78,7 @@ def evaluate(expr: Quantity, values: Mapping[str, float]) -> float:
 
 
 def _eval(node: ast.expr, values: Mapping[str, float]) -> float:
-    if isinstance(node, ast.Constant):
+    if isinstance(node, ast.Constant) and isinstance(node.value, int | float):
         return float(node.value)
     if isinstance(node, ast.Name):
         try:
