@@ -148,3 +148,16 @@ def test_expressions() -> None:
     assert check("a ** 2", {"a": 1}) is not None
     with pytest.raises(ExpressionError):
         evaluate("a.b", {"a": 1.0})
+
+
+def test_elasticity_error_names_the_fact(tmp_path: Path) -> None:
+    text = TOY.read_text().replace("eps: {value: -1.2", "eps: {value: 1.2")
+    (p,) = _problems(tmp_path, text)
+    assert "(from `eps` in facts)" in p.message
+
+
+def test_batna_must_satisfy_constraints(tmp_path: Path) -> None:
+    text = TOY.read_text() + ("constraints:\n  - {id: c1, kind: requires, if: {issue: widget_tariff, options: [t25]}, "
+                              "then: {issue: transfer, options: [some]}, reason: test}\n")
+    (p,) = _problems(tmp_path, text)
+    assert p.path == "constraints[0]" and "BATNA must be a feasible package" in p.message

@@ -74,6 +74,11 @@ def _value(q: Any, values: Mapping[str, float]) -> float | None:
         return None
 
 
+def _via(q: Any) -> str:
+    """' (from `expr`)' when a value comes from facts, so the user knows which fact to fix."""
+    return f" (from `{q}` in facts)" if isinstance(q, str) else ""
+
+
 def _check_parties(scn: Scenario, values: Mapping[str, float]) -> Iterator[Finding]:
     yield from _duplicates(((("parties", p, "id"), party.id) for p, party in enumerate(scn.parties)), "party")
     yield from _duplicates(((("parties", p, "stakeholders", s, "id"), st.id)
@@ -110,11 +115,13 @@ def _check_markets(scn: Scenario, values: Mapping[str, float], stakeholders: set
                 yield base + (role,), f"unknown stakeholder {sid!r}.", f"use one of {sorted(stakeholders)}"
         e = _value(mk.demand_elasticity, values)
         if e is not None and e >= 0:
-            yield base + ("demand_elasticity",), f"demand elasticity must be negative; got {e}.", \
+            yield base + ("demand_elasticity",), \
+                f"demand elasticity must be negative; got {e}{_via(mk.demand_elasticity)}.", \
                 "write it with a minus sign (e.g. -1.5): demand falls when the price rises"
         s_ = _value(mk.armington_elasticity, values)
         if s_ is not None and s_ <= 0:
-            yield base + ("armington_elasticity",), f"Armington elasticity must be positive; got {s_}.", \
+            yield base + ("armington_elasticity",), \
+                f"Armington elasticity must be positive; got {s_}{_via(mk.armington_elasticity)}.", \
                 "use a positive substitution elasticity (median estimate 3.8, Bajzik et al. 2020)"
         if not any(not sp.domestic for sp in mk.suppliers):
             yield base + ("suppliers",), "a market needs at least one foreign supplier.", \
@@ -127,7 +134,7 @@ def _check_supplier(path: tuple[str | int, ...], sp: Any, values: Mapping[str, f
                     stakeholders: set[str]) -> Iterator[Finding]:
     v = _value(sp.value, values)
     if v is not None and v <= 0:
-        yield path + ("value",), f"trade value must be positive; got {v}.", \
+        yield path + ("value",), f"trade value must be positive; got {v}{_via(sp.value)}.", \
             "give the base-year sales in USD a year (drop suppliers with no sales)"
     for name in ("tariff", "ntb"):
         r = _value(getattr(sp, name), values)
@@ -138,7 +145,8 @@ def _check_supplier(path: tuple[str | int, ...], sp: Any, values: Mapping[str, f
     if sp.supply_elasticity is not None:
         eta = _value(sp.supply_elasticity, values)
         if eta is not None and eta <= 0:
-            yield path + ("supply_elasticity",), f"supply elasticity must be positive; got {eta}.", \
+            yield path + ("supply_elasticity",), \
+                f"supply elasticity must be positive; got {eta}{_via(sp.supply_elasticity)}.", \
                 "use a positive number, or omit it for perfectly elastic supply"
     if sp.stakeholder is not None and sp.stakeholder not in stakeholders:
         yield path + ("stakeholder",), f"unknown stakeholder {sp.stakeholder!r}.", \
@@ -216,6 +224,13 @@ def _check_constraints(scn: Scenario) -> Iterator[Finding]:
         if con.if_.issue == con.then.issue:
             yield ("constraints", c, "then", "issue"), "a constraint must link two different issues.", \
                 "remove the option from the issue instead"
+        elif con.if_.issue in issues and con.then.issue in issues:
+            a, b = issues[con.if_.issue].batna, issues[con.then.issue].batna
+            inside = b in con.then.options
+            if a in con.if_.options and inside != (con.kind == "requires"):
+                yield ("constraints", c), f"the no-deal options ({con.if_.issue}={a}, {con.then.issue}={b}) " \
+                    "violate this constraint; the BATNA must be a feasible package.", \
+                    "change the constraint or the issues' `batna` options"
     yield from _duplicates(((("linkage", g, "id"), grp.id) for g, grp in enumerate(scn.linkage)), "linkage group")
     for g, grp in enumerate(scn.linkage):
         for k, iid in enumerate(grp.issues):
