@@ -15,7 +15,7 @@ Example
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -27,6 +27,7 @@ from tradetalks.bargain.frontier import Frontier, pareto_frontier
 from tradetalks.bargain.packages import IssueGroup, OptionConstraint, group_issues
 from tradetalks.bargain.zopa import zopa as zopa_count
 from tradetalks.econ.valuation import CompiledScenario, compile_scenario, issue_markets, stakeholder_payoffs
+from tradetalks.errors import TradetalksError
 from tradetalks.results import (
     AnalysisResult,
     FrontierResult,
@@ -72,6 +73,39 @@ def build_model(loaded: LoadedScenario) -> Model:
     payoffs = [np.array([stakeholder_payoffs(cs, row, g.issues) for row in g.combos]) for g in groups]
     utilities = [p @ cs.weight_matrix for p in payoffs]
     return Model(cs=cs, groups=groups, payoffs=payoffs, utilities=utilities)
+
+
+def package_choice(model: Model, package: Mapping[str, str]) -> list[int]:
+    """Option index of every issue for a package given as {issue id: option id} (missing issues at the BATNA)."""
+    cs = model.cs
+    out = []
+    for i, iid in enumerate(cs.issue_ids):
+        ids = [op.id for op in cs.issues[i]]
+        opt = package.get(iid, ids[cs.batna[i]])
+        if opt not in ids:
+            raise TradetalksError(f"issue {iid!r} has no option {opt!r}.", fix=f"use one of {ids}")
+        out.append(ids.index(opt))
+    unknown = sorted(set(package) - set(cs.issue_ids))
+    if unknown:
+        raise TradetalksError(f"unknown issue(s) {', '.join(unknown)} in the package.",
+                              fix=f"use issue ids of the scenario: {', '.join(cs.issue_ids)}")
+    return out
+
+
+def package_value(model: Model, package: Mapping[str, str]) -> tuple[np.ndarray, np.ndarray]:
+    """Stakeholder payoffs (S,) and party utilities (2,) of a package, in USD/yr against the BATNA.
+
+    Works for any package, including ones that break a scenario constraint (the real deal may).
+    """
+    choice = package_choice(model, package)
+    pay = stakeholder_payoffs(model.cs, choice, list(range(len(choice))))
+    return pay, pay @ model.cs.weight_matrix
+
+
+def package_feasible(model: Model, package: Mapping[str, str]) -> bool:
+    """Whether a package satisfies every constraint of the scenario."""
+    choice = package_choice(model, package)
+    return all(bool(((g.combos == [choice[i] for i in g.issues]).all(axis=1)).any()) for g in model.groups)
 
 
 def _constraints(scn: Scenario) -> list[OptionConstraint]:
@@ -203,10 +237,9 @@ def _observed(model: Model, loaded: LoadedScenario, frontier: Frontier) -> Obser
     if obs is None:
         return None
     cs = model.cs
-    choice = [[op.id for op in cs.issues[i]].index(obs.package[iid].option) for i, iid in enumerate(cs.issue_ids)]
-    pay = stakeholder_payoffs(cs, choice, list(range(len(choice))))
-    util = pay @ cs.weight_matrix
-    feasible = all(any((g.combos == [choice[i] for i in g.issues]).all(axis=1)) for g in model.groups)
+    chosen = {iid: c.option for iid, c in obs.package.items()}
+    pay, util = package_value(model, chosen)
+    feasible = package_feasible(model, chosen)
     cmp = compare_to_frontier(frontier, util)
     best, gains, changes = None, None, []
     if cmp.best_improvement is not None and cmp.best_improvement_choices is not None \

@@ -33,8 +33,18 @@ def _quantities(scn: Scenario) -> Iterator[tuple[tuple[str | int, ...], Any]]:
     """Every quantity field of the scenario with its path."""
     for p, party in enumerate(scn.parties):
         yield ("parties", p, "bargaining_power"), party.bargaining_power
+        if party.discount_rate is not None:
+            yield ("parties", p, "discount_rate"), party.discount_rate
         for s, holder in enumerate(party.stakeholders):
             yield ("parties", p, "stakeholders", s, "weight"), holder.weight
+        if party.ratification is not None:
+            base = ("parties", p, "ratification")
+            yield (*base, "quota"), party.ratification.quota
+            for r, rat in enumerate(party.ratification.ratifiers):
+                yield (*base, "ratifiers", r, "threshold"), rat.threshold
+                yield (*base, "ratifiers", r, "votes"), rat.votes
+                for sid, w in rat.cares_about.items():
+                    yield (*base, "ratifiers", r, "cares_about", sid), w
     for m, mk in enumerate(scn.markets):
         yield ("markets", m, "demand_elasticity"), mk.demand_elasticity
         yield ("markets", m, "armington_elasticity"), mk.armington_elasticity
@@ -238,13 +248,60 @@ def _check_constraints(scn: Scenario) -> Iterator[Finding]:
                 yield ("linkage", g, "issues", k), f"unknown issue {iid!r}.", f"use one of {sorted(issues)}"
 
 
+def _check_ratification(scn: Scenario, values: Mapping[str, float], stakeholders: set[str]) -> Iterator[Finding]:
+    all_ids = [((("parties", p, "ratification", "ratifiers", r, "id")), rat.id) for p, party in enumerate(scn.parties)
+               if party.ratification for r, rat in enumerate(party.ratification.ratifiers)]
+    yield from _duplicates(all_ids, "ratifier")
+    for p, party in enumerate(scn.parties):
+        if party.ratification is None:
+            continue
+        base = ("parties", p, "ratification")
+        q = _value(party.ratification.quota, values)
+        if q is not None and not 0 <= q <= 1:
+            yield (*base, "quota"), f"quota must be a share between 0 and 1; got {q}.", "use e.g. 0.5 for a majority"
+        for r, rat in enumerate(party.ratification.ratifiers):
+            for sid in rat.cares_about:
+                if sid not in stakeholders:
+                    yield (*base, "ratifiers", r, "cares_about", sid), f"ratifier {rat.id!r} names unknown " \
+                        f"stakeholder {sid!r}.", f"use one of {sorted(stakeholders)}"
+            v = _value(rat.votes, values)
+            if v is not None and v < 0:
+                yield (*base, "ratifiers", r, "votes"), f"votes must be ≥ 0; got {v}.", "use a non-negative number"
+        rate = _value(party.discount_rate, values) if party.discount_rate is not None else None
+        if rate is not None and rate < 0:
+            yield ("parties", p, "discount_rate"), f"discount rate must be ≥ 0; got {rate}.", \
+                "give an annual rate such as 0.05"
+
+
+def _check_dynamics(scn: Scenario) -> Iterator[Finding]:
+    dyn = scn.dynamics
+    if dyn is None:
+        return
+    issues = {iss.id: iss for iss in scn.issues}
+    for k, ch in enumerate(dyn.batna_path):
+        path = ("dynamics", "batna_path", k)
+        if ch.date < dyn.start:
+            yield (*path, "date"), f"change on {ch.date} is before the start of talks ({dyn.start}).", \
+                "fold it into the issue's `batna` option, or move `dynamics.start`"
+        if ch.issue not in issues:
+            yield (*path, "issue"), f"unknown issue {ch.issue!r}.", f"use one of {sorted(issues)}"
+        elif ch.option not in [op.id for op in issues[ch.issue].options]:
+            yield (*path, "option"), f"issue {ch.issue!r} has no option {ch.option!r}.", \
+                f"use one of {[op.id for op in issues[ch.issue].options]}"
+    for k, dl in enumerate(dyn.deadlines):
+        if dl.date < dyn.start:
+            yield ("dynamics", "deadlines", k, "date"), f"deadline {dl.date} is before the start of talks " \
+                f"({dyn.start}).", "correct the date or `dynamics.start`"
+
+
 def scenario_findings(scn: Scenario, values: Mapping[str, float]) -> list[Finding]:
     """All cross-reference and value problems of a structurally valid scenario."""
     stakeholders = {st.id for p in scn.parties for st in p.stakeholders}
     out: list[Finding] = []
     for gen in (_check_facts(scn), _check_expressions(scn, values), _check_parties(scn, values),
                 _check_markets(scn, values, stakeholders), _check_levers(scn),
-                _check_issues(scn, values, stakeholders), _check_constraints(scn)):
+                _check_issues(scn, values, stakeholders), _check_constraints(scn),
+                _check_ratification(scn, values, stakeholders), _check_dynamics(scn)):
         out.extend(gen)
     return out
 

@@ -18,7 +18,7 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
-from tradetalks.options import EventKind, IssueCategory, LeverKind
+from tradetalks.options import EventKind, IssueCategory, LeverKind, RatifierKind
 
 Id = Annotated[str, StringConstraints(pattern=r"^[A-Za-z][A-Za-z0-9_\-]*$", max_length=80)]
 #: a number, or an arithmetic expression over fact ids (see :mod:`tradetalks.scenario.expressions`)
@@ -64,12 +64,42 @@ class Stakeholder(_Model):
     description: str | None = None
 
 
+class Ratifier(_Model):
+    """A domestic actor whose consent the deal needs (Putnam's level II): a legislature, a lobby, an agency.
+
+    It values a package as Σ ``cares_about[s]`` × payoff of stakeholder ``s`` (USD/yr against the BATNA) and
+    accepts it when that value is at least ``threshold``.
+    """
+
+    id: Id
+    name: Text
+    kind: RatifierKind
+    cares_about: dict[Id, Quantity] = Field(min_length=1)
+    threshold: Quantity = 0.0
+    #: a veto player must accept; the others vote with ``votes`` toward the party's quota
+    veto: bool = False
+    votes: Quantity = 1.0
+    source: str | None = None
+    note: str | None = None
+
+
+class Ratification(_Model):
+    """A party's ratification rule: every veto player accepts, and accepting non-veto ratifiers hold at least
+    ``quota`` of the non-veto votes (when there are any)."""
+
+    quota: Quantity = 0.5
+    ratifiers: list[Ratifier] = Field(min_length=1)
+
+
 class Party(_Model):
     id: Id
     name: Text
     bargaining_power: Quantity = 1.0
+    #: annual discount rate (patience) used for Rubinstein bargaining power and simulated rounds
+    discount_rate: Quantity | None = None
     stakeholders: list[Stakeholder] = Field(min_length=1)
     delegations: list[Delegation] = Field(min_length=1)
+    ratification: Ratification | None = None
 
 
 class Supplier(_Model):
@@ -167,6 +197,33 @@ class Event(_Model):
     source: Text
 
 
+class BatnaChange(_Model):
+    """From ``date`` on, the no-deal outcome of ``issue`` is ``option`` (tariff pause ending, escalation, ...)."""
+
+    date: dt.date
+    issue: Id
+    option: Id
+    source: Text
+    note: str | None = None
+
+
+class Deadline(_Model):
+    date: dt.date
+    title: Text
+    #: a hard deadline ends the talks without agreement if it passes
+    hard: bool = False
+    source: Text
+
+
+class Dynamics(_Model):
+    """Time: when talks start, how long a round lasts, the no-deal path over time and deadlines."""
+
+    start: dt.date
+    round_days: int = Field(default=7, gt=0)
+    batna_path: list[BatnaChange] = Field(default_factory=list)
+    deadlines: list[Deadline] = Field(default_factory=list)
+
+
 class Scenario(_Model):
     schema_version: Literal[1]
     id: Id
@@ -182,6 +239,7 @@ class Scenario(_Model):
     constraints: list[Constraint] = Field(default_factory=list)
     linkage: list[LinkageGroup] = Field(default_factory=list)
     timeline: list[Event] = Field(default_factory=list)
+    dynamics: Dynamics | None = None
     #: path of the observed-outcome file, relative to this file (optional)
     observed: str | None = None
 
