@@ -161,3 +161,23 @@ def test_batna_must_satisfy_constraints(tmp_path: Path) -> None:
                               "then: {issue: transfer, options: [some]}, reason: test}\n")
     (p,) = _problems(tmp_path, text)
     assert p.path == "constraints[0]" and "BATNA must be a feasible package" in p.message
+
+
+def test_timeline_package_checked(tmp_path: Path) -> None:
+    text = TOY.read_text().replace(
+        "  - {date: 2025-01-01, kind: round, title: First round, source: test fixture}",
+        "  - {date: 2025-01-01, kind: round, title: First round, source: test fixture, package: {transfer: lots}}")
+    (p,) = _problems(tmp_path, text)
+    assert p.path == "timeline[0].package.transfer" and "no option 'lots'" in p.message
+
+
+def test_deadline_before_start(tmp_path: Path) -> None:
+    text = TOY.read_text().replace("{date: 2025-06-30, title: Pause ends", "{date: 2024-06-30, title: Pause ends")
+    (p,) = _problems(tmp_path, text)
+    assert p.path == "dynamics.deadlines[0].date" and "before the start of talks" in p.message
+
+
+def test_ratifier_unknown_stakeholder(tmp_path: Path) -> None:
+    text = TOY.read_text().replace("cares_about: {a_exporters: 1}", "cares_about: {a_exporterz: 1}")
+    (p,) = _problems(tmp_path, text)
+    assert "names unknown stakeholder 'a_exporterz'" in p.message and p.line is not None

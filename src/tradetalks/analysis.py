@@ -291,6 +291,7 @@ def analyze(loaded: LoadedScenario, *, progress: Progress | None = None) -> Anal
     zopa = _zopa(model, model.utilities, frontier)
     say("linkage and observed deal")
     cs = model.cs
+    from tradetalks.replay import replay  # replay builds on this module
     return AnalysisResult(
         scenario={"id": scn.id, "title": scn.title, "description": scn.description, "as_of": scn.as_of.isoformat(),
                   "file": loaded.file, "overrides": dict(loaded.overrides)},
@@ -310,5 +311,6 @@ def analyze(loaded: LoadedScenario, *, progress: Progress | None = None) -> Anal
         observed=_observed(model, loaded, frontier),
         sources=_sources(loaded),
         timeline=[e.model_dump(mode="json") for e in sorted(scn.timeline, key=lambda e: e.date)],
+        replay=replay(loaded, model).steps,
         tradetalks_version=__version__,
     )

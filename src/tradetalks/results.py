@@ -146,6 +146,8 @@ class AnalysisResult:
     observed: ObservedResult | None
     sources: list[SourceRow]
     timeline: list[dict[str, Any]]
+    #: replay of the dated events (tradetalks.replay.ReplayStep rows): ZOPA, Nash and what stood at each date
+    replay: list[Any] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
     results_schema_version: int = RESULTS_SCHEMA_VERSION
     tradetalks_version: str = ""

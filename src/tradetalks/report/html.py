@@ -137,6 +137,38 @@ def timeline_figure(res: AnalysisResult) -> go.Figure | None:
     return fig
 
 
+def replay_figure(res: AnalysisResult) -> go.Figure | None:
+    """The replay as a timeline: each side's no-deal utility, Nash utility and what really stood, by date."""
+    if not res.replay:
+        return None
+    steps = res.replay
+    dates = [s.date for s in steps]
+    fig = go.Figure()
+    for k, p in enumerate(pt["id"] for pt in res.parties):
+        colour = PARTY_COLOURS[k % 2]
+        fig.add_trace(go.Scatter(x=dates, y=[s.batna_utilities[p] / BN for s in steps], mode="lines",
+                                 line={"shape": "hv", "dash": "dot", "color": colour}, name=f"{p}: no deal"))
+        fig.add_trace(go.Scatter(x=dates, y=[s.nash_utilities[p] / BN if s.nash_utilities else None
+                                             for s in steps], mode="lines+markers",
+                                 line={"shape": "hv", "color": colour}, name=f"{p}: predicted (Nash)"))
+        fig.add_trace(go.Scatter(x=dates, y=[s.stood_utilities[p] / BN for s in steps], mode="markers",
+                                 marker={"symbol": "diamond", "size": 9, "color": colour},
+                                 name=f"{p}: what really stood", text=[s.label for s in steps],
+                                 hovertemplate="%{x}<br>%{text}<br>%{y:.2f} $bn/yr<extra></extra>"))
+    fig.update_layout(title="Replay of the real timeline: no-deal outcome, predicted deal and what really stood",
+                      height=460, yaxis_title="utility, $bn/yr (weighted, vs the scenario's BATNA)")
+    return fig
+
+
+def _replay_table(res: AnalysisResult) -> str:
+    parties = [p["id"] for p in res.parties]
+    rows = [[s.date, html.escape(s.label), html.escape(s.kind), "yes" if s.zopa_nonempty else "no",
+             f"{s.zopa_count:,}", *(money(s.nash_utilities[p]) if s.nash_utilities else "—" for p in parties),
+             *(money(s.stood_utilities[p]) for p in parties)] for s in res.replay]
+    return _table(["date", "event", "kind", "ZOPA", "packages in ZOPA", *(f"Nash {p}" for p in parties),
+                   *(f"stood {p}" for p in parties)], rows, {4, 5, 6, 7, 8})
+
+
 def _table(headers: list[str], rows: list[list[Any]], num: set[int] | None = None) -> str:
     num = num or set()
     head = "".join(f"<th>{html.escape(h)}</th>" for h in headers)
@@ -196,7 +228,7 @@ def render_report(res: AnalysisResult) -> str:
     """The whole report as one HTML string (about 4.5 MB with plotly.js embedded)."""
     sc = res.scenario
     figs = [("frontier", frontier_figure(res)), ("stakes", stakes_figure(res)), ("linkage", linkage_figure(res)),
-            ("timeline", timeline_figure(res))]
+            ("timeline", timeline_figure(res)), ("replay", replay_figure(res))]
     fig_html = {k: _fig_html(f, f"fig-{k}") if f is not None else "" for k, f in figs}
     lk = "".join(f"<p>{html.escape(x.name)}: joint Nash gain changes by {money(x.surplus['joint'])} a year when "
                  f"the linked issues are on the table.</p>" for x in res.linkage)
@@ -212,7 +244,8 @@ def render_report(res: AnalysisResult) -> str:
         "<h2>The real deal against the model</h2>", _observed_section(res),
         "<h2>What is at stake</h2>", fig_html["stakes"],
         "<h2>Linkage</h2>", lk, fig_html["linkage"],
-        "<h2>Timeline</h2>", fig_html["timeline"],
+        "<h2>Timeline</h2>", fig_html["timeline"], fig_html["replay"],
+        _replay_table(res) if res.replay else "",
         "<h2>Sources and assumptions</h2>", _sources_section(res),
         "</main></body></html>",
     ]

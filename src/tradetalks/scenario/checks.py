@@ -294,6 +294,17 @@ def _check_dynamics(scn: Scenario) -> Iterator[Finding]:
                 f"({dyn.start}).", "correct the date or `dynamics.start`"
 
 
+def _check_timeline(scn: Scenario) -> Iterator[Finding]:
+    issues = {iss.id: [op.id for op in iss.options] for iss in scn.issues}
+    for k, ev in enumerate(scn.timeline):
+        for iid, oid in (ev.package or {}).items():
+            path = ("timeline", k, "package", iid)
+            if iid not in issues:
+                yield path, f"unknown issue {iid!r}.", f"use one of {sorted(issues)}"
+            elif oid not in issues[iid]:
+                yield path, f"issue {iid!r} has no option {oid!r}.", f"use one of {issues[iid]}"
+
+
 def scenario_findings(scn: Scenario, values: Mapping[str, float]) -> list[Finding]:
     """All cross-reference and value problems of a structurally valid scenario."""
     stakeholders = {st.id for p in scn.parties for st in p.stakeholders}
@@ -301,7 +312,7 @@ def scenario_findings(scn: Scenario, values: Mapping[str, float]) -> list[Findin
     for gen in (_check_facts(scn), _check_expressions(scn, values), _check_parties(scn, values),
                 _check_markets(scn, values, stakeholders), _check_levers(scn),
                 _check_issues(scn, values, stakeholders), _check_constraints(scn),
-                _check_ratification(scn, values, stakeholders), _check_dynamics(scn)):
+                _check_ratification(scn, values, stakeholders), _check_dynamics(scn), _check_timeline(scn)):
         out.extend(gen)
     return out
 

@@ -195,6 +195,9 @@ class Event(_Model):
     title: Text
     description: str | None = None
     source: Text
+    #: what was agreed by this date, for the issues it settled (issue → option); the replay holds the model
+    #: against it. Issues not listed stay as before (at their no-deal option until some event settles them).
+    package: dict[Id, Id] | None = None
 
 
 class BatnaChange(_Model):

@@ -1,0 +1,131 @@
+"""Replay the real timeline: at each dated event, the ZOPA, the predicted deal and what really stood.
+
+The no-deal outcome moves with the date (``dynamics.batna_path``: a tariff pause ends, steel goes to 50 %), so
+the disagreement point d(t) moves in utility space while the set of packages and the frontier stay the same
+(utilities are always measured against the scenario's BATNA package). At each event date the replay computes
+d(t), the ZOPA against d(t), the Nash solution from d(t), and the utilities of what had really been agreed by then
+(``timeline[].package``, issues not yet settled at their no-deal option in force).
+
+Example
+-------
+>>> from tradetalks.scenario import load_scenario
+>>> r = replay(load_scenario("tests/data/toy.yaml"))
+>>> [s.date for s in r.steps]
+['2025-01-01', '2025-03-01', '2025-06-30']
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+from dataclasses import dataclass
+from typing import Any
+
+from tradetalks.analysis import Model, _decode, build_model, package_value
+from tradetalks.bargain import solutions as sol
+from tradetalks.bargain.frontier import Frontier, pareto_frontier
+from tradetalks.bargain.timing import batna_options_at
+from tradetalks.bargain.zopa import zopa
+from tradetalks.results import _clean
+from tradetalks.scenario.loader import LoadedScenario
+
+
+@dataclass(frozen=True)
+class ReplayStep:
+    """The state of the negotiation on one date.
+
+    Attributes
+    ----------
+    date, label, kind, source
+        The event (or deadline / no-deal change) this step belongs to.
+    batna_package
+        Issue → no-deal option in force on the date.
+    batna_utilities
+        Party → utility of that no-deal package (USD/yr, weighted, against the scenario's BATNA).
+    zopa_count, zopa_nonempty
+        Packages strictly better than this date's no-deal outcome for both sides.
+    nash_package, nash_utilities
+        Nash solution with this date's no-deal outcome as disagreement point (``None`` if the ZOPA is empty).
+    stood_package, stood_utilities
+        What had really been agreed by the date (unsettled issues at their no-deal option) and its utilities.
+    stood_is_agreement
+        Whether any agreement had been reached by the date.
+    """
+
+    date: str
+    label: str
+    kind: str
+    source: str
+    batna_package: dict[str, str]
+    batna_utilities: dict[str, float]
+    zopa_count: int
+    zopa_nonempty: bool
+    nash_package: dict[str, str] | None
+    nash_utilities: dict[str, float] | None
+    stood_package: dict[str, str]
+    stood_utilities: dict[str, float]
+    stood_is_agreement: bool
+
+
+@dataclass(frozen=True)
+class ReplayResult:
+    scenario: str
+    steps: list[ReplayStep]
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"scenario": self.scenario, "steps": [_clean(dataclasses.asdict(s)) for s in self.steps]}
+
+    def __repr__(self) -> str:
+        return f"ReplayResult(scenario={self.scenario!r}, steps={len(self.steps)})"
+
+
+def _dates(loaded: LoadedScenario) -> list[tuple[dt.date, str, str, str]]:
+    """(date, label, kind, source) of every timeline event, no-deal change and deadline, in date order."""
+    scn = loaded.scenario
+    out: list[tuple[dt.date, str, str, str]] = [(e.date, e.title, e.kind, e.source) for e in scn.timeline]
+    if scn.dynamics is not None:
+        out += [(c.date, f"no-deal change: {c.issue} → {c.option}", "batna_change", c.source)
+                for c in scn.dynamics.batna_path]
+        out += [(d.date, d.title, "deadline", d.source) for d in scn.dynamics.deadlines]
+    seen: set[tuple[dt.date, str]] = set()
+    unique: list[tuple[dt.date, str, str, str]] = []
+    for row in sorted(out, key=lambda r: (r[0], r[1])):
+        if (row[0], row[1]) not in seen:
+            seen.add((row[0], row[1]))
+            unique.append(row)
+    return unique
+
+
+def _stood(loaded: LoadedScenario, date: dt.date, no_deal: dict[str, str]) -> tuple[dict[str, str], bool]:
+    agreed: dict[str, str] = {}
+    for ev in sorted(loaded.scenario.timeline, key=lambda e: e.date):
+        if ev.date <= date and ev.package:
+            agreed.update(ev.package)
+    return {i: agreed.get(i, o) for i, o in no_deal.items()}, bool(agreed)
+
+
+def _step(model: Model, loaded: LoadedScenario, frontier: Frontier, row: tuple[dt.date, str, str, str]) -> ReplayStep:
+    date, label, kind, source = row
+    scn, cs = loaded.scenario, model.cs
+    base = {iss.id: iss.batna for iss in scn.issues}
+    changes = [(c.date, c.issue, c.option) for c in scn.dynamics.batna_path] if scn.dynamics else []
+    no_deal = batna_options_at(base, changes, date)
+    d = package_value(model, no_deal)[1]
+    z = zopa(model.utilities, d, frontier=frontier)
+    n = sol.nash(frontier, d, powers=(float(cs.bargaining_powers[0]), float(cs.bargaining_powers[1])))
+    stood, agreed = _stood(loaded, date, no_deal)
+    pair = lambda u: {cs.parties[0]: float(u[0]), cs.parties[1]: float(u[1])}  # noqa: E731
+    return ReplayStep(date=date.isoformat(), label=label, kind=kind, source=source, batna_package=no_deal,
+                      batna_utilities=pair(d), zopa_count=int(z.count), zopa_nonempty=bool(z.nonempty),
+                      nash_package=None if n is None else _decode(model, n.choices),
+                      nash_utilities=None if n is None else pair(n.utilities),
+                      stood_package=stood, stood_utilities=pair(package_value(model, stood)[1]),
+                      stood_is_agreement=agreed)
+
+
+def replay(loaded: LoadedScenario, model: Model | None = None) -> ReplayResult:
+    """Replay every dated event of a scenario (timeline, no-deal changes, deadlines)."""
+    model = model or build_model(loaded)
+    frontier = pareto_frontier(model.utilities)
+    steps = [_step(model, loaded, frontier, row) for row in _dates(loaded)]
+    return ReplayResult(scenario=loaded.scenario.id, steps=steps)

@@ -1,0 +1,59 @@
+"""Replay of the timeline: the no-deal path over time, the ZOPA and Nash at each date, what really stood."""
+
+from __future__ import annotations
+
+import itertools
+from pathlib import Path
+
+import numpy as np
+
+from tradetalks.analysis import build_model, package_value
+from tradetalks.replay import replay
+from tradetalks.scenario import load_scenario
+
+TOY = Path(__file__).parent / "data" / "toy.yaml"
+
+
+def test_no_deal_path_moves_the_disagreement_point() -> None:
+    r = replay(load_scenario(TOY))
+    first, change, deadline = r.steps
+    assert first.batna_package["widget_tariff"] == "t25" and first.batna_utilities == {"A": 0.0, "B": 0.0}
+    assert change.batna_package["widget_tariff"] == "t15" and change.kind == "batna_change"
+    assert change.batna_utilities["A"] > 0 > change.batna_utilities["B"]
+    assert deadline.kind == "deadline" and deadline.batna_package == change.batna_package
+
+
+def test_zopa_and_nash_at_each_date_match_brute_force() -> None:
+    loaded = load_scenario(TOY)
+    model = build_model(loaded)
+    packages = [dict(zip(["widget_tariff", "transfer"], combo, strict=True))
+                for combo in itertools.product(["t25", "t15", "t0"], ["none", "some", "more"])]
+    utils = np.array([package_value(model, p)[1] for p in packages])
+    for step in replay(loaded, model).steps:
+        d = np.array(list(step.batna_utilities.values()))
+        better = (utils > d).all(axis=1)
+        assert step.zopa_count == int(better.sum())
+        if better.any():
+            prod = np.where(better, np.prod(np.clip(utils - d, 0, None), axis=1), -1)
+            best = utils[int(np.argmax(prod))]
+            assert np.allclose(list(step.nash_utilities.values()), best)
+        else:
+            assert step.nash_package is None
+
+
+def test_what_really_stood(tmp_path: Path) -> None:
+    text = TOY.read_text().replace(
+        "  - {date: 2025-01-01, kind: round, title: First round, source: test fixture}",
+        "  - {date: 2025-01-01, kind: round, title: First round, source: test fixture}\n"
+        "  - {date: 2025-02-01, kind: deal, title: Deal, source: test fixture, package: {transfer: more}}")
+    p = tmp_path / "s.yaml"
+    p.write_text(text)
+    loaded = load_scenario(p)
+    steps = {s.label: s for s in replay(loaded).steps}
+    assert not steps["First round"].stood_is_agreement
+    deal = steps["Deal"]
+    assert deal.stood_is_agreement and deal.stood_package == {"widget_tariff": "t25", "transfer": "more"}
+    later = steps["no-deal change: widget_tariff → t15"]
+    assert later.stood_package == {"widget_tariff": "t15", "transfer": "more"}, "unsettled issues follow the path"
+    model = build_model(loaded)
+    assert np.allclose(list(later.stood_utilities.values()), package_value(model, later.stood_package)[1])
