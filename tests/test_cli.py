@@ -101,3 +101,12 @@ def test_unwritable_out_dir(tmp_path: Path) -> None:
     blocker.write_text("x")
     res = runner.invoke(app, ["analyze", str(TOY), "--out", str(blocker / "sub"), "--no-report"])
     assert res.exit_code == 1 and "cannot write" in res.output
+
+
+def test_replay_command() -> None:
+    res = runner.invoke(app, ["replay", str(TOY)])
+    assert res.exit_code == 0, res.output
+    assert "Replay of the timeline" in res.output and "Pause ends" in res.output
+    res = runner.invoke(app, ["replay", str(TOY), "--json"])
+    steps = json.loads(res.stdout)["steps"]
+    assert [s["kind"] for s in steps] == ["round", "batna_change", "deadline"]

@@ -22,7 +22,8 @@ app = typer.Typer(name="tradetalks", no_args_is_help=True, add_completion=False,
 scenario_app = typer.Typer(no_args_is_help=True, help="Show, validate and export scenario files.")
 app.add_typer(scenario_app, name="scenario")
 
-out_console = Console()
+#: a terminal gets its own width; piped output (files, CI logs) gets 120 columns instead of rich's 80
+out_console = Console(width=None if sys.stdout.isatty() else 120)
 err_console = Console(stderr=True)
 
 DEFAULT_SCENARIO = "korus-2025"
@@ -89,6 +90,41 @@ def analyze(
     files = ["results.json", "stakes.csv", "frontier.csv", "solutions.csv", "sources.csv", "timeline.csv"]
     files += ["report.html"] if report else []
     out_console.print(f"Wrote {', '.join(files)} to {out}/ in {time.perf_counter() - t0:.1f} s.")
+
+
+def _load(scenario: str, set_: list[str] | None, as_json: bool):  # type: ignore[no-untyped-def]
+    from tradetalks.scenario import load_scenario
+    try:
+        return load_scenario(scenario, overrides=_parse_overrides(set_))
+    except TradetalksError as exc:
+        _fail(exc, as_json)
+
+
+def _print_json(data: object) -> None:
+    import json
+    print(json.dumps(data, ensure_ascii=False, indent=2))
+
+
+ScenarioArg = Annotated[str, typer.Argument(help="Built-in name or path to a scenario YAML file.")]
+JsonOpt = Annotated[bool, typer.Option("--json", help="Print the result as JSON to stdout.")]
+SetOpt = Annotated[list[str] | None, typer.Option("--set", help="Override a fact: FACT=NUMBER (repeatable).")]
+
+
+@app.command()
+def replay(scenario: ScenarioArg = DEFAULT_SCENARIO, as_json: JsonOpt = False, set_: SetOpt = None) -> None:
+    """Replay the real timeline: at each date the no-deal outcome, the ZOPA, the predicted deal, what stood."""
+    from tradetalks.replay import replay as run_replay
+    loaded = _load(scenario, set_, as_json)
+    try:
+        result = run_replay(loaded)
+    except TradetalksError as exc:
+        _fail(exc, as_json)
+        return
+    if as_json:
+        _print_json(result.to_dict())
+        return
+    from tradetalks.report.terminal import print_replay
+    print_replay(result.steps, [p.id for p in loaded.scenario.parties], out_console)
 
 
 @app.command("scenarios")

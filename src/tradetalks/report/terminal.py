@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from rich.console import Console
 from rich.table import Table
 
@@ -87,3 +89,24 @@ def _observed(res: AnalysisResult, console: Console, parties: list[str]) -> None
     if o.changes:
         console.print("  Best Pareto improvement: " + "; ".join(f"{c.issue}: {c.from_option} → {c.to_option}"
                                                                for c in o.changes))
+
+
+def _pair_bn(u: dict[str, float] | None, parties: list[str]) -> str:
+    return "—" if u is None else " / ".join(f"{u[p] / 1e9:,.1f}" for p in parties)
+
+
+def print_replay(steps: list[Any], parties: list[str], console: Console) -> None:
+    """Table of the replay: each date's no-deal outcome, ZOPA, Nash prediction and what really stood."""
+    both = "/".join(parties)
+    t = Table(title=f"Replay of the timeline ({both} utilities, $bn/yr, vs the scenario's BATNA)")
+    t.add_column("date", no_wrap=True)
+    t.add_column("event", max_width=34, overflow="ellipsis", no_wrap=True)
+    t.add_column("ZOPA", justify="right", no_wrap=True)
+    for col in ("no deal", "Nash", "stood"):
+        t.add_column(col, justify="right", no_wrap=True)
+    for s in steps:
+        t.add_row(s.date, s.label, f"{s.zopa_count:.2e}" if s.zopa_nonempty else "empty",
+                  _pair_bn(s.batna_utilities, parties), _pair_bn(s.nash_utilities, parties),
+                  _pair_bn(s.stood_utilities, parties) + (" *" if s.stood_is_agreement else ""))
+    console.print(t)
+    console.print("* an agreement had been reached by this date")
