@@ -7,7 +7,9 @@ Rules checked here (the file's header comment states them too):
   and a rate in an option's ``set:`` that *is* the option — its label shows the same percentage ("15 %" ↔ 0.15);
 * the delegations of the first 2+2 (24 April 2025) are exactly Bessent, Greer, Choi Sang-mok and Ahn Duk-geun,
   and nobody is called "Becerra";
-* the observed outcome settles every issue with an existing option, a source, and within the constraints.
+* the observed outcome settles every issue with an existing option, a source, and within the constraints;
+* ratifiers care about their own party's stakeholders and carry a dated source; thresholds, quotas and discount
+  rates are flagged assumptions; the no-deal path over time lists only real, dated changes, in order.
 """
 
 from __future__ import annotations
@@ -167,8 +169,17 @@ def test_numbers_outside_facts_are_fact_references(raw):
     problems: list[str] = []
     for p in raw["parties"]:
         problems += _check_quantity(p.get("bargaining_power", 1), f"{p['id']}.bargaining_power", facts)
+        if "discount_rate" in p:
+            problems += _check_quantity(p["discount_rate"], f"{p['id']}.discount_rate", facts)
         for st in p["stakeholders"]:
             problems += _check_quantity(st.get("weight", 1), f"{st['id']}.weight", facts)
+        rat = p.get("ratification") or {}
+        problems += _check_quantity(rat.get("quota", 0), f"{p['id']}.ratification.quota", facts)
+        for r in rat.get("ratifiers", []):
+            for key in ("threshold", "votes"):
+                problems += _check_quantity(r.get(key, 0), f"{r['id']}.{key}", facts)
+            for sid, w in r["cares_about"].items():
+                problems += _check_quantity(w, f"{r['id']}.cares_about.{sid}", facts)
     for mk in raw["markets"]:
         for key in ("demand_elasticity", "armington_elasticity"):
             problems += _check_quantity(mk[key], f"{mk['id']}.{key}", facts)
@@ -194,7 +205,8 @@ def test_numbers_outside_facts_are_fact_references(raw):
 def test_every_defined_fact_is_plausibly_used_or_documented(raw):
     """Facts not used in a formula are reference figures: they must say so in a note or be cross-checks."""
     text = FILE.read_text(encoding="utf-8")
-    body = text.split("\nmarkets:", 1)[1]
+    head, rest = text.split("\nfacts:", 1)
+    body = head + rest.split("\nmarkets:", 1)[1]  # everything but the fact table (parties use facts too)
     unused = [fid for fid in raw["facts"] if not re.search(rf"\b{re.escape(fid)}\b", body)]
     for fid in unused:
         fact = raw["facts"][fid]
@@ -329,3 +341,113 @@ def test_investment_costs_korea_a_fraction_of_the_annual_amount(loaded):
     pay = _payoffs(loaded, "investment", "cash_capped_200")
     cost = -pay["kor_treasury"]
     assert 0 < cost < loaded.facts["invest_cash_annual_cap"], "the money buys assets: cost < principal"
+
+
+# ---------------------------------------------------------------------------------------------------- two-level game
+
+
+def _facts_in(q: Any) -> set[str]:
+    return names_in(q) if isinstance(q, str) else set()
+
+
+def test_ratifiers_care_about_their_own_partys_stakeholders(loaded):
+    for party in loaded.scenario.parties:
+        assert party.ratification is not None, f"{party.id} needs domestic ratifiers"
+        own = {st.id for st in party.stakeholders}
+        for rat in party.ratification.ratifiers:
+            assert set(rat.cares_about) <= own, f"{rat.id} cares about another party's stakeholders"
+
+
+def test_every_ratifier_has_a_dated_source(loaded):
+    for party in loaded.scenario.parties:
+        for rat in party.ratification.ratifiers:
+            assert rat.source and YEAR.search(rat.source), f"{rat.id}: who lobbied what needs a dated source"
+
+
+def test_korea_needs_its_assembly_and_the_us_needs_no_vote(loaded):
+    """The investment act gave Korea's Assembly a veto; the US deal was an executive agreement (no vote)."""
+    parties = {p.id: p for p in loaded.scenario.parties}
+    kor = {r.id: r for r in parties["KOR"].ratification.ratifiers}
+    usa = {r.id: r for r in parties["USA"].ratification.ratifiers}
+    assert kor["kor_assembly"].veto and kor["kor_assembly"].kind == "legislature"
+    assert not any(r.veto for r in usa.values()), "no US actor had to approve the executive agreement"
+    assert usa["us_congress"].kind == "legislature"
+    assert {"us_farm_lobby", "us_auto_lobby", "us_tech_lobby"} <= set(usa)
+    assert {"kor_farm_lobby", "kor_carmakers"} <= set(kor)
+
+
+def test_thresholds_quotas_and_patience_are_flagged_assumptions(loaded):
+    facts = loaded.scenario.facts
+    for party in loaded.scenario.parties:
+        quantities = [party.discount_rate, party.ratification.quota]
+        quantities += [r.threshold for r in party.ratification.ratifiers]
+        assert party.discount_rate is not None, f"{party.id} needs a discount rate"
+        for q in quantities:
+            assert isinstance(q, str), f"{party.id}: {q!r} must be a fact"
+            for fid in _facts_in(q):
+                assert facts[fid].assumption, f"{fid} is a modelling choice: flag it as an assumption"
+
+
+def test_korea_is_less_patient_than_the_us(loaded):
+    rates = {p.id: evaluate(p.discount_rate, loaded.facts) for p in loaded.scenario.parties}
+    assert 0 < rates["USA"] < rates["KOR"] < 1, "Korea paid 25 % on cars while the US collected the revenue"
+
+
+def _ratifier_values(loaded, package: dict[str, str]) -> dict[str, tuple[float, float]]:
+    analysis = pytest.importorskip("tradetalks.analysis")
+    model = analysis.build_model(loaded)
+    pay, _ = analysis.package_value(model, package)
+    by_holder = dict(zip(model.cs.stakeholders, pay, strict=True))
+    out = {}
+    for party in loaded.scenario.parties:
+        for rat in party.ratification.ratifiers:
+            value = sum(evaluate(w, loaded.facts) * by_holder[s] for s, w in rat.cares_about.items())
+            out[rat.id] = (value, evaluate(rat.threshold, loaded.facts))
+    return out
+
+
+def test_the_observed_deal_passes_both_ratification_rules(loaded):
+    """The deal was implemented on both sides, so the ratification rules must let it through."""
+    values = _ratifier_values(loaded, {i: c.option for i, c in loaded.observed.package.items()})
+    for party in loaded.scenario.parties:
+        rule = party.ratification
+        accept = {r.id: values[r.id][0] >= values[r.id][1] for r in rule.ratifiers}
+        assert all(accept[r.id] for r in rule.ratifiers if r.veto), f"{party.id}: a veto player rejects the deal"
+        others = [r for r in rule.ratifiers if not r.veto]
+        votes = {r.id: evaluate(r.votes, loaded.facts) for r in others}
+        yes = sum(v for rid, v in votes.items() if accept[rid])
+        assert yes >= evaluate(rule.quota, loaded.facts) * sum(votes.values()), f"{party.id}: quota not met"
+    assert values["us_auto_lobby"][0] < 0, "Detroit opposed a 15 % rate for Korean cars (AP, 24 Jul 2025)"
+
+
+# ---------------------------------------------------------------------------------------------------- dynamics
+
+
+def test_dynamics_start_with_the_first_round_and_run_in_date_order(loaded):
+    dyn = loaded.scenario.dynamics
+    assert dyn is not None and dyn.start == FIRST_ROUND
+    path = [c.date for c in dyn.batna_path]
+    deadlines = [d.date for d in dyn.deadlines]
+    assert path == sorted(path) and deadlines == sorted(deadlines), "keep the path and deadlines in date order"
+    assert all(dyn.start <= d for d in path + deadlines)
+    for item in [*dyn.batna_path, *dyn.deadlines]:
+        assert YEAR.search(item.source), f"{item.date}: needs a dated source"
+
+
+def test_batna_path_lists_only_real_changes_of_the_no_deal_outcome(loaded):
+    """The issues' BATNA already is the threatened level; the path holds changes relative to it (steel 25 → 50 %)."""
+    scn = loaded.scenario
+    in_force = {iss.id: iss.batna for iss in scn.issues}
+    tariff_changes = {e.date for e in scn.timeline if e.kind == "tariff_change"}
+    for change in scn.dynamics.batna_path:
+        assert change.option != in_force[change.issue], f"{change.date}: {change.issue} is already {change.option}"
+        assert change.date in tariff_changes, f"{change.date}: put the change in the timeline too"
+        in_force[change.issue] = change.option
+    assert [(c.issue, c.option) for c in scn.dynamics.batna_path] == [("steel_tariff", "s50")]
+
+
+def test_deadlines_pause_end_soft_and_first_of_august_hard(loaded):
+    deadlines = {d.date: d for d in loaded.scenario.dynamics.deadlines}
+    assert not deadlines[dt.date(2025, 7, 9)].hard, "the pause end was extended on 7 July"
+    assert deadlines[dt.date(2025, 8, 1)].hard
+    assert all(d <= dt.date(2025, 8, 1) for d in deadlines), "nothing after the hard deadline"
