@@ -12,6 +12,8 @@ IssueCategory = Literal["tariff", "non_tariff_barrier", "offer", "security", "co
 EventKind = Literal["round", "deadline", "tariff_change", "announcement", "deal", "summit", "other"]
 #: bargaining solutions, named as in DESIGN.md (other tools use "Kalai" for different things)
 SolutionName = Literal["nash", "kalai_smorodinsky", "egalitarian", "utilitarian"]
+#: rules that pick a Pareto improvement of a tentative deal (tradetalks.bargain.improve)
+ImprovementRule = Literal["equal_gains", "proportional", "nash", "utilitarian"]
 #: kinds of domestic ratifier in a two-level game (Putnam 1988)
 RatifierKind = Literal["legislature", "lobby", "agency", "executive", "public"]
 #: economics behind the payoffs
