@@ -21,6 +21,7 @@ from tradetalks.econ.ge_opinion import (
     PUBLISHED_RTA_EFFECT,
     GEData,
     GEOpinion,
+    default_packages,
     estimate_rta_effect,
     find_data_file,
     ge_second_opinion,
@@ -256,8 +257,10 @@ def test_default_packages_are_batna_observed_and_each_tariff_option(loaded: Load
                                                                     data: GEData) -> None:
     op = ge_second_opinion(loaded, model, data=data)
     names = [p.name for p in op.packages]
+    assert names == list(default_packages(loaded, model.cs))
     assert names[:2] == ["batna", "observed"]
     assert {"auto_tariff=a15", "parts_tariff=p0", "reciprocal_tariff=r10", "steel_tariff=s50"} <= set(names)
+    assert not any(n.startswith(("beef=", "semiconductors=")) for n in names)
 
 
 def test_an_unknown_option_is_named_with_the_options_to_choose_from(loaded: LoadedScenario, model: Model,

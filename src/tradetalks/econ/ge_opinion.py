@@ -429,8 +429,12 @@ def _package(st: _Setup, cs: CompiledScenario, channels: Sequence[_Channel], iss
                           differences=package_differences(chans, comparison, ge, sigma=st.sigma))
 
 
-def default_packages(loaded: LoadedScenario, cs: CompiledScenario, issues: Sequence[int]) -> dict[str, dict[str, str]]:
-    """``batna``, ``observed`` (when the scenario has an observed outcome) and each tariff option alone."""
+def default_packages(loaded: LoadedScenario, cs: CompiledScenario) -> dict[str, dict[str, str]]:
+    """``batna``, ``observed`` (when the scenario has an observed outcome) and each tariff option alone.
+
+    Names: ``"batna"``, ``"observed"``, ``"<issue>=<option>"``; add your own (e.g. ``"nash"``) to the dict.
+    """
+    issues = _tariff_issues(cs, _channels(cs)[0])
     out: dict[str, dict[str, str]] = {"batna": {}}
     if loaded.observed is not None:
         out["observed"] = {iid: c.option for iid, c in loaded.observed.package.items()}
@@ -555,7 +559,7 @@ def ge_second_opinion(
     basis = _usd_basis(data.year, usd_scale, usd_basis)
     channels, skipped = _channels(cs)
     issues = _tariff_issues(cs, channels)
-    named = default_packages(loaded, cs, issues) if packages is None else {k: dict(v) for k, v in packages.items()}
+    named = default_packages(loaded, cs) if packages is None else {k: dict(v) for k, v in packages.items()}
     beta = estimate_rta_effect(data.flows) if estimate_rta else float(rta_effect)
     opinions = tuple(_package(st, cs, channels, issues, name, pkg) for name, pkg in named.items())
     pe_only = [f"Issue {iss.id} ({iss.category}) moves no mapped lever: its valuations stay PE-only."
