@@ -110,3 +110,29 @@ def test_replay_command() -> None:
     res = runner.invoke(app, ["replay", str(TOY), "--json"])
     steps = json.loads(res.stdout)["steps"]
     assert [s["kind"] for s in steps] == ["round", "batna_change", "deadline"]
+
+
+AGTPA = Path(__file__).resolve().parent.parent.parent / "shared" / "data" / "agtpa"
+
+
+@pytest.mark.skipif(not (AGTPA / "ch2_app2_rta_effects.csv.gz").exists(),
+                    reason=f"structural-gravity data not found at {AGTPA} (the shared data folder is absent)")
+def test_analyze_with_ge_second_opinion(tmp_path: Path) -> None:
+    res = runner.invoke(app, ["analyze", "korus-2025", "--econ", "ge", "--out", str(tmp_path)])
+    assert res.exit_code == 0, res.output
+    data = json.loads((tmp_path / "results.json").read_text())
+    assert data["econ_model"] == "ge"
+    names = {p["name"] for p in data["ge_opinion"]["packages"]}
+    assert {"batna", "observed", "nash"} <= names
+    assert "Partial versus general equilibrium" in (tmp_path / "report.html").read_text()
+
+
+def test_bad_econ_choice(tmp_path: Path) -> None:
+    res = runner.invoke(app, ["analyze", str(TOY), "--econ", "cge", "--out", str(tmp_path)])
+    assert res.exit_code == 1 and "--econ must be pe or ge" in res.output
+
+
+def test_ge_data_missing_is_a_clear_error(tmp_path: Path) -> None:
+    res = runner.invoke(app, ["analyze", "korus-2025", "--econ", "ge", "--ge-data", str(tmp_path / "none"),
+                              "--out", str(tmp_path), "--no-report"])
+    assert res.exit_code == 2 and "download-data" in res.output

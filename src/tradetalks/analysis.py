@@ -17,6 +17,8 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -28,6 +30,7 @@ from tradetalks.bargain.packages import IssueGroup, OptionConstraint, group_issu
 from tradetalks.bargain.zopa import zopa as zopa_count
 from tradetalks.econ.valuation import CompiledScenario, compile_scenario, issue_markets, stakeholder_payoffs
 from tradetalks.errors import TradetalksError
+from tradetalks.options import EconModel
 from tradetalks.results import (
     AnalysisResult,
     FrontierResult,
@@ -270,8 +273,20 @@ def _sources(loaded: LoadedScenario) -> list[SourceRow]:
                       used_by=used.get(fid, [])) for fid, f in scn.facts.items()]
 
 
-def analyze(loaded: LoadedScenario, *, progress: Progress | None = None) -> AnalysisResult:
-    """Run the whole analysis of a loaded scenario with the partial-equilibrium economics.
+def _ge_opinion(loaded: LoadedScenario, model: Model, solutions: dict[str, SolutionResult | None],
+                data_dir: Path | None) -> dict[str, Any]:
+    from tradetalks.econ.ge_opinion import default_packages, ge_second_opinion
+    packages = default_packages(loaded, model.cs)
+    for name in ("nash", "kalai_smorodinsky"):
+        found = solutions[name]
+        if found is not None:
+            packages[name] = found.package
+    return ge_second_opinion(loaded, model, data_dir=data_dir, packages=packages).to_dict()
+
+
+def analyze(loaded: LoadedScenario, *, progress: Progress | None = None, econ: EconModel = "pe",
+            ge_data_dir: Path | None = None) -> AnalysisResult:
+    """Run the whole analysis of a loaded scenario.
 
     Parameters
     ----------
@@ -279,6 +294,11 @@ def analyze(loaded: LoadedScenario, *, progress: Progress | None = None) -> Anal
         From :func:`tradetalks.scenario.load_scenario` (fact overrides already applied).
     progress
         Optional callback receiving a short description of each step (the CLI shows them).
+    econ
+        ``"pe"``: partial-equilibrium payoffs only. ``"ge"``: also a structural-gravity general-equilibrium second
+        opinion on the tariff levers (needs the book's data, see ``docs/models/ge-second-opinion.md``).
+    ge_data_dir
+        Folder holding the structural-gravity data (default: ``../shared/data/agtpa`` where present).
     """
     say = progress or (lambda _msg: None)
     scn = loaded.scenario
@@ -289,6 +309,10 @@ def analyze(loaded: LoadedScenario, *, progress: Progress | None = None) -> Anal
     say("bargaining solutions and ZOPA")
     solutions = _solutions(model, frontier)
     zopa = _zopa(model, model.utilities, frontier)
+    ge = None
+    if econ == "ge":
+        say("general-equilibrium second opinion (structural gravity)")
+        ge = _ge_opinion(loaded, model, solutions, ge_data_dir)
     say("linkage and observed deal")
     cs = model.cs
     from tradetalks.replay import replay  # replay builds on this module
@@ -302,7 +326,7 @@ def analyze(loaded: LoadedScenario, *, progress: Progress | None = None) -> Anal
                  for k, p in enumerate(scn.parties)],
         units={"utilities": "USD/yr, weighted by political weights, relative to the BATNA",
                "payoffs": "USD/yr, unweighted, relative to the BATNA"},
-        econ_model="pe",
+        econ_model=econ,
         issues=_issue_stakes(model, scn),
         batna=PackageUtility({i.id: i.batna for i in scn.issues}, _pair(cs, [0.0, 0.0])),
         frontier=_frontier_result(model, frontier),
@@ -312,5 +336,6 @@ def analyze(loaded: LoadedScenario, *, progress: Progress | None = None) -> Anal
         sources=_sources(loaded),
         timeline=[e.model_dump(mode="json") for e in sorted(scn.timeline, key=lambda e: e.date)],
         replay=replay(loaded, model).steps,
+        ge_opinion=ge,
         tradetalks_version=__version__,
     )

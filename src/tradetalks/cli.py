@@ -61,6 +61,10 @@ def analyze(
     set_: Annotated[list[str] | None, typer.Option("--set", help="Override a fact: FACT=NUMBER (repeatable).")] = None,
     observed: Annotated[Path | None, typer.Option(help="Observed-outcome file (default: the scenario's).")] = None,
     report: Annotated[bool, typer.Option(help="Write report.html.")] = True,
+    econ: Annotated[str, typer.Option(help="Economics: pe (partial equilibrium) or ge (adds a structural-gravity "
+                                           "general-equilibrium second opinion).")] = "pe",
+    ge_data: Annotated[Path | None, typer.Option(help="Folder with the gravity data for --econ ge "
+                                                      "(default: ../shared/data/agtpa).")] = None,
 ) -> None:
     """Analyse a negotiation: stakes, frontier, bargaining solutions, ZOPA, linkage, the real deal."""
     from tradetalks.analysis import analyze as run_analysis
@@ -70,9 +74,12 @@ def analyze(
 
     t0 = time.perf_counter()
     try:
+        if econ not in ("pe", "ge"):
+            raise TradetalksError(f"--econ must be pe or ge, got {econ!r}.", fix="use --econ pe or --econ ge")
         loaded = load_scenario(scenario, overrides=_parse_overrides(set_), observed=observed)
         with err_console.status("analysing…") as status:
-            result = run_analysis(loaded, progress=lambda msg: status.update(f"analysing: {msg}…"))
+            result = run_analysis(loaded, progress=lambda msg: status.update(f"analysing: {msg}…"),
+                                  econ="ge" if econ == "ge" else "pe", ge_data_dir=ge_data)
             status.update("writing outputs…")
             write_atomic(out / "results.json", result.to_json())
             write_tables(out, all_tables(result))

@@ -169,6 +169,38 @@ def _replay_table(res: AnalysisResult) -> str:
                    *(f"stood {p}" for p in parties)], rows, {4, 5, 6, 7, 8})
 
 
+def _ge_section(res: AnalysisResult) -> str:
+    """PE payoffs beside the general-equilibrium second opinion, with the generated explanations."""
+    ge = res.ge_opinion
+    if ge is None:
+        return ("<p class='note'>Partial equilibrium only. Run <code>tradetalks analyze --econ ge</code> for a "
+                "structural-gravity general-equilibrium second opinion on the tariff levers.</p>")
+    parties = [p["id"] for p in res.parties]
+    rows = []
+    for pk in ge["packages"]:
+        by = {c["party"]: c for c in pk["comparison"]}
+        rows.append([html.escape(pk["name"]), *(cell for p in parties for cell in (
+            money(by[p]["pe_payoff"]), f"{by[p]['ge_welfare']:+.3f} % ({money(by[p]['ge_usd'])})"))])
+    heads = ["package (tariff levers only)", *(h for p in parties for h in (f"{p} PE payoff", f"{p} GE welfare"))]
+    out = [_table(heads, rows, set(range(1, 1 + 2 * len(parties))))]
+    for pk in ge["packages"]:
+        if pk["name"] in ("observed", "nash"):
+            out.append(f"<p><b>Why PE and GE differ for the {html.escape(pk['name'])} package</b></p><ul>"
+                       + "".join(f"<li>{html.escape(d)}</li>" for d in pk["differences"]) + "</ul>")
+    exp_rows = []
+    for ex in ge["experiments"]:
+        for pt in ex["parties"]:
+            exp_rows.append([html.escape(ex["description"]), pt["country"], f"{pt['welfare']:+.3f} %",
+                             f"{pt['exports']:+.2f} %", money(pt["usd"])])
+        exp_rows.append([html.escape(ex["description"]), "third countries", "", "",
+                         f"{money(ex['third_countries_usd'])} ({ex['third_countries_losing']} lose)"])
+    out.append("<p><b>Stand-alone experiments</b></p>" + _table(
+        ["experiment", "country", "welfare", "exports", "USD/yr"], exp_rows, {2, 3, 4}))
+    notes = [ge["usd_basis"], *ge["notes"]]
+    out.append("<p class='note'>" + "<br>".join(html.escape(n) for n in notes) + "</p>")
+    return "".join(out)
+
+
 def _table(headers: list[str], rows: list[list[Any]], num: set[int] | None = None) -> str:
     num = num or set()
     head = "".join(f"<th>{html.escape(h)}</th>" for h in headers)
@@ -243,6 +275,7 @@ def render_report(res: AnalysisResult) -> str:
         "<h2>Frontier and solutions</h2>", fig_html["frontier"], _solutions_section(res),
         "<h2>The real deal against the model</h2>", _observed_section(res),
         "<h2>What is at stake</h2>", fig_html["stakes"],
+        "<h2>Partial versus general equilibrium</h2>", _ge_section(res),
         "<h2>Linkage</h2>", lk, fig_html["linkage"],
         "<h2>Timeline</h2>", fig_html["timeline"], fig_html["replay"],
         _replay_table(res) if res.replay else "",

@@ -47,6 +47,30 @@ def print_summary(res: AnalysisResult, console: Console) -> None:
                       + (" — linkage makes an empty ZOPA non-empty." if lk.turns_empty_zopa_nonempty else "."))
     if res.observed is not None:
         _observed(res, console, parties)
+    if res.ge_opinion is not None:
+        _ge(res, console, parties)
+
+
+def _ge(res: AnalysisResult, console: Console, parties: list[str]) -> None:
+    ge = res.ge_opinion
+    assert ge is not None
+    t = Table(title="Tariff levers: partial equilibrium vs general equilibrium (structural gravity, "
+                    f"{ge['year']} data, σ = {ge['sigma']:g})")
+    t.add_column("package")
+    for p in parties:
+        t.add_column(f"{p} PE", justify="right")
+        t.add_column(f"{p} GE", justify="right")
+    for pk in ge["packages"]:
+        if pk["name"] in ("batna",):
+            continue
+        by = {c["party"]: c for c in pk["comparison"]}
+        t.add_row(pk["name"], *(cell for p in parties for cell in (
+            money(by[p]["pe_payoff"]), f"{by[p]['ge_welfare']:+.3f} %")))
+    console.print(t)
+    obs = next((pk for pk in ge["packages"] if pk["name"] == "observed"), None)
+    if obs is not None:
+        for line in obs["differences"]:
+            console.print(f"  • {line}", highlight=False)
 
 
 def _stakes(res: AnalysisResult, console: Console, parties: list[str]) -> None:
