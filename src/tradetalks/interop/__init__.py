@@ -1,0 +1,1 @@
+"""Exchange formats with other negotiation tools (GENIUS XML domains and profiles)."""
