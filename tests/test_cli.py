@@ -136,3 +136,18 @@ def test_ge_data_missing_is_a_clear_error(tmp_path: Path) -> None:
     res = runner.invoke(app, ["analyze", "korus-2025", "--econ", "ge", "--ge-data", str(tmp_path / "none"),
                               "--out", str(tmp_path), "--no-report"])
     assert res.exit_code == 2 and "download-data" in res.output
+
+
+def test_improve_command() -> None:
+    res = runner.invoke(app, ["improve", str(TOY), "--deal", "widget_tariff=t15", "--all-rules", "--json"])
+    assert res.exit_code == 0, res.output
+    data = json.loads(res.stdout)
+    assert set(data) == {"equal_gains", "proportional", "nash", "utilitarian"}
+    res = runner.invoke(app, ["improve", str(TOY), "--deal", "widget_tariff=t99"])
+    assert res.exit_code == 1 and "t99" in res.output
+
+
+def test_export_genius_command(tmp_path: Path) -> None:
+    res = runner.invoke(app, ["export", "genius", str(TOY), "--out", str(tmp_path)])
+    assert res.exit_code == 0, res.output
+    assert (tmp_path / "toy_domain.xml").exists() and len(list(tmp_path.glob("toy_*_util.xml"))) == 2

@@ -315,6 +315,11 @@ def analyze(loaded: LoadedScenario, *, progress: Progress | None = None, econ: E
         ge = _ge_opinion(loaded, model, solutions, ge_data_dir)
     say("linkage and observed deal")
     cs = model.cs
+    improvements: dict[str, Any] = {}
+    if loaded.observed is not None:
+        from tradetalks.improve import IMPROVEMENT_RULES, improve
+        improvements = {str(rule): improve(loaded, None, rule, model, frontier=frontier).to_dict()
+                        for rule in IMPROVEMENT_RULES}
     from tradetalks.replay import replay  # replay builds on this module
     return AnalysisResult(
         scenario={"id": scn.id, "title": scn.title, "description": scn.description, "as_of": scn.as_of.isoformat(),
@@ -337,5 +342,6 @@ def analyze(loaded: LoadedScenario, *, progress: Progress | None = None, econ: E
         timeline=[e.model_dump(mode="json") for e in sorted(scn.timeline, key=lambda e: e.date)],
         replay=replay(loaded, model).steps,
         ge_opinion=ge,
+        improvements=improvements,
         tradetalks_version=__version__,
     )

@@ -21,6 +21,8 @@ app = typer.Typer(name="tradetalks", no_args_is_help=True, add_completion=False,
                   help="Analyse and simulate bilateral trade negotiations (built-in: korus-2025).")
 scenario_app = typer.Typer(no_args_is_help=True, help="Show, validate and export scenario files.")
 app.add_typer(scenario_app, name="scenario")
+export_app = typer.Typer(no_args_is_help=True, help="Export a scenario to other tools' formats.")
+app.add_typer(export_app, name="export")
 
 #: a terminal gets its own width; piped output (files, CI logs) gets 120 columns instead of rich's 80
 out_console = Console(width=None if sys.stdout.isatty() else 120)
@@ -132,6 +134,62 @@ def replay(scenario: ScenarioArg = DEFAULT_SCENARIO, as_json: JsonOpt = False, s
         return
     from tradetalks.report.terminal import print_replay
     print_replay(result.steps, [p.id for p in loaded.scenario.parties], out_console)
+
+
+@app.command()
+def improve(
+    scenario: ScenarioArg = DEFAULT_SCENARIO,
+    deal: Annotated[list[str] | None, typer.Option(
+        "--deal", help="The tentative agreement as ISSUE=OPTION (repeatable; issues left out stay at no deal). "
+                       "Default: the observed deal.")] = None,
+    rule: Annotated[str, typer.Option(help="Fairness rule: equal_gains, proportional, nash or utilitarian.")
+                    ] = "equal_gains",
+    all_rules: Annotated[bool, typer.Option("--all-rules", help="Show the improvement under every rule.")] = False,
+    as_json: JsonOpt = False,
+    set_: SetOpt = None,
+) -> None:
+    """Pareto improvements of a deal (default: the real one) under a fairness rule, as the changes to make."""
+    from tradetalks.analysis import build_model
+    from tradetalks.bargain.frontier import pareto_frontier
+    from tradetalks.improve import IMPROVEMENT_RULES, parse_package
+    from tradetalks.improve import improve as run_improve
+    loaded = _load(scenario, set_, as_json)
+    try:
+        package = parse_package(deal) if deal else None
+        model = build_model(loaded)
+        frontier = pareto_frontier(model.utilities)
+        rules = list(IMPROVEMENT_RULES) if all_rules else [rule]
+        results = [run_improve(loaded, package, r, model, frontier=frontier) for r in rules]  # type: ignore[arg-type]
+    except TradetalksError as exc:
+        _fail(exc, as_json)
+        return
+    if as_json:
+        _print_json({r.rule: r.to_dict() for r in results})
+        return
+    from tradetalks.report.terminal import print_improvements
+    print_improvements(results, out_console)
+
+
+@export_app.command("genius")
+def export_genius_cmd(
+    scenario: ScenarioArg = DEFAULT_SCENARIO,
+    out: Annotated[Path, typer.Option("--out", "-o", help="Directory for the XML files.")] = DEFAULT_OUT / "genius",
+    set_: SetOpt = None,
+) -> None:
+    """Write the outcome space and both parties' utilities as GENIUS domain and profile XML files."""
+    from tradetalks.interop.genius import export_genius
+    loaded = _load(scenario, set_, False)
+    try:
+        exp = export_genius(loaded, out)
+    except TradetalksError as exc:
+        _fail(exc, False)
+        return
+    out_console.print(f"Wrote {exp.domain}, {', '.join(str(p) for p in exp.profiles.values())} and {exp.sidecar}.")
+    for party, tr in exp.transforms.items():
+        out_console.print(f"  {party}: tradetalks utility = {tr.offset:,.6g} + {tr.scale:,.6g} × GENIUS utility")
+    if exp.n_outcomes > 1_000_000:
+        out_console.print(f"[yellow]note:[/yellow] {exp.n_outcomes:,} outcomes: agents that enumerate every outcome "
+                          "will not cope; use ones that sample or search the space.")
 
 
 @app.command("scenarios")

@@ -148,6 +148,8 @@ class AnalysisResult:
     timeline: list[dict[str, Any]]
     #: replay of the dated events (tradetalks.replay.ReplayStep rows): ZOPA, Nash and what stood at each date
     replay: list[Any] = field(default_factory=list)
+    #: Pareto improvements of the observed deal per fairness rule (tradetalks.improve.ImprovementResult.to_dict())
+    improvements: dict[str, Any] = field(default_factory=dict)
     #: general-equilibrium second opinion (``--econ ge``): tradetalks.econ.ge_opinion.GEOpinion.to_dict()
     ge_opinion: dict[str, Any] | None = None
     notes: list[str] = field(default_factory=list)

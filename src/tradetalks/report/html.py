@@ -246,6 +246,20 @@ def _observed_section(res: AnalysisResult) -> str:
     return text
 
 
+def _improvements_table(res: AnalysisResult) -> str:
+    if not res.improvements:
+        return ""
+    parties = [p["id"] for p in res.parties]
+    rows = []
+    for rule, imp in res.improvements.items():
+        gains = imp.get("gains")
+        changes = "; ".join(f"{c['issue_name']}: {c['from_label']} → {c['to_label']}" for c in imp["changes"])
+        rows.append([html.escape(rule), *((f"+{money(gains[p])}" if gains else "—") for p in parties),
+                     html.escape(changes) or "on the frontier"])
+    return "<p>Pareto improvements of the real deal under each fairness rule:</p>" + _table(
+        ["rule", *(f"gain {p}" for p in parties), "changes to make"], rows, {1, 2})
+
+
 def _sources_section(res: AnalysisResult) -> str:
     rows = []
     for s in res.sources:
@@ -273,7 +287,7 @@ def render_report(res: AnalysisResult) -> str:
         f"{html.escape(res.units['utilities'])}. {res.frontier.n_packages:,} packages; "
         f"{res.frontier.n_points} on the frontier. tradetalks {res.tradetalks_version}.</p>",
         "<h2>Frontier and solutions</h2>", fig_html["frontier"], _solutions_section(res),
-        "<h2>The real deal against the model</h2>", _observed_section(res),
+        "<h2>The real deal against the model</h2>", _observed_section(res), _improvements_table(res),
         "<h2>What is at stake</h2>", fig_html["stakes"],
         "<h2>Partial versus general equilibrium</h2>", _ge_section(res),
         "<h2>Linkage</h2>", lk, fig_html["linkage"],

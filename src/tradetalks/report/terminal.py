@@ -134,3 +134,23 @@ def print_replay(steps: list[Any], parties: list[str], console: Console) -> None
                   _pair_bn(s.stood_utilities, parties) + (" *" if s.stood_is_agreement else ""))
     console.print(t)
     console.print("* an agreement had been reached by this date")
+
+
+def print_improvements(results: list[Any], console: Console) -> None:
+    """Each rule's Pareto improvement of a deal: gains and the package changes to make."""
+    for r in results:
+        parties = list(r.deal_utilities)
+        console.print(f"[bold]{r.rule}[/bold]: deal ({r.deal_source}) at "
+                      + ", ".join(f"{p} {money(r.deal_utilities[p])}" for p in parties))
+        if r.gains is None:
+            console.print("  on the Pareto frontier: no change makes both sides better off.")
+            continue
+        console.print("  gains: " + ", ".join(f"{p} +{money(r.gains[p])}" for p in parties))
+        t = Table(show_header=True)
+        for col in ("issue", "from", "to"):
+            t.add_column(col)
+        for c in r.changes:
+            t.add_row(c.issue_name, c.from_label, c.to_label)
+        console.print(t)
+        if r.losers:
+            console.print("  stakeholders who lose: " + ", ".join(f"{s.name} ({money(s.change)})" for s in r.losers))

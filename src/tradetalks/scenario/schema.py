@@ -216,6 +216,7 @@ class Deadline(_Model):
     #: a hard deadline ends the talks without agreement if it passes
     hard: bool = False
     source: Text
+    note: str | None = None
 
 
 class Dynamics(_Model):
