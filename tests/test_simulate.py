@@ -128,6 +128,13 @@ def test_tournament_outputs(korus: LoadedScenario, korus_setup: Setup) -> None:
     d = res.to_dict()
     json.dumps(d)
     assert d["n_negotiations"] == 8 and len(d["by_strategy"]) == 2
+    m = res.matrix("mean_rounds")
+    assert list(m.index) == list(m.columns) == ["conceder", "rubinstein"]
+    t = res.table
+    both = t[(t["strategy_KOR"] == "conceder") & (t["strategy_USA"] == "rubinstein")]["mean_rounds"].mean()
+    assert m.loc["conceder", "rubinstein"] == pytest.approx(both)
+    with pytest.raises(TradetalksError, match="no tournament column"):
+        res.matrix("first")
     assert "TournamentResult(korus-2025" in repr(res)
 
 

@@ -16,6 +16,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from tradetalks.errors import TradetalksError
+
 __all__ = ["END_REASONS", "OfferRecord", "SimulationResult", "TournamentResult"]
 
 #: how talks end, in the code order used by :attr:`TournamentResult.runs`
@@ -176,6 +178,19 @@ class TournamentResult:
     def to_frame(self) -> pd.DataFrame:
         """The per-pairing table (a copy)."""
         return self.table.copy()
+
+    def matrix(self, value: str = "agreement_rate") -> pd.DataFrame:
+        """A table column as a strategy-of-party-0 × strategy-of-party-1 matrix, averaged over first proposers
+        (for heatmaps), rows and columns in the order of :attr:`strategies`.
+
+        ``value`` is a column of :attr:`table`, e.g. ``agreement_rate``, ``mean_rounds``, ``nash_distance``.
+        """
+        p0, p1 = self.parties
+        if value not in self.table.columns or value in (f"strategy_{p0}", f"strategy_{p1}", "first"):
+            raise TradetalksError(f"no tournament column {value!r}.",
+                                  fix=f"use one of {', '.join(self.table.columns[3:])}")
+        m = self.table.pivot_table(index=f"strategy_{p0}", columns=f"strategy_{p1}", values=value, aggfunc="mean")
+        return m.reindex(index=self.strategies, columns=self.strategies)
 
     def by_strategy(self) -> pd.DataFrame:
         """Per strategy, over both roles: agreement rate, mean rounds, mean distance to Nash, and its mean
