@@ -151,3 +151,18 @@ def test_export_genius_command(tmp_path: Path) -> None:
     res = runner.invoke(app, ["export", "genius", str(TOY), "--out", str(tmp_path)])
     assert res.exit_code == 0, res.output
     assert (tmp_path / "toy_domain.xml").exists() and len(list(tmp_path.glob("toy_*_util.xml"))) == 2
+
+
+def test_simulate_command() -> None:
+    res = runner.invoke(app, ["simulate", str(TOY), "--a", "linear", "--b", "linear"])
+    assert res.exit_code == 0, res.output
+    assert "round" in res.output and "Offers" in res.output
+    res = runner.invoke(app, ["simulate", str(TOY), "--a", "linear", "--b", "stubborn"])
+    assert res.exit_code == 1 and "stubborn" in res.output and "boulware" in res.output
+
+
+def test_tournament_command() -> None:
+    res = runner.invoke(app, ["tournament", str(TOY), "--strategies", "linear,conceder", "--repeats", "1",
+                              "--workers", "1", "--json"])
+    assert res.exit_code == 0, res.output
+    assert json.loads(res.stdout)["strategies"]

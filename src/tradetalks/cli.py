@@ -192,6 +192,66 @@ def export_genius_cmd(
                           "will not cope; use ones that sample or search the space.")
 
 
+@app.command()
+def simulate(
+    scenario: ScenarioArg = DEFAULT_SCENARIO,
+    a: Annotated[str, typer.Option("--a", help="Strategy of the first party, e.g. linear or 'boulware:e=0.2'.")
+                 ] = "linear",
+    b: Annotated[str, typer.Option("--b", help="Strategy of the second party.")] = "linear",
+    first: Annotated[str, typer.Option(help="Party id (or 0/1) that proposes in round 1.")] = "0",
+    rounds: Annotated[int, typer.Option(min=1, max=10_000, help="Most rounds to play.")] = 100,
+    seed: Annotated[int, typer.Option(help="Seed of the stochastic strategies.")] = 0,
+    hard_deadlines: Annotated[bool, typer.Option(help="Let hard deadlines end the talks.")] = True,
+    as_json: JsonOpt = False,
+    set_: SetOpt = None,
+) -> None:
+    """Simulate one alternating-offers negotiation (deadlines, time-varying no-deal outcome, discounting)."""
+    from tradetalks.simulate import prepare
+    from tradetalks.simulate import simulate as run_simulate
+    loaded = _load(scenario, set_, as_json)
+    try:
+        setup = prepare(loaded, rounds=rounds, seed=seed, hard_deadlines=hard_deadlines)
+        res = run_simulate(loaded, a, b, first=int(first) if first.isdigit() else first, rounds=rounds, seed=seed,
+                           setup=setup)
+    except TradetalksError as exc:
+        _fail(exc, as_json)
+        return
+    if as_json:
+        _print_json(res.to_dict())
+        return
+    from tradetalks.report.terminal import print_simulation
+    print_simulation(res, out_console)
+
+
+@app.command()
+def tournament(
+    scenario: ScenarioArg = DEFAULT_SCENARIO,
+    strategies: Annotated[str | None, typer.Option(help="Comma-separated strategies (default: all built-in).")
+                          ] = None,
+    repeats: Annotated[int, typer.Option(min=1, max=1000, help="Negotiations per pairing and first proposer.")] = 4,
+    rounds: Annotated[int, typer.Option(min=1, max=10_000, help="Most rounds per negotiation.")] = 100,
+    workers: Annotated[int, typer.Option(min=1, max=64, help="Worker processes.")] = 2,
+    seed: Annotated[int, typer.Option(help="Seed (results do not depend on --workers).")] = 0,
+    as_json: JsonOpt = False,
+    set_: SetOpt = None,
+) -> None:
+    """Play every pair of strategies against each other: agreement rate, rounds, utilities, distance to Nash."""
+    from tradetalks.simulate import tournament as run_tournament
+    loaded = _load(scenario, set_, as_json)
+    try:
+        names = [s.strip() for s in strategies.split(",")] if strategies else None
+        res = run_tournament(loaded, names, repeats=repeats, rounds=rounds, seed=seed, workers=workers,
+                             progress=not as_json)
+    except TradetalksError as exc:
+        _fail(exc, as_json)
+        return
+    if as_json:
+        _print_json(res.to_dict())
+        return
+    from tradetalks.report.terminal import print_tournament
+    print_tournament(res.by_strategy(), out_console)
+
+
 @app.command("scenarios")
 def list_scenarios() -> None:
     """List the built-in scenarios."""

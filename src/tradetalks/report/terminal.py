@@ -154,3 +154,39 @@ def print_improvements(results: list[Any], console: Console) -> None:
         console.print(t)
         if r.losers:
             console.print("  stakeholders who lose: " + ", ".join(f"{s.name} ({money(s.change)})" for s in r.losers))
+
+
+def print_frame(df: Any, title: str, console: Console) -> None:
+    """A pandas table as a rich table (numbers to 3 significant digits)."""
+    t = Table(title=title)
+    for col in df.columns:
+        t.add_column(str(col), justify="right" if df[col].dtype.kind in "fiu" else "left")
+    for row in df.itertuples(index=False):
+        t.add_row(*(f"{v:,.3g}" if isinstance(v, float) else str(v) for v in row))
+    console.print(t)
+
+
+def print_simulation(res: Any, console: Console) -> None:
+    """One simulated negotiation: outcome, utilities, distance to Nash and the offers."""
+    p0, p1 = res.parties
+    how = "agreement" if res.agreed else f"breakdown ({res.end.replace('_', ' ')})"
+    console.print(f"[bold]{res.strategies[p0]}[/bold] ({p0}) vs [bold]{res.strategies[p1]}[/bold] ({p1}), "
+                  f"{res.first_proposer} first: {how} in round {res.rounds} on {res.date}.")
+    console.print("  utilities: " + ", ".join(f"{p} {money(res.utilities[p])}" for p in res.parties)
+                  + "; no deal then: " + ", ".join(f"{p} {money(res.batna[p])}" for p in res.parties)
+                  + (f"; distance to Nash {money(res.nash_distance)}" if res.nash_distance is not None else ""))
+    if res.offers:
+        frame = res.to_frame().drop(columns=["package"], errors="ignore")
+        for col in [c for c in frame.columns if str(c).startswith("u_")]:
+            frame[col] = frame[col].map(money)
+        print_frame(frame, "Offers (utilities against the scenario's BATNA)", console)
+    for note in res.notes:
+        console.print(f"  note: {note}")
+
+
+def print_tournament(by_strategy: Any, console: Console) -> None:
+    """Per-strategy tournament table, money columns in $."""
+    frame = by_strategy.copy()
+    for col in [c for c in frame.columns if str(c).startswith("u_") or "distance" in str(c)]:
+        frame[col] = frame[col].map(money)
+    print_frame(frame, "Tournament: per strategy over both roles (utilities against the scenario's BATNA)", console)
