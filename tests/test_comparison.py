@@ -9,26 +9,13 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from tests.utility_tables import float_issue_tables, issue_tables
 from tradetalks.bargain.comparison import compare_to_frontier
 from tradetalks.bargain.frontier import pareto_frontier
 from tradetalks.errors import DataError
 
-int_tables = st.lists(
-    st.integers(1, 6).flatmap(
-        lambda m: st.lists(st.tuples(st.integers(-3, 3), st.integers(-3, 3)), min_size=m, max_size=m)
-    ),
-    min_size=1,
-    max_size=5,
-)
-float_tables = st.lists(
-    st.integers(1, 6).flatmap(
-        lambda m: st.lists(
-            st.tuples(*[st.floats(-10, 10, allow_nan=False, allow_infinity=False)] * 2), min_size=m, max_size=m
-        )
-    ),
-    min_size=1,
-    max_size=4,
-)
+int_tables = issue_tables()
+float_tables = float_issue_tables()
 
 
 def all_packages(tables: list[np.ndarray]) -> tuple[np.ndarray, np.ndarray]:

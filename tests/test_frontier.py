@@ -10,6 +10,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from tests.utility_tables import float_issue_tables, issue_tables
 from tradetalks.bargain.frontier import (
     Frontier,
     decode_packages,
@@ -19,23 +20,8 @@ from tradetalks.bargain.frontier import (
 )
 from tradetalks.errors import DataError, LimitError
 
-# Integer utilities in a small range make ties and duplicate points frequent.
-int_tables = st.lists(
-    st.integers(1, 6).flatmap(
-        lambda m: st.lists(st.tuples(st.integers(-3, 3), st.integers(-3, 3)), min_size=m, max_size=m)
-    ),
-    min_size=1,
-    max_size=5,
-)
-float_tables = st.lists(
-    st.integers(1, 6).flatmap(
-        lambda m: st.lists(
-            st.tuples(*[st.floats(-100, 100, allow_nan=False, allow_infinity=False)] * 2), min_size=m, max_size=m
-        )
-    ),
-    min_size=1,
-    max_size=4,
-)
+int_tables = issue_tables()
+float_tables = float_issue_tables(bound=100.0)
 
 
 def brute_packages(tables: list[list[tuple[float, float]]]) -> tuple[np.ndarray, np.ndarray]:

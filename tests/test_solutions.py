@@ -10,6 +10,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from tests.utility_tables import float_issue_tables, issue_tables
 from tradetalks.bargain.frontier import pareto_frontier
 from tradetalks.bargain.solutions import (
     SOLUTION_NAMES,
@@ -21,22 +22,8 @@ from tradetalks.bargain.solutions import (
 )
 from tradetalks.errors import DataError
 
-int_tables = st.lists(
-    st.integers(1, 6).flatmap(
-        lambda m: st.lists(st.tuples(st.integers(-3, 3), st.integers(-3, 3)), min_size=m, max_size=m)
-    ),
-    min_size=1,
-    max_size=5,
-)
-float_tables = st.lists(
-    st.integers(1, 6).flatmap(
-        lambda m: st.lists(
-            st.tuples(*[st.floats(-10, 10, allow_nan=False, allow_infinity=False)] * 2), min_size=m, max_size=m
-        )
-    ),
-    min_size=1,
-    max_size=4,
-)
+int_tables = issue_tables()
+float_tables = float_issue_tables()
 int_batna = st.tuples(st.integers(-6, 6), st.integers(-6, 6))
 float_batna = st.tuples(*[st.floats(-20, 20, allow_nan=False, allow_infinity=False)] * 2)
 powers = st.sampled_from([(1.0, 1.0), (1.0, 2.0), (3.0, 1.0), (0.5, 1.0), (1.0, 0.25)])

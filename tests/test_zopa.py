@@ -10,26 +10,13 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from tests.utility_tables import float_issue_tables, issue_tables
 from tradetalks.bargain.frontier import pareto_frontier
 from tradetalks.bargain.zopa import Zopa, count_dominating_pairs, zopa
 from tradetalks.errors import DataError
 
-int_tables = st.lists(
-    st.integers(1, 6).flatmap(
-        lambda m: st.lists(st.tuples(st.integers(-3, 3), st.integers(-3, 3)), min_size=m, max_size=m)
-    ),
-    min_size=1,
-    max_size=5,
-)
-float_tables = st.lists(
-    st.integers(1, 6).flatmap(
-        lambda m: st.lists(
-            st.tuples(*[st.floats(-10, 10, allow_nan=False, allow_infinity=False)] * 2), min_size=m, max_size=m
-        )
-    ),
-    min_size=1,
-    max_size=4,
-)
+int_tables = issue_tables()
+float_tables = float_issue_tables()
 
 #: Float packages closer than this to the BATNA may be classified either way (rounding order differs).
 BOUNDARY_TOL = 1e-9
