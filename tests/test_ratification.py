@@ -3,13 +3,20 @@
 from __future__ import annotations
 
 import itertools
+import json
+from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
+import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from tradetalks.analysis import _decode, build_model
+from tradetalks.bargain.concession import what_would_it_take
 from tradetalks.bargain.frontier import pareto_frontier, skyline
 from tradetalks.bargain.ratification import (
     RatificationRule,
@@ -24,6 +31,9 @@ from tradetalks.bargain.ratification import (
 )
 from tradetalks.bargain.solutions import nash
 from tradetalks.errors import DataError
+from tradetalks.ratify import ratify
+from tradetalks.scenario import load_scenario
+from tradetalks.scenario.expressions import evaluate
 
 #: Integer payoffs make every sum exact, so frontiers and solutions are compared with ==.
 EXAMPLES = 80
@@ -224,3 +234,206 @@ def test_a_rule_needs_matching_tables() -> None:
     rule = RatificationRule((np.zeros((2, 1)),), np.zeros(1), np.array([True]), np.ones(1), 0.5)
     with pytest.raises(DataError, match="row counts"):
         constrained_frontier([np.zeros((3, 2))], [rule, None])
+
+
+@st.composite
+def party_cases(draw: st.DrawFn) -> tuple[np.ndarray, np.ndarray, RatificationRule]:
+    n_st, r = draw(st.integers(1, 4)), draw(st.integers(1, 5))
+    payoff = np.array(draw(st.lists(st.integers(-6, 6), min_size=n_st, max_size=n_st)), dtype=float)
+    cares = np.array(draw(st.lists(st.integers(0, 3), min_size=n_st * r, max_size=n_st * r)), dtype=float)
+    rule = RatificationRule(
+        tables=(np.zeros((1, r)),),
+        thresholds=np.array(draw(st.lists(st.integers(-8, 8), min_size=r, max_size=r)), dtype=float),
+        veto=np.array(draw(st.lists(st.booleans(), min_size=r, max_size=r))),
+        votes=np.array(draw(st.lists(st.integers(0, 3), min_size=r, max_size=r)), dtype=float),
+        quota=draw(st.sampled_from([0.0, 0.5, 2 / 3, 1.0])))
+    return payoff, cares.reshape(n_st, r), rule
+
+
+@PROPERTY
+@given(party_cases())
+def test_what_would_it_take_is_minimal(case: tuple[np.ndarray, np.ndarray, RatificationRule]) -> None:
+    payoff, cares, rule = case
+    c = what_would_it_take(payoff, cares, rule)
+    values = payoff @ cares
+    assert c.ratifiable == brute_rule(payoff, cares, rule)
+    for rej in c.rejecting:
+        j = rej.ratifier
+        assert values[j] < rule.thresholds[j] and rej.value + rej.shortfall == rule.thresholds[j]
+        assert rule.thresholds[j] + rej.threshold_change <= values[j]  # the changed threshold is met...
+        assert np.nextafter(rule.thresholds[j] + rej.threshold_change, np.inf) > values[j]  # ...and no less would do
+        for w in rej.weight_changes:
+            new = cares.copy()
+            new[w.stakeholder, j] += w.change
+            assert payoff @ new[:, j] >= rule.thresholds[j]
+            new[w.stakeholder, j] = cares[w.stakeholder, j] + w.change * (1 - 1e-6)
+            assert payoff @ new[:, j] < rule.thresholds[j]
+            assert w.needs_negative_weight == (cares[w.stakeholder, j] + w.change < 0)
+        alone = rule.thresholds.copy()
+        alone[j] = values[j]
+        assert rej.alone_suffices == bool(rule_met(values, RatificationRule(
+            rule.tables, alone, rule.veto, rule.votes, rule.quota))[0])
+    if c.ratifiable:
+        assert c.cheapest_flip == () and c.cheapest_cost == 0
+        return
+    rejecting = [r.ratifier for r in c.rejecting]
+    best = min(sum(rule.thresholds[j] - values[j] for j in subset)
+               for k in range(len(rejecting) + 1) for subset in itertools.combinations(rejecting, k)
+               if brute_rule_with(values, rule, set(subset)))
+    assert c.cheapest_cost == best
+    assert brute_rule_with(values, rule, set(c.cheapest_flip))
+
+
+def brute_rule_with(values: np.ndarray, rule: RatificationRule, won_over: set[int]) -> bool:
+    """The rule met when the ratifiers in ``won_over`` accept regardless of their value."""
+    accept = [values[j] >= rule.thresholds[j] or j in won_over for j in range(rule.n_ratifiers)]
+    if not all(a for a, v in zip(accept, rule.veto, strict=True) if v):
+        return False
+    total = sum(rule.votes[j] for j in range(rule.n_ratifiers) if not rule.veto[j])
+    got = sum(rule.votes[j] for j in range(rule.n_ratifiers) if not rule.veto[j] and accept[j])
+    return total <= 0 or got >= rule.quota * total
+
+
+# --- ratify() on scenarios -------------------------------------------------------------------------------------
+
+TOY = "tests/data/toy.yaml"
+
+
+def scenario_file(tmp_path: Path, edit: Callable[[dict[str, Any]], None]) -> Path:
+    """A copy of the toy scenario with ``edit`` applied to its data."""
+    data = yaml.safe_load(Path(TOY).read_text())
+    edit(data)
+    path = tmp_path / "scenario.yaml"
+    path.write_text(yaml.safe_dump(data, sort_keys=False))
+    return path
+
+
+def more_transfers(data: dict[str, Any]) -> None:
+    """Transfers in steps of a quarter of `aid`: a ZOPA with several packages, so ratification can move the deal."""
+    issue = next(i for i in data["issues"] if i["id"] == "transfer")
+    issue["options"] = [{"id": "none", "label": "nothing"}] + [
+        {"id": f"k{k}", "label": f"{k / 4} aid", "payoffs": {"a_treasury": f"-{k / 4} * aid",
+                                                              "b_treasury": f"{k / 4} * aid"}} for k in range(1, 9)]
+
+
+def literal_rule(scn: Any, facts: dict[str, float], party: int, payoff: dict[str, float]) -> bool:
+    """A party's ratification rule read straight off the scenario (independent of ratify's arrays)."""
+    rat = scn.parties[party].ratification
+    if rat is None:
+        return True
+    acc = [sum(evaluate(w, facts) * payoff[s] for s, w in r.cares_about.items()) >= evaluate(r.threshold, facts)
+           for r in rat.ratifiers]
+    if not all(a for a, r in zip(acc, rat.ratifiers, strict=True) if r.veto):
+        return False
+    votes = [(a, evaluate(r.votes, facts)) for a, r in zip(acc, rat.ratifiers, strict=True) if not r.veto]
+    total = sum(v for _, v in votes)
+    return total <= 0 or sum(v for a, v in votes if a) >= evaluate(rat.quota, facts) * total
+
+
+def brute_scenario(path: Path | str) -> tuple[Any, list[dict[str, str]], np.ndarray, np.ndarray]:
+    """Every package of a scenario: (model, packages, utilities (N, 2), rule met (N, 2))."""
+    loaded = load_scenario(path)
+    model = build_model(loaded)
+    pkgs, utils, met = [], [], []
+    for ch in itertools.product(*[range(len(g.combos)) for g in model.groups]):
+        pay = model.payoffs[0][ch[0]]
+        for g in range(1, len(ch)):
+            pay = pay + model.payoffs[g][ch[g]]
+        pkgs.append(_decode(model, ch))
+        utils.append(package_values(model.utilities, np.array([ch]))[0])
+        named = dict(zip(model.cs.stakeholders, pay.tolist(), strict=True))
+        met.append([literal_rule(loaded.scenario, loaded.facts, p, named) for p in (0, 1)])
+    return model, pkgs, np.array(utils), np.array(met)
+
+
+@pytest.mark.parametrize("variant", ["toy", "more_transfers", "strict_lobby", "no_ratifiers", "quota"])
+def test_ratify_equals_brute_force(tmp_path: Path, variant: str) -> None:
+    def edit(data: dict[str, Any]) -> None:
+        if variant != "toy":
+            more_transfers(data)
+        if variant == "strict_lobby":  # Beta's producers veto losses above 1.5e7 a year: no zero tariff
+            a, b = data["parties"][0]["ratification"]["ratifiers"], data["parties"][1]["ratification"]["ratifiers"]
+            a[0]["threshold"], a[1]["threshold"] = -1.0e8, 3.0e7
+            b[1]["veto"], b[1]["threshold"] = True, -1.5e7
+        if variant == "no_ratifiers":
+            for p in data["parties"]:
+                p.pop("ratification")
+        if variant == "quota":  # three non-veto lobbies, two thirds of the votes needed
+            data["parties"][0]["ratification"] = {"quota": 0.66, "ratifiers": [
+                {"id": f"l{k}", "name": f"lobby {k}", "kind": "lobby", "cares_about": {"a_exporters": 1,
+                 "a_treasury": k / 2}, "threshold": 1.0e7 * k, "votes": k} for k in (1, 2, 3)]}
+
+    path = scenario_file(tmp_path, edit)
+    _, _, util, met = brute_scenario(path)
+    res = ratify(load_scenario(path), n_samples=1000)
+    d = np.zeros(2)
+    for p in (0, 1):
+        ws = res.parties[p]
+        assert ws.size.method == "exact" and ws.size.count == int(met[:, p].sum())
+        assert ws.nonempty == bool(met[:, p].any())
+        for side, who in ((ws.best_for_self, p), (ws.best_for_other, 1 - p)):
+            pts = util[met[:, p]]
+            best = pts[np.lexsort((pts[:, 1 - who], pts[:, who]))[-1]]
+            assert side is not None and list(side.utilities.values()) == best.tolist()
+    both = met.all(axis=1)
+    zopa = both & (util > d).all(axis=1)
+    assert (res.overlap.size.count, res.overlap.zopa_size.count) == (int(both.sum()), int(zopa.sum()))
+    for a in res.agreements:
+        powers = tuple(a.powers.values())
+        expected = nash(pareto_frontier([util[zopa]]), d, powers) if zopa.any() else None
+        got = None if a.ratified is None else list(a.ratified.utilities.values())
+        assert got == (None if expected is None else expected.utilities.tolist())
+        free = nash(pareto_frontier([util]), d, powers)
+        assert a.unconstrained is not None and free is not None
+        assert list(a.unconstrained.utilities.values()) == free.utilities.tolist()
+        if a.ratified is not None:
+            assert a.shift == {k: a.ratified.utilities[k] - a.unconstrained.utilities[k] for k in a.shift or {}}
+    assert res.has_ratifiers == (variant != "no_ratifiers")
+    if variant == "strict_lobby":
+        assert res.agreements[0].changes and not res.agreements[0].unconstrained_ratifiable["B"]
+        assert any("Ratification moves" in n for n in res.notes)
+    if variant == "no_ratifiers":
+        assert "no ratifiers" in res.notes[0] and all(a.changes == [] for a in res.agreements)
+    json.dumps(res.to_dict())
+    assert res.scenario in repr(res)
+
+
+def test_what_it_would_take_makes_the_package_ratifiable(tmp_path: Path) -> None:
+    """Apply each reported smallest change to the scenario file: the package becomes ratifiable for that party."""
+    res = ratify(load_scenario(TOY))
+    check = res.checks[0]
+    verdict = next(v for pv in check.parties for v in pv.ratifiers if not v.accepts)
+    assert verdict.id == "a_parliament" and verdict.alone_suffices
+    assert verdict.threshold_change is not None and verdict.weight_change is not None
+
+    def lower_threshold(data: dict[str, Any]) -> None:
+        data["parties"][0]["ratification"]["ratifiers"][0]["threshold"] = verdict.threshold + verdict.threshold_change
+
+    def change_weight(data: dict[str, Any]) -> None:
+        assert verdict.weight_change is not None
+        cares = data["parties"][0]["ratification"]["ratifiers"][0]["cares_about"]
+        cares[verdict.weight_change["stakeholder"]] = verdict.weight_change["new_weight"]
+
+    for edit in (lower_threshold, change_weight):
+        again = ratify(load_scenario(scenario_file(tmp_path, edit)), package=check.package)
+        assert again.checks[-1].label == "given package" and again.checks[-1].parties[0].ratifiable
+
+
+def test_checks_cover_observed_and_given_packages() -> None:
+    loaded = load_scenario(TOY)
+    res = ratify(loaded, package={"widget_tariff": "t15"})
+    assert [c.label for c in res.checks] == ["nash (unconstrained)", "given package"]
+    given_pkg = res.checks[-1]
+    assert given_pkg.package == {"widget_tariff": "t15", "transfer": "none"}
+    assert given_pkg.parties[0].cheapest_flip  # Alpha's lobby wants 5e7 for exporters; t15 gives 3.7e7
+    assert [r.kind for r in res.parties[0].ratifiers] == ["legislature", "lobby"]
+
+
+def test_ratify_on_the_builtin_scenario_runs() -> None:
+    res = ratify(load_scenario("korus-2025"))
+    assert len(res.parties) == 2 and res.parties[0].size.total > 2_000_000
+    if not res.has_ratifiers:
+        assert all(p.size.count == p.size.total for p in res.parties)
+    else:
+        assert all(p.size.method == "sampled" for p in res.parties)
+    assert any(c.label == "observed deal" for c in res.checks)
