@@ -54,6 +54,8 @@ __all__ = [
 
 #: relative slack when pruning partial packages against the heuristic Nash product (covers summation-order rounding)
 PRUNE_RTOL = 1e-9
+#: relative rounding allowance of the closed-form line points in the bound (far above float64 rounding)
+_ROUND = 1e-12
 #: draws solved per vectorised batch
 DEFAULT_CHUNK = 200
 #: scalarisation weights λ of the heuristic (logit-spaced) and of the bounds (around the heuristic's tangent)
@@ -179,9 +181,11 @@ def _bound_lambdas(gains: FloatArray, alpha: FloatArray) -> FloatArray:
         return np.asarray(np.clip(1 / (1 + np.exp(-z)), 1e-12, 1 - 1e-12))
 
 
-def _suffix_bounds(tables: Sequence[FloatArray], lam: FloatArray) -> tuple[FloatArray, FloatArray]:
-    """Per draw and group ``k``: Σ_{j>k} max rows of u (``(D, G, 2)``) and of λu0+(1-λ)u1 (``(D, G, L)``)."""
+def _suffix_bounds(tables: Sequence[FloatArray], lam: FloatArray) -> tuple[FloatArray, FloatArray, FloatArray]:
+    """Per draw and group ``k``, sums over the groups after ``k`` of: the rows' max of u (``(D, G, 2)``), of
+    λu0+(1-λ)u1 (``(D, G, L)``), and of |u| (``(D, G, 2)``, the scale of their rounding)."""
     box = np.stack([t.max(axis=1) for t in tables], axis=1)
+    size = np.stack([np.abs(t).max(axis=1) for t in tables], axis=1)
     lam3 = lam[:, None, :]
     half = np.stack([(lam3 * t[:, :, :1] + (1 - lam3) * t[:, :, 1:]).max(axis=1) for t in tables], axis=1)
 
@@ -189,20 +193,29 @@ def _suffix_bounds(tables: Sequence[FloatArray], lam: FloatArray) -> tuple[Float
         rev = np.cumsum(a[:, ::-1], axis=1)[:, ::-1]
         return np.concatenate([rev[:, 1:], np.zeros_like(a[:, :1])], axis=1)
 
-    return after(box), after(half)
+    return after(box), after(half), after(size)
 
 
-def _upper_bound(g: FloatArray, box: FloatArray, half: FloatArray, lam: FloatArray, alpha: FloatArray) -> FloatArray:
-    """Largest Nash product over gains ``g + r`` with ``r <= box`` and ``λ r0 + (1-λ) r1 <= half`` (min over λ)."""
-    x_max, y_max = g[:, 0] + box[:, 0], g[:, 1] + box[:, 1]
+def _upper_bound(g: FloatArray, box: FloatArray, half: FloatArray, lam: FloatArray, alpha: FloatArray,
+                 slack: FloatArray) -> FloatArray:
+    """Largest Nash product over gains ``g + r`` with ``r <= box`` and ``λ r0 + (1-λ) r1 <= half`` (min over λ).
+
+    Both constraints are first relaxed by ``slack`` (absolute, per coordinate), far more than the rounding of the
+    sums and of the closed form, so the result never falls below the product of a true completion.
+    """
+    x_max, y_max = g[:, 0] + box[:, 0] + slack[:, 0], g[:, 1] + box[:, 1] + slack[:, 1]
     c = lam * g[:, :1] + (1 - lam) * g[:, 1:] + half
-    mode = alpha[0] * c / ((alpha[0] + alpha[1]) * lam)
-    x = np.clip(mode, (c - (1 - lam) * y_max[:, None]) / lam, x_max[:, None])
-    y = np.minimum((c - lam * x) / (1 - lam), y_max[:, None])
-    corner = lam * x_max[:, None] + (1 - lam) * y_max[:, None] <= c
-    x = np.where(corner, x_max[:, None], x)
-    y = np.where(corner, y_max[:, None], y)
+    c = c + PRUNE_RTOL * np.abs(c) + lam * slack[:, :1] + (1 - lam) * slack[:, 1:]
+    a0, a1 = alpha[0] / (alpha[0] + alpha[1]), alpha[1] / (alpha[0] + alpha[1])
+    xm, ym = x_max[:, None], y_max[:, None]
     with np.errstate(all="ignore"):
+        x_lo = (c - (1 - lam) * ym) / lam + _ROUND * (np.abs(c) + (1 - lam) * np.abs(ym)) / lam  # line meets y_max
+        y_hi = (c - lam * xm) / (1 - lam) + _ROUND * (np.abs(c) + lam * np.abs(xm)) / (1 - lam)  # line meets x_max
+        mode_x, mode_y = a0 * c / lam, a1 * c / (1 - lam)  # the product's maximum on the line
+        x = np.where(mode_x < x_lo, x_lo, np.where(mode_x > xm, xm, mode_x))
+        y = np.where(mode_x < x_lo, ym, np.where(mode_x > xm, np.minimum(y_hi, ym), mode_y))
+        corner = lam * xm + (1 - lam) * ym <= c
+        x, y = np.where(corner, xm, np.minimum(x, xm)), np.where(corner, ym, np.minimum(y, ym))
         val = np.where((x > 0) & (y > 0), np.abs(x) ** alpha[0] * np.abs(y) ** alpha[1], -np.inf)
     val[np.isnan(val) | np.isnan(x) | np.isnan(y)] = np.inf  # a bound that overflow made meaningless never prunes
     return np.asarray(val.min(axis=1))
@@ -224,10 +237,10 @@ def _prune(s: FloatArray, owner: IntArray, k: int, ctx: _Context) -> BoolArray:
     g = s - ctx.d
     box, half, lam = ctx.box[owner, k], ctx.half[owner, k], ctx.lam[owner]
     reach = g + box
-    scale = np.abs(s) + np.abs(box) + np.abs(ctx.d)
-    ok = (reach > -PRUNE_RTOL * scale).all(axis=1)
+    slack = PRUNE_RTOL * (np.abs(s) + ctx.size[owner, k] + np.abs(ctx.d))
+    ok = (reach > -slack).all(axis=1)
     lb = ctx.lower[owner]
-    bound = _upper_bound(g, box, half, lam, ctx.alpha)
+    bound = _upper_bound(g, box, half, lam, ctx.alpha, slack)
     return np.asarray(ok & ((lb == -np.inf) | (bound >= lb - PRUNE_RTOL * np.abs(lb))))
 
 
@@ -239,13 +252,14 @@ class _Context:
     lam: FloatArray  # (D, L)
     box: FloatArray  # (D, G, 2)
     half: FloatArray  # (D, G, L)
+    size: FloatArray  # (D, G, 2)
 
 
 def _context(tables: Sequence[FloatArray], d: FloatArray, alpha: FloatArray, seed_rows: IntArray | None) -> _Context:
     lower, gains = _heuristic(tables, d, alpha, seed_rows)
     lam = _bound_lambdas(gains, alpha)
-    box, half = _suffix_bounds(tables, lam)
-    return _Context(d=d, alpha=alpha, lower=lower, lam=lam, box=box, half=half)
+    box, half, size = _suffix_bounds(tables, lam)
+    return _Context(d=d, alpha=alpha, lower=lower, lam=lam, box=box, half=half, size=size)
 
 
 def _pick(u: FloatArray, owner: IntArray, d: FloatArray, alpha: FloatArray, n: int) -> tuple[IntArray, BoolArray]:
