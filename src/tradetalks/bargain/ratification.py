@@ -21,8 +21,9 @@ with :math:`M_j = \theta_j - \min_x v_j(x)`. The constrained Pareto frontier com
 :math:`\varepsilon`-constraint sweep: from the left, each step asks for the largest :math:`u_1` among ratifiable
 packages with :math:`u_0` strictly above the previous point's. A step is answered without a MILP whenever the
 unconstrained frontier point that answers it (:func:`~tradetalks.bargain.frontier.pareto_frontier`) is ratifiable.
-The Nash solution under ratification only sweeps the stretches of :math:`u_0` where the unconstrained frontier
-leaves room for a Nash product above the best one found so far.
+The Nash solution under ratification is a branch and bound over intervals of :math:`u_0`, bounded by the
+unconstrained frontier and by what the MILPs have already shown, so it visits only the few constrained frontier
+points that can beat the best Nash product found.
 
 Every package a MILP returns is re-checked exactly with :func:`rule_met`; on a tolerance miss the offending
 ratifier's constraint is tightened and the MILP solved again. "Strictly above" is implemented as "at least
@@ -45,6 +46,7 @@ Computation* 10(1), 119-142. https://doi.org/10.1007/s12532-017-0130-5 (HiGHS)
 
 from __future__ import annotations
 
+import heapq
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -92,6 +94,9 @@ IntArray = NDArray[np.int64]
 #: answer a sweep step from the unconstrained frontier when its point is ratifiable (tests switch it off to check
 #: the MILP alone against brute force)
 _FRONTIER_SHORTCUT = True
+#: the Nash sweep first solves MILPs for weighted sums of utilities, the weights tilted by these factors around the
+#: normal of the Nash iso-product curve, to start with a good Nash product
+_SCALARISATION_TILTS = (1.0, 0.5, 2.0)
 
 
 @dataclass(frozen=True, eq=False)
@@ -252,16 +257,49 @@ def _nash_objective(u: FloatArray, d: FloatArray, alpha: FloatArray) -> FloatArr
     return np.where(inside, obj[:, 0] * obj[:, 1], -np.inf)
 
 
+def _scalarised(prog: RatificationProgram, front: Frontier, d: FloatArray, alpha: FloatArray) -> list[RatifiedPackage]:
+    """Ratifiable packages above the BATNA that maximise weighted sums of utilities, the weights around the normal of
+    the Nash iso-product curve at the unconstrained Nash point: cheap, good first candidates for the sweep."""
+    obj = _nash_objective(front.utilities, d, alpha)
+    if not np.isfinite(obj).any():
+        return []
+    g = front.utilities[int(np.argmax(obj))] - d
+    normal = np.array([alpha[0] / g[0], alpha[1] / g[1]]) * prog.u_scale
+    out = []
+    for tilt in _SCALARISATION_TILTS:
+        choices = prog.best(normal * np.array([tilt, 1.0 / tilt]), d + prog.resolution)
+        if choices is not None:
+            out.append(_package(prog.u, choices))
+    return out
+
+
+def _interval_bound(a: float, b: float, s: float, front: Frontier, d: FloatArray, alpha: FloatArray) -> float:
+    """Upper bound on the Nash product of packages with ``a < u0 <= b`` and ``u1 <= s``: the box corner
+    ``(b, s)``, and the unconstrained frontier's staircase over ``(a, b]`` (a package with ``u0 <= f0`` of the
+    first frontier point ``f`` at or right of it has ``u1 <= f1``)."""
+    x, y = front.utilities[::-1, 0], front.utilities[::-1, 1]  # u0 ascending
+    lo, hi = int(np.searchsorted(x, a, side="right")), int(np.searchsorted(x, b, side="left"))
+    if lo >= x.size:
+        return -np.inf
+    stair = np.column_stack([np.minimum(x[lo:hi + 1], b), np.minimum(y[lo:hi + 1], s)])
+    return float(_nash_objective(stair, d, alpha).max())
+
+
 def constrained_nash(utilities: Sequence[ArrayLike], rules: Sequence[RatificationRule | None], batna: ArrayLike,
                      powers: tuple[float, float] = (1.0, 1.0), *,
                      frontier: Frontier | None = None) -> Solution | None:
     r"""(Asymmetric) Nash bargaining solution over the packages that meet the rules and beat the BATNA.
 
     The same objective, tie-breaking and result as :func:`~tradetalks.bargain.solutions.nash` applied to
-    ``constrained_frontier(utilities, rules, floor=batna)``, without sweeping all of it: packages with
-    :math:`u_0` between two consecutive unconstrained frontier points :math:`f' , f` have
-    :math:`u \le f`, so their Nash product is at most that of :math:`f`; the sweep skips every such stretch whose
-    bound is below the best product found so far (first among the ratifiable unconstrained frontier points).
+    ``constrained_frontier(utilities, rules, floor=batna)``, by a best-first branch and bound over intervals of
+    :math:`u_0` instead of sweeping all of that frontier. An interval :math:`(a, b]` with :math:`u_1 \le s` is
+    bounded by the Nash product of its corner :math:`(b, s)` and of the unconstrained frontier above it
+    (:func:`_interval_bound`); one MILP finds the ratifiable package :math:`q` with the largest :math:`u_1` among
+    :math:`u_0 > m` at the midpoint :math:`m`, which splits it into :math:`(a, m]` (still :math:`u_1 \le s`),
+    :math:`(m, q_0)` (dominated by :math:`q`, dropped) and :math:`(q_0, b]` (now :math:`u_1 \le q_1`). Intervals
+    whose bound is below the best product found are dropped. Good first candidates come from the unconstrained
+    frontier points that are ratifiable and from MILPs maximising weighted sums of utilities near the Nash
+    direction.
 
     Parameters
     ----------
@@ -283,7 +321,9 @@ def constrained_nash(utilities: Sequence[ArrayLike], rules: Sequence[Ratificatio
 
     References
     ----------
-    Nash (1950), https://doi.org/10.2307/1907266; Putnam (1988), https://doi.org/10.1017/S0020818300027697
+    Nash (1950), https://doi.org/10.2307/1907266; Putnam (1988), https://doi.org/10.1017/S0020818300027697;
+    Land, A. H. and Doig, A. G. (1960), An automatic method of solving discrete programming problems,
+    *Econometrica* 28(3), 497-520, https://doi.org/10.2307/1910129 (branch and bound)
 
     Examples
     --------
@@ -300,19 +340,23 @@ def constrained_nash(utilities: Sequence[ArrayLike], rules: Sequence[Ratificatio
     found = [_package(tables, front.choices[i].copy())
              for i in np.flatnonzero(ratifiable(prog.rules, front.choices))] if front.n_points and _FRONTIER_SHORTCUT \
         else []
+    found += _scalarised(prog, front, d, alpha)
     best = max((float(_nash_objective(p.utilities, d, alpha)[0]) for p in found), default=-np.inf)
-    lo, prev_u0 = float(d[0]), -np.inf
-    bounds = _nash_objective(front.utilities, d, alpha)
-    for i in range(front.n_points - 1, -1, -1):  # stretches of u0, ascending
-        edge, prev_u0 = prev_u0, float(front.utilities[i, 0])
-        if prev_u0 <= lo or bounds[i] < best or bounds[i] == -np.inf:
+    top = float(front.utilities[:, 0].max()) if front.n_points else float(d[0])
+    heap = [(-np.inf, float(d[0]), top, float(front.utilities[:, 1].max()) if front.n_points else float(d[1]))]
+    while heap:
+        _, a, b, cap = heapq.heappop(heap)
+        bound = _interval_bound(a, b, cap, front, d, alpha)
+        if bound < best or bound == -np.inf:
             continue
-        lo = max(lo, edge)
-        while lo < prev_u0:  # sweep the stretch u0 in (lo, f_i.u0]
-            pkg = _next_point(prog, front, lo, float(d[1]))
-            if pkg is None:
-                return nash(_as_frontier(found, len(tables), front.n_packages), d, powers=powers)
-            found.append(pkg)
-            best = max(best, float(_nash_objective(pkg.utilities, d, alpha)[0]))
-            lo = float(pkg.utilities[0])
+        mid = a + (b - a) / 2 if b - a > 2 * prog.resolution[0] else a
+        q = _next_point(prog, front, mid, float(d[1]))
+        if mid > a:
+            heapq.heappush(heap, (-bound, a, mid, cap))
+        if q is None:
+            continue
+        found.append(q)
+        best = max(best, float(_nash_objective(q.utilities, d, alpha)[0]))
+        if q.utilities[0] < b:
+            heapq.heappush(heap, (-bound, float(q.utilities[0]), b, float(q.utilities[1])))
     return nash(_as_frontier(found, len(tables), front.n_packages), d, powers=powers)

@@ -20,7 +20,10 @@ and big-M constraints).
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import contextlib
+import os
+import sys
+from collections.abc import Iterator, Sequence
 
 import numpy as np
 from numpy.typing import NDArray
@@ -87,7 +90,7 @@ class RatificationProgram:
                 out.append((row, rule.quota))
         return out
 
-    def _solve(self, party: int, floor: FloatArray) -> IntArray | None:
+    def _solve(self, weights: FloatArray, floor: FloatArray) -> IntArray | None:
         n = self.n_x + self.n_ind
         a = np.zeros((len(self.u), n))
         for g in range(len(self.u)):
@@ -99,13 +102,14 @@ class RatificationProgram:
                 row[:self.n_x] = self.u_all[:, p] / self.u_scale[p]
                 rows.append((row, float(floor[p] / self.u_scale[p])))
         c = np.zeros(n)
-        c[:self.n_x] = -self.u_all[:, party] / self.u_scale[party]
+        c[:self.n_x] = -(self.u_all / self.u_scale) @ weights
         lhs = np.vstack([r for r, _ in rows]) if rows else np.zeros((0, n))
         rhs = np.array([b for _, b in rows])
         for relax in (0.0, _RELAX_ON_ERROR):
             cons = [LinearConstraint(a, 1.0, 1.0)] + ([LinearConstraint(lhs, rhs - relax, np.inf)] if rows else [])
-            res = milp(c, integrality=np.ones(n), bounds=Bounds(0, 1), constraints=cons,
-                       options={"mip_rel_gap": 0.0})
+            with _quiet_stdout():
+                res = milp(c, integrality=np.ones(n), bounds=Bounds(0, 1), constraints=cons,
+                           options={"mip_rel_gap": 0.0})
             if res.status != 4:  # 4: HiGHS solve error
                 break
         if res.status == 2:  # infeasible
@@ -130,15 +134,17 @@ class RatificationProgram:
             bad = True
         return bad
 
-    def best(self, party: int, floor: FloatArray) -> IntArray | None:
-        """Largest ``u[party]`` among packages meeting the rules with ``u >= floor``, checked exactly.
+    def best(self, party: int | FloatArray, floor: FloatArray) -> IntArray | None:
+        """Largest ``u[party]`` (or ``weights @ u`` for a ``(2,)`` array of scalarisation weights, each scaled by
+        the largest |u| of its party) among packages meeting the rules with ``u >= floor``, checked exactly.
 
         Returns the row choice per group, or ``None`` if the solver finds no such package. A package that fails
         the exact check (solver tolerance) tightens the offending constraint and the programme is solved again.
         """
         bound = np.asarray(floor, dtype=np.float64).copy()
+        weights = np.eye(2)[party] if isinstance(party, int) else np.asarray(party, dtype=np.float64)
         for _ in range(MAX_REPAIRS):
-            choices = self._solve(party, bound)
+            choices = self._solve(weights, bound)
             if choices is None:
                 return None
             if self._repair(choices):
@@ -151,3 +157,24 @@ class RatificationProgram:
         raise ConvergenceError("The MILP kept returning packages that fail the exact ratification check.",
                                diagnostics={"repairs": MAX_REPAIRS},
                                fix="rescale the ratifiers' thresholds or weights (values near a threshold).")
+
+
+@contextlib.contextmanager
+def _quiet_stdout() -> Iterator[None]:
+    """Silence the C-level stdout while HiGHS runs: HiGHS 1.12 prints a stray debug line
+    ("HighsMipSolverData::transformNewIntegerFeasibleSolution tmpSolver.run();", ERGO-Code/HiGHS#2783) that would
+    corrupt JSON written to stdout by the CLI."""
+    try:
+        fd = sys.stdout.fileno()
+    except (AttributeError, OSError, ValueError):  # no real file descriptor (captured, notebook): nothing to guard
+        yield
+        return
+    sys.stdout.flush()
+    saved = os.dup(fd)
+    try:
+        with open(os.devnull, "w") as null:
+            os.dup2(null.fileno(), fd)
+            yield
+    finally:
+        os.dup2(saved, fd)
+        os.close(saved)
