@@ -32,7 +32,7 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Literal
 
 import numpy as np
 
@@ -42,6 +42,7 @@ from tradetalks.bargain.concession import PartyConcession, what_would_it_take
 from tradetalks.bargain.frontier import Frontier, pareto_frontier
 from tradetalks.bargain.ratification import (
     DEFAULT_N_SAMPLES,
+    CountMethod,
     PackageCount,
     RatificationRule,
     RatifiedPackage,
@@ -53,11 +54,17 @@ from tradetalks.bargain.ratification import (
     ratifier_tables,
 )
 from tradetalks.bargain.timing import rubinstein_powers
+from tradetalks.options import RatifierKind
 from tradetalks.results import _clean
 from tradetalks.scenario.expressions import evaluate
 from tradetalks.scenario.loader import LoadedScenario
 
-__all__ = ["DEFAULT_SEED", "RatificationResult", "ratify"]
+__all__ = ["DEFAULT_SEED", "AgreementName", "CheckLabel", "RatificationResult", "ratify"]
+
+#: the predicted agreements: Nash with the scenario's bargaining powers, and with Rubinstein powers from patience
+AgreementName = Literal["nash", "nash_rubinstein"]
+#: the packages held against the ratification rules
+CheckLabel = Literal["nash (unconstrained)", "observed deal", "given package"]
 
 #: seed of the win-set size estimates (sampled when the package space is large)
 DEFAULT_SEED = 20250424
@@ -68,7 +75,7 @@ class SizeEstimate:
     """How many packages: ``count`` (exact or estimated), ``method`` ("exact"/"sampled"), 95 % interval if sampled."""
 
     count: int
-    method: str
+    method: CountMethod
     ci95: list[int] | None
     n_samples: int | None
     total: int
@@ -87,7 +94,7 @@ class PackageView:
 class RatifierInfo:
     id: str
     name: str
-    kind: str
+    kind: RatifierKind
     veto: bool
     votes: float
     threshold: float
@@ -135,7 +142,7 @@ class Agreement:
     ``unconstrained_ratifiable``: per party, whether the unconstrained prediction meets its rule.
     """
 
-    solution: str
+    solution: AgreementName
     powers: dict[str, float]
     unconstrained: PackageView | None
     ratified: PackageView | None
@@ -175,7 +182,7 @@ class PartyVerdict:
 class PackageCheck:
     """A package held against both parties' rules: who rejects it and what it would take."""
 
-    label: str
+    label: CheckLabel
     package: dict[str, str]
     utilities: dict[str, float]
     ratifiable: bool
@@ -293,9 +300,10 @@ def _party_winset(model: Model, p: int, pr: _PartyRule | None, size: PackageCoun
                        best_for_self=_view(model, own), best_for_other=_view(model, other))
 
 
-def _powers(loaded: LoadedScenario, model: Model) -> tuple[dict[str, tuple[float, float]], list[str]]:
+def _powers(loaded: LoadedScenario, model: Model) -> tuple[dict[AgreementName, tuple[float, float]], list[str]]:
     cs = model.cs
-    out = {"nash": (float(cs.bargaining_powers[0]), float(cs.bargaining_powers[1]))}
+    out: dict[AgreementName, tuple[float, float]] = {
+        "nash": (float(cs.bargaining_powers[0]), float(cs.bargaining_powers[1]))}
     rates = [p.discount_rate for p in loaded.scenario.parties]
     if any(r is None for r in rates):
         return out, ["No asymmetric Nash solution with Rubinstein powers: a party has no `discount_rate`."]
@@ -307,7 +315,7 @@ def _powers(loaded: LoadedScenario, model: Model) -> tuple[dict[str, tuple[float
     return out, []
 
 
-def _agreement(model: Model, name: str, powers: tuple[float, float], rules: list[RatificationRule | None],
+def _agreement(model: Model, name: AgreementName, powers: tuple[float, float], rules: list[RatificationRule | None],
                front: Frontier) -> Agreement:
     cs = model.cs
     free = sol.nash(front, np.zeros(2), powers=powers)
@@ -348,7 +356,7 @@ def _verdicts(pr: _PartyRule, c: PartyConcession, stakeholders: tuple[str, ...])
     return out
 
 
-def _check(model: Model, label: str, package: Mapping[str, str], prs: list[_PartyRule | None]) -> PackageCheck:
+def _check(model: Model, label: CheckLabel, package: Mapping[str, str], prs: list[_PartyRule | None]) -> PackageCheck:
     cs = model.cs
     pay, util = package_value(model, package)
     parties = []
@@ -434,7 +442,7 @@ def ratify(loaded: LoadedScenario, model: Model | None = None, package: Mapping[
 
 def _checks(loaded: LoadedScenario, model: Model, prs: list[_PartyRule | None], agreements: list[Agreement],
             package: Mapping[str, str] | None) -> list[PackageCheck]:
-    todo: list[tuple[str, Mapping[str, str]]] = []
+    todo: list[tuple[CheckLabel, Mapping[str, str]]] = []
     first = agreements[0].unconstrained if agreements else None
     if first is not None:
         todo.append(("nash (unconstrained)", first.package))

@@ -78,7 +78,7 @@ class TornadoRow:
     """One parameter moved down and up. ``swing``: per party, high-end minus low-end Nash utility (USD/yr,
     weighted); ``flips``: the Nash package differs from the base at either end; ``flipped_issues``: which."""
 
-    kind: str
+    kind: ParameterKind
     id: str
     label: str
     base_value: float
@@ -214,13 +214,16 @@ def _ends(base: float, delta: float, bounds: Mapping[str, tuple[float, float]], 
     return base * (1 - delta), base * (1 + delta)
 
 
+#: (kind, id, label, base value, low value, high value, low utility tables, high utility tables)
+_Perturbation = tuple[ParameterKind, str, str, float, float, float, list[np.ndarray], list[np.ndarray]]
+
+
 def _perturbations(loaded: LoadedScenario, model: Model, delta: float,
-                   bounds: Mapping[str, tuple[float, float]]) -> list[tuple[str, str, str, float, float, float,
-                                                                           list[np.ndarray], list[np.ndarray]]]:
+                   bounds: Mapping[str, tuple[float, float]]) -> list[_Perturbation]:
     """(kind, id, label, base, low, high, low utility tables, high utility tables) of every tornado parameter."""
     cs, scn = model.cs, loaded.scenario
     names = {st.id: st.name for party in scn.parties for st in party.stakeholders}
-    out = []
+    out: list[_Perturbation] = []
     for s, sid in enumerate(cs.stakeholders):
         lo, hi = _ends(float(cs.weights[s]), delta, bounds, sid)
         tables = []

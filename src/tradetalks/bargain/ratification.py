@@ -58,6 +58,7 @@ from tradetalks.bargain.ratification_milp import SWEEP_RESOLUTION, RatificationP
 from tradetalks.bargain.ratifiers import (
     DEFAULT_MAX_ENUMERATE,
     DEFAULT_N_SAMPLES,
+    CountMethod,
     PackageCount,
     RatificationRule,
     WinSetCounts,
@@ -74,6 +75,7 @@ __all__ = [
     "DEFAULT_MAX_ENUMERATE",
     "DEFAULT_N_SAMPLES",
     "SWEEP_RESOLUTION",
+    "CountMethod",
     "PackageCount",
     "RatificationRule",
     "RatifiedPackage",

@@ -19,6 +19,7 @@ from __future__ import annotations
 import math
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
+from typing import Literal
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
@@ -30,6 +31,7 @@ from tradetalks.errors import DataError
 __all__ = [
     "DEFAULT_MAX_ENUMERATE",
     "DEFAULT_N_SAMPLES",
+    "CountMethod",
     "PackageCount",
     "RatificationRule",
     "WinSetCounts",
@@ -41,6 +43,8 @@ __all__ = [
     "rule_met",
 ]
 
+#: how a package count was obtained
+CountMethod = Literal["exact", "sampled"]
 #: package spaces up to this size are counted exactly (by enumeration); larger ones are sampled.
 DEFAULT_MAX_ENUMERATE = 2_000_000
 #: packages drawn to estimate win-set sizes.
@@ -117,7 +121,7 @@ class PackageCount:
     """
 
     count: int
-    method: str
+    method: CountMethod
     ci95: tuple[int, int] | None
     n_samples: int | None
     total: int
