@@ -166,3 +166,29 @@ def test_tournament_command() -> None:
                               "--workers", "1", "--json"])
     assert res.exit_code == 0, res.output
     assert json.loads(res.stdout)["strategies"]
+
+
+def test_ratify_command() -> None:
+    res = runner.invoke(app, ["ratify", str(TOY), "--deal", "widget_tariff=t0"])
+    assert res.exit_code == 0, res.output
+    assert "win-set" in res.output and "given package: NOT ratifiable" in res.output
+    assert "Beta congress (B) rejects" in res.output and "threshold is lowered by" in res.output
+    data = json.loads(runner.invoke(app, ["ratify", str(TOY), "--json"]).stdout)
+    assert data["has_ratifiers"] and len(data["parties"]) == 2
+
+
+def test_sensitivity_command() -> None:
+    res = runner.invoke(app, ["sensitivity", str(TOY), "--draws", "200", "--workers", "1", "--json"])
+    assert res.exit_code == 0, res.output
+    data = json.loads(res.stdout)
+    assert data["tornado"] and data["sweep"]["n_draws"] == 200
+
+
+def test_analyze_dynamics(tmp_path: Path) -> None:
+    res = runner.invoke(app, ["analyze", str(TOY), "--dynamics", "--out", str(tmp_path)])
+    assert res.exit_code == 0, res.output
+    data = json.loads((tmp_path / "results.json").read_text())
+    assert data["simulation"]["offers"] and data["tournament"]["by_strategy"] and data["sensitivity"]["tornado"]
+    assert data["ratification"]["has_ratifiers"]
+    html_text = (tmp_path / "report.html").read_text()
+    assert "Simulated negotiations" in html_text and "Tornado" in html_text

@@ -284,8 +284,22 @@ def _ge_opinion(loaded: LoadedScenario, model: Model, solutions: dict[str, Solut
     return ge_second_opinion(loaded, model, data_dir=data_dir, packages=packages).to_dict()
 
 
+#: draws of the weight sweep that `analyze --dynamics` runs (the `sensitivity` command defaults to 10,000)
+DYNAMICS_SWEEP_DRAWS = 1_000
+
+
+def _dynamics(loaded: LoadedScenario, model: Model) -> dict[str, dict[str, Any]]:
+    """Simulation, tournament and sensitivity for ``analyze --dynamics``."""
+    from tradetalks.sensitivity import sensitivity
+    from tradetalks.simulate import prepare, simulate, tournament
+    setup = prepare(loaded, model=model)
+    return {"simulation": simulate(loaded, "linear", "linear", model=model, setup=setup).to_dict(),
+            "tournament": tournament(loaded, repeats=1, workers=1, model=model, setup=setup).to_dict(),
+            "sensitivity": sensitivity(loaded, model, n_draws=DYNAMICS_SWEEP_DRAWS).to_dict()}
+
+
 def analyze(loaded: LoadedScenario, *, progress: Progress | None = None, econ: EconModel = "pe",
-            ge_data_dir: Path | None = None) -> AnalysisResult:
+            ge_data_dir: Path | None = None, dynamics: bool = False) -> AnalysisResult:
     """Run the whole analysis of a loaded scenario.
 
     Parameters
@@ -299,6 +313,9 @@ def analyze(loaded: LoadedScenario, *, progress: Progress | None = None, econ: E
         opinion on the tariff levers (needs the book's data, see ``docs/models/ge-second-opinion.md``).
     ge_data_dir
         Folder holding the structural-gravity data (default: ``../shared/data/agtpa`` where present).
+    dynamics
+        Also simulate negotiations (one run and a tournament of every strategy pair) and run the sensitivity
+        tornado and a weight sweep (a few more seconds).
     """
     say = progress or (lambda _msg: None)
     scn = loaded.scenario
@@ -313,6 +330,13 @@ def analyze(loaded: LoadedScenario, *, progress: Progress | None = None, econ: E
     if econ == "ge":
         say("general-equilibrium second opinion (structural gravity)")
         ge = _ge_opinion(loaded, model, solutions, ge_data_dir)
+    say("two-level game (ratification)")
+    from tradetalks.ratify import ratify
+    ratification = ratify(loaded, model, frontier=True).to_dict()
+    dyn: dict[str, dict[str, Any]] = {}
+    if dynamics:
+        say("simulated negotiations and sensitivity")
+        dyn = _dynamics(loaded, model)
     say("linkage and observed deal")
     cs = model.cs
     improvements: dict[str, Any] = {}
@@ -343,5 +367,7 @@ def analyze(loaded: LoadedScenario, *, progress: Progress | None = None, econ: E
         replay=replay(loaded, model).steps,
         ge_opinion=ge,
         improvements=improvements,
+        ratification=ratification,
+        simulation=dyn.get("simulation"), tournament=dyn.get("tournament"), sensitivity=dyn.get("sensitivity"),
         tradetalks_version=__version__,
     )

@@ -67,6 +67,8 @@ def analyze(
                                            "general-equilibrium second opinion).")] = "pe",
     ge_data: Annotated[Path | None, typer.Option(help="Folder with the gravity data for --econ ge "
                                                       "(default: ../shared/data/agtpa).")] = None,
+    dynamics: Annotated[bool, typer.Option("--dynamics", help="Also simulate negotiations (a run and a tournament) "
+                                                              "and run the sensitivity analysis.")] = False,
 ) -> None:
     """Analyse a negotiation: stakes, frontier, bargaining solutions, ZOPA, linkage, the real deal."""
     from tradetalks.analysis import analyze as run_analysis
@@ -81,7 +83,7 @@ def analyze(
         loaded = load_scenario(scenario, overrides=_parse_overrides(set_), observed=observed)
         with err_console.status("analysing…") as status:
             result = run_analysis(loaded, progress=lambda msg: status.update(f"analysing: {msg}…"),
-                                  econ="ge" if econ == "ge" else "pe", ge_data_dir=ge_data)
+                                  econ="ge" if econ == "ge" else "pe", ge_data_dir=ge_data, dynamics=dynamics)
             status.update("writing outputs…")
             write_atomic(out / "results.json", result.to_json())
             write_tables(out, all_tables(result))
@@ -250,6 +252,57 @@ def tournament(
         return
     from tradetalks.report.terminal import print_tournament
     print_tournament(res.by_strategy(), out_console)
+
+
+@app.command()
+def ratify(
+    scenario: ScenarioArg = DEFAULT_SCENARIO,
+    deal: Annotated[list[str] | None, typer.Option(
+        "--deal", help="Also check this package, as ISSUE=OPTION (repeatable): who rejects it and what it would "
+                       "take.")] = None,
+    as_json: JsonOpt = False,
+    set_: SetOpt = None,
+) -> None:
+    """Two-level game: win-sets, their overlap, the deal with and without ratification, what it would take."""
+    from tradetalks.improve import parse_package
+    from tradetalks.ratify import ratify as run_ratify
+    loaded = _load(scenario, set_, as_json)
+    try:
+        res = run_ratify(loaded, package=parse_package(deal) if deal else None)
+    except TradetalksError as exc:
+        _fail(exc, as_json)
+        return
+    if as_json:
+        _print_json(res.to_dict())
+        return
+    from tradetalks.report.terminal import print_ratification
+    print_ratification(res.to_dict(), out_console)
+
+
+@app.command()
+def sensitivity(
+    scenario: ScenarioArg = DEFAULT_SCENARIO,
+    delta: Annotated[float, typer.Option(min=0.0, max=0.99, help="Relative perturbation of each weight and fact.")
+                     ] = 0.25,
+    draws: Annotated[int, typer.Option(min=0, max=1_000_000, help="Random weight vectors in the sweep.")] = 10_000,
+    workers: Annotated[int, typer.Option(min=1, max=64, help="Worker processes for the sweep.")] = 2,
+    seed: Annotated[int, typer.Option(help="Seed of the weight sweep.")] = 20250424,
+    as_json: JsonOpt = False,
+    set_: SetOpt = None,
+) -> None:
+    """Which stakeholder weights and valuations flip the predicted (Nash) package: tornado and weight sweep."""
+    from tradetalks.sensitivity import sensitivity as run_sensitivity
+    loaded = _load(scenario, set_, as_json)
+    try:
+        res = run_sensitivity(loaded, delta=delta, n_draws=draws, workers=workers, seed=seed, progress=not as_json)
+    except TradetalksError as exc:
+        _fail(exc, as_json)
+        return
+    if as_json:
+        _print_json(res.to_dict())
+        return
+    from tradetalks.report.terminal import print_sensitivity
+    print_sensitivity(res.to_dict(), res.to_frame(), out_console)
 
 
 @app.command("scenarios")

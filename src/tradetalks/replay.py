@@ -104,15 +104,19 @@ def _stood(loaded: LoadedScenario, date: dt.date, no_deal: dict[str, str]) -> tu
     return {i: agreed.get(i, o) for i, o in no_deal.items()}, bool(agreed)
 
 
-def _step(model: Model, loaded: LoadedScenario, frontier: Frontier, row: tuple[dt.date, str, str, str]) -> ReplayStep:
+def _step(model: Model, loaded: LoadedScenario, frontier: Frontier, row: tuple[dt.date, str, str, str],
+          cache: dict[bytes, tuple[Any, Any]]) -> ReplayStep:
     date, label, kind, source = row
     scn, cs = loaded.scenario, model.cs
     base = {iss.id: iss.batna for iss in scn.issues}
     changes = [(c.date, c.issue, c.option) for c in scn.dynamics.batna_path] if scn.dynamics else []
     no_deal = batna_options_at(base, changes, date)
     d = package_value(model, no_deal)[1]
-    z = zopa(model.utilities, d, frontier=frontier)
-    n = sol.nash(frontier, d, powers=(float(cs.bargaining_powers[0]), float(cs.bargaining_powers[1])))
+    key = d.tobytes()
+    if key not in cache:  # the disagreement point changes only on a no-deal change: count each ZOPA once
+        cache[key] = (zopa(model.utilities, d, frontier=frontier),
+                      sol.nash(frontier, d, powers=(float(cs.bargaining_powers[0]), float(cs.bargaining_powers[1]))))
+    z, n = cache[key]
     stood, agreed = _stood(loaded, date, no_deal)
     pair = lambda u: {cs.parties[0]: float(u[0]), cs.parties[1]: float(u[1])}  # noqa: E731
     return ReplayStep(date=date.isoformat(), label=label, kind=kind, source=source, batna_package=no_deal,
@@ -127,5 +131,6 @@ def replay(loaded: LoadedScenario, model: Model | None = None) -> ReplayResult:
     """Replay every dated event of a scenario (timeline, no-deal changes, deadlines)."""
     model = model or build_model(loaded)
     frontier = pareto_frontier(model.utilities)
-    steps = [_step(model, loaded, frontier, row) for row in _dates(loaded)]
+    cache: dict[bytes, tuple[Any, Any]] = {}
+    steps = [_step(model, loaded, frontier, row, cache) for row in _dates(loaded)]
     return ReplayResult(scenario=loaded.scenario.id, steps=steps)

@@ -75,11 +75,47 @@ def frontier_figure(res: AnalysisResult) -> go.Figure:
             fig.add_trace(go.Scatter(x=[o.utilities[p0] / BN, b.utilities[p0] / BN],
                                      y=[o.utilities[p1] / BN, b.utilities[p1] / BN], mode="lines+markers",
                                      name="Best Pareto improvement", line={"dash": "dot", "color": "#e67e22"}))
+    _add_ratification(fig, res)
+    _add_simulation_path(fig, res)
     fig.add_hline(y=0, line={"width": 1, "color": "#bbb"})
     fig.add_vline(x=0, line={"width": 1, "color": "#bbb"})
     fig.update_layout(title="Pareto frontier of the negotiation (utility vs no deal)", height=560,
                       xaxis_title=f"{p0} utility, $bn/yr (weighted)", yaxis_title=f"{p1} utility, $bn/yr (weighted)")
     return fig
+
+
+def _add_ratification(fig: go.Figure, res: AnalysisResult) -> None:
+    """The frontier of packages both parties can ratify (overlap of the win-sets) and each win-set's edge."""
+    rat = res.ratification
+    if not rat or not rat.get("has_ratifiers"):
+        return
+    pts = sorted(rat["overlap"].get("frontier") or [])
+    if pts:
+        fig.add_trace(go.Scatter(x=[a / BN for a, _ in pts], y=[b / BN for _, b in pts], mode="lines",
+                                 line={"shape": "hv", "color": "#8e44ad", "dash": "dash"},
+                                 name="Frontier of packages both can ratify (win-set overlap)"))
+    p0, p1 = (p["id"] for p in res.parties)
+    for ws in rat["parties"]:
+        other = ws["best_for_other"]
+        if other:
+            fig.add_trace(go.Scatter(x=[other["utilities"][p0] / BN], y=[other["utilities"][p1] / BN],
+                                     mode="markers",
+                                     marker={"symbol": "line-ns-open", "size": 16, "line": {"width": 3}},
+                                     name=f"Edge of {ws['party']}'s win-set (most it can concede)"))
+
+
+def _add_simulation_path(fig: go.Figure, res: AnalysisResult) -> None:
+    sim = res.simulation
+    if not sim or not sim.get("offers"):
+        return
+    p0, p1 = (p["id"] for p in res.parties)
+    offers = sim["offers"]
+    fig.add_trace(go.Scatter(x=[o["utilities"][p0] / BN for o in offers], y=[o["utilities"][p1] / BN for o in offers],
+                             mode="lines+markers", line={"color": "#16a085", "width": 1},
+                             marker={"size": 6, "color": "#16a085"},
+                             text=[f"round {o['round']} ({o['date']}), {o['proposer']} offers" for o in offers],
+                             hovertemplate="%{text}<br>%{x:.2f}, %{y:.2f} $bn/yr<extra></extra>",
+                             name=f"Simulated offers ({', '.join(sim['strategies'].values())})"))
 
 
 def stakes_figure(res: AnalysisResult) -> go.Figure:
@@ -201,6 +237,88 @@ def _ge_section(res: AnalysisResult) -> str:
     return "".join(out)
 
 
+def _ratification_section(res: AnalysisResult) -> str:
+    rat = res.ratification
+    if not rat:
+        return ""
+    if not rat["has_ratifiers"]:
+        return "<p>The scenario names no domestic ratifiers: every package is ratifiable.</p>"
+    parties = [p["id"] for p in res.parties]
+    out = [_table(["party", "ratification rule", "win-set", "share of all packages"],
+                  [[ws["party"], html.escape(ws["rule"]), "non-empty" if ws["nonempty"] else "EMPTY",
+                    f"{ws['size']['share']:.1%} ({ws['size']['method']})"] for ws in rat["parties"]], {3})]
+    rows = []
+    for a in rat["agreements"]:
+        un, ra = a["unconstrained"], a["ratified"]
+        rows.append([html.escape(a["solution"]), *((money(un["utilities"][p]) if un else "—") for p in parties),
+                     *((money(ra["utilities"][p]) if ra else "—") for p in parties),
+                     html.escape("; ".join(f"{c['issue']}: {c['from_option']} → {c['to_option']}"
+                                           for c in a["changes"])) or "same package"])
+    out.append(_table(["prediction", *(f"{p} free" for p in parties), *(f"{p} ratified" for p in parties),
+                       "changes ratification forces"], rows, {1, 2, 3, 4}))
+    for c in rat["checks"]:
+        rej = [(pv["party"], v) for pv in c["parties"] for v in pv["ratifiers"] if not v["accepts"]]
+        verdict = "ratifiable" if c["ratifiable"] else "not ratifiable"
+        items = "".join(
+            f"<li>{html.escape(v['name'])} ({party}) rejects: short by {money(v['shortfall'])}"
+            + (f"; would accept with its threshold lowered by {money(abs(v['threshold_change']))}"
+               if v.get("threshold_change") is not None else "") + "</li>" for party, v in rej)
+        out.append(f"<p><b>{html.escape(c['label'])}</b>: {verdict}.</p>" + (f"<ul>{items}</ul>" if items else ""))
+    out += [f"<p class='note'>{html.escape(n)}</p>" for n in rat["notes"]]
+    return "".join(out)
+
+
+def _dynamics_section(res: AnalysisResult) -> str:
+    if res.tournament is None:
+        return ("<p class='note'>Run <code>tradetalks analyze --dynamics</code> to add simulated negotiations and the "
+                "sensitivity analysis here (or use <code>tradetalks simulate</code>, <code>tournament</code>, "
+                "<code>sensitivity</code>).</p>")
+    parties = [p["id"] for p in res.parties]
+    out = []
+    sim = res.simulation
+    if sim:
+        how = "agreement" if sim["agreed"] else f"breakdown ({sim['end']})"
+        out.append(f"<p>Simulated negotiation ({html.escape(', '.join(sim['strategies'].values()))}): {how} in round "
+                   f"{sim['rounds']} on {sim['date']}, utilities "
+                   + ", ".join(f"{p} {money(sim['utilities'][p])}" for p in parties)
+                   + " (the offers are drawn on the frontier chart).</p>")
+    t = res.tournament
+    rows = [[html.escape(r["strategy"]), f"{r['agreement_rate']:.0%}", f"{r['mean_rounds']:.1f}",
+             money(r["nash_distance"]), *(money(r[f"u_{p}_as_{p}"]) for p in parties)] for r in t["by_strategy"]]
+    out.append(f"<p>Tournament: {t['n_negotiations']:,} negotiations of up to {t['rounds_limit']} rounds (seed "
+               f"{t['seed']}).</p>" + _table(["strategy", "agreement", "mean rounds", "distance to Nash",
+                                               *(f"utility as {p}" for p in parties)], rows, {1, 2, 3, 4, 5}))
+    return "".join(out)
+
+
+def tornado_figure(res: AnalysisResult) -> go.Figure | None:
+    """Which weights and valuations move the Nash prediction most (± the tornado's perturbation)."""
+    sens = res.sensitivity
+    if not sens or not sens["tornado"]:
+        return None
+    rows = sens["tornado"][:20]
+    labels = [("⚑ " if r["flips"] else "") + r["id"] for r in rows]
+    fig = go.Figure()
+    for k, p in enumerate(pt["id"] for pt in res.parties):
+        fig.add_trace(go.Bar(y=labels, x=[r["swing"][p] / BN for r in rows], orientation="h", name=p,
+                             marker_color=PARTY_COLOURS[k % 2]))
+    fig.update_layout(barmode="group", height=max(420, 26 * len(rows)), yaxis={"autorange": "reversed"},
+                      title=f"Tornado: Nash utility swing for ±{sens['delta']:.0%} (⚑ = the package changes)",
+                      xaxis_title="swing, $bn/yr")
+    return fig
+
+
+def _sweep_table(res: AnalysisResult) -> str:
+    sens = res.sensitivity
+    if not sens or not sens.get("sweep"):
+        return ""
+    sw = sens["sweep"]
+    rows = [[html.escape(i["issue"]), html.escape(i["base_option"]), f"{i['base_share']:.0%}"] for i in sw["issues"]]
+    return (f"<p>Weight sweep: {sw['n_draws']:,} random weight vectors (log-normal, σ = {sw['sigma']}); the whole "
+            f"Nash package survives in {sw['same_package_share']:.1%} of draws. Per issue:</p>"
+            + _table(["issue", "Nash option", "share of draws keeping it"], rows, {2}))
+
+
 def _table(headers: list[str], rows: list[list[Any]], num: set[int] | None = None) -> str:
     num = num or set()
     head = "".join(f"<th>{html.escape(h)}</th>" for h in headers)
@@ -274,7 +392,7 @@ def render_report(res: AnalysisResult) -> str:
     """The whole report as one HTML string (about 4.5 MB with plotly.js embedded)."""
     sc = res.scenario
     figs = [("frontier", frontier_figure(res)), ("stakes", stakes_figure(res)), ("linkage", linkage_figure(res)),
-            ("timeline", timeline_figure(res)), ("replay", replay_figure(res))]
+            ("timeline", timeline_figure(res)), ("replay", replay_figure(res)), ("tornado", tornado_figure(res))]
     fig_html = {k: _fig_html(f, f"fig-{k}") if f is not None else "" for k, f in figs}
     lk = "".join(f"<p>{html.escape(x.name)}: joint Nash gain changes by {money(x.surplus['joint'])} a year when "
                  f"the linked issues are on the table.</p>" for x in res.linkage)
@@ -291,6 +409,9 @@ def render_report(res: AnalysisResult) -> str:
         "<h2>What is at stake</h2>", fig_html["stakes"],
         "<h2>Partial versus general equilibrium</h2>", _ge_section(res),
         "<h2>Linkage</h2>", lk, fig_html["linkage"],
+        "<h2>Two-level game: ratification at home</h2>", _ratification_section(res),
+        "<h2>Simulated negotiations</h2>", _dynamics_section(res),
+        "<h2>Sensitivity</h2>", fig_html["tornado"], _sweep_table(res),
         "<h2>Timeline</h2>", fig_html["timeline"], fig_html["replay"],
         _replay_table(res) if res.replay else "",
         "<h2>Sources and assumptions</h2>", _sources_section(res),

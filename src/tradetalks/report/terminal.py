@@ -190,3 +190,51 @@ def print_tournament(by_strategy: Any, console: Console) -> None:
     for col in [c for c in frame.columns if str(c).startswith("u_") or "distance" in str(c)]:
         frame[col] = frame[col].map(money)
     print_frame(frame, "Tournament: per strategy over both roles (utilities against the scenario's BATNA)", console)
+
+
+def print_ratification(rat: dict[str, Any], console: Console) -> None:
+    """Win-sets, predictions with and without ratification, and who rejects the checked packages."""
+    if not rat["has_ratifiers"]:
+        console.print("The scenario names no domestic ratifiers: every package is ratifiable.")
+        return
+    for ws in rat["parties"]:
+        size = ws["size"]
+        console.print(f"[bold]{ws['party']}[/bold] win-set {'non-empty' if ws['nonempty'] else 'EMPTY'}: "
+                      f"{size['share']:.1%} of packages ({size['method']}). Rule: {ws['rule']}")
+    ov = rat["overlap"]
+    console.print(f"Overlap: {'non-empty' if ov['nonempty'] else 'EMPTY'}; better than no deal for both: "
+                  f"{ov['zopa_size']['count']:,} packages ({ov['zopa_size']['method']}).")
+    for a in rat["agreements"]:
+        un, ra = a["unconstrained"], a["ratified"]
+        fmt = lambda v: "—" if v is None else ", ".join(f"{p} {money(u)}" for p, u in v["utilities"].items())  # noqa: E731
+        console.print(f"{a['solution']}: free {fmt(un)}; under ratification {fmt(ra)}"
+                      + (f"; changes: {', '.join(c['issue'] for c in a['changes'])}" if a["changes"] else ""))
+    for c in rat["checks"]:
+        console.print(f"[bold]{c['label']}[/bold]: {'ratifiable' if c['ratifiable'] else 'NOT ratifiable'}")
+        for pv in c["parties"]:
+            for v in pv["ratifiers"]:
+                if not v["accepts"]:
+                    extra = (f"; accepts if its threshold is lowered by {money(abs(v['threshold_change']))}"
+                             if v.get("threshold_change") is not None else "")
+                    console.print(f"  {v['name']} ({pv['party']}) rejects, short by {money(v['shortfall'])}{extra}")
+    for note in rat["notes"]:
+        console.print(f"  note: {note}")
+
+
+def print_sensitivity(sens: dict[str, Any], frame: Any, console: Console) -> None:
+    """Tornado table (largest swing first) and the weight sweep's robustness per issue."""
+    shown = frame.head(25).copy()
+    for col in [c for c in shown.columns if str(c).startswith("swing_")]:
+        shown[col] = shown[col].map(money)
+    shown = shown.drop(columns=["label"], errors="ignore")
+    print_frame(shown, f"Tornado: the Nash prediction under ±{sens['delta']:.0%} (top 25 by swing)", console)
+    sw = sens.get("sweep")
+    if sw:
+        console.print(f"Weight sweep: {sw['n_draws']:,} draws in {sw['seconds']:.1f} s; the whole Nash package "
+                      f"survives in {sw['same_package_share']:.1%} of draws.")
+        t = Table(title="Share of draws keeping each issue's Nash option")
+        for col in ("issue", "Nash option", "share"):
+            t.add_column(col)
+        for i in sw["issues"]:
+            t.add_row(i["issue"], i["base_option"], f"{i['base_share']:.0%}")
+        console.print(t)
