@@ -392,8 +392,8 @@ def _putnam_note(narrow: str | None, agreements: list[Agreement]) -> list[str]:
     if narrow is not None:
         before, after = a.gain_shares["unconstrained"][narrow], a.gain_shares["ratified"][narrow]
         verdict = "as Putnam's conjecture predicts" if after > before else "contrary to Putnam's conjecture"
-        text += (f" {narrow} has the narrower win-set; its share of the joint gain goes from {before:.0%} to "
-                 f"{after:.0%}, {verdict}.")
+        text += (f" {narrow} has the narrower win-set; its share of the joint gain goes from {before:.1%} to "
+                 f"{after:.1%} ({(after - before) * 100:+.2f} pp), {verdict}.")
     return [text]
 
 
