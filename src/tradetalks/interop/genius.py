@@ -128,12 +128,15 @@ def additive_profile(columns: Sequence[ArrayLike], batna_rows: Sequence[int]) ->
     low = np.array([c.min() for c in cols])
     span = np.array([c.max() for c in cols]) - low
     offset, scale = float(low.sum()), float(span.sum())
-    batna = float(sum(c[r] for c, r in zip(cols, batna_rows, strict=True)))
     if scale <= 0:
         ones = tuple(np.ones_like(c) for c in cols)
         return AdditiveProfile(np.full(len(cols), 1.0 / len(cols)), ones, offset, 0.0, 1.0)
     evals = tuple((c - lo) / s if s > 0 else np.ones_like(c) for c, lo, s in zip(cols, low, span, strict=True))
-    return AdditiveProfile(span / scale, evals, offset, scale, (batna - offset) / scale)
+    weights = span / scale
+    # the reservation as the weighted sum of the BATNA's normalised evaluations: a convex combination of numbers in
+    # [0, 1], so it stays in [0, 1] even when (batna − offset) / scale would lose digits to cancellation
+    reservation = float(sum(w * e[r] for w, e, r in zip(weights, evals, batna_rows, strict=True)))
+    return AdditiveProfile(weights, evals, offset, scale, min(max(reservation, 0.0), 1.0))
 
 
 @dataclass(frozen=True)
