@@ -19,4 +19,73 @@ RatifierKind = Literal["legislature", "lobby", "agency", "executive", "public"]
 #: economics behind the payoffs
 EconModel = Literal["pe", "ge"]
 
+
+#: what a tornado row perturbs
+ParameterKind = Literal["weight", "valuation", "elasticity"]
+
+#: the predicted agreements: Nash with the scenario's bargaining powers, and with Rubinstein powers from patience
+AgreementName = Literal["nash", "nash_rubinstein"]
+
+#: the packages held against the ratification rules
+CheckLabel = Literal["nash (unconstrained)", "observed deal", "given package"]
+
+#: Which packages a strategy offers from: the exact frontier, the packages its party's ratifiers accept, or the
+#: candidates an opponent-modelling agent considers (frontiers under hypothetical opponent utilities).
+MenuKind = Literal["frontier", "ratifiable", "candidates"]
+
+#: How talks ended.
+EndReason = Literal["agreement", "hard_deadline", "round_limit"]
+
+#: Strategy names, declared once.
+StrategyName = Literal["boulware", "linear", "conceder", "tit_for_tat", "rubinstein", "ratifier_aware",
+                       "frequency_model", "bayesian_model"]
+
+#: how a package count was obtained
+CountMethod = Literal["exact", "sampled"]
+
+#: how a ZOPA count was obtained: exact (meet in the middle) or a seeded sample with a confidence interval
+ZopaMethod = Literal["exact", "sampled"]
+
+#: separation checks of pyfixest: "fe" (zeros within a fixed-effect group), "ir" (iterative rectifier: zeros
+#: predicted perfectly by the regressors; Correia, Guimarães & Zylkin 2020)
+SeparationCheck = Literal["fe", "ir"]
+
+#: reasons an observation is left out of the estimation sample
+DropReason = Literal["missing", "separation", "singleton", "pyfixest"]
+
+#: fixed effects of the estimation; "-year" ones are interacted with the year, "pair" is exporter × importer
+FixedEffectName = Literal["exporter", "importer", "exporter-year", "importer-year", "pair"]
+
+#: estimation sample: international pairs only, or all pairs including intranational flows
+Sample = Literal["international", "all"]
+
+#: how a trade-cost variable is built: the column as is, its natural log, or 1 for international pairs
+Transform = Literal["none", "log", "international"]
+
+#: pair fixed effects per ordered pair (i→j ≠ j→i) or per unordered pair (as the book's ``pair_id``)
+PairEffects = Literal["directional", "symmetric"]
+
+#: pair fixed effects of intranational flows: one effect shared by all countries' domestic flows (the book's NAFTA
+#: application), or one per country
+IntranationalPairs = Literal["shared", "separate"]
+
+#: cluster variable of the standard errors ("none": heteroskedasticity-robust)
+ClusterBy = Literal["pair", "exporter", "importer", "none"]
+
+#: gravity spec files: conditional GE (output and expenditure fixed) or full endowment GE (prices adjust)
+Kind = Literal["full", "conditional"]
+
+#: direction of reported changes: counterfactual against baseline (the effect of the edits), or baseline against
+#: counterfactual (the effect of the policy the edits remove, e.g. "the effect of NAFTA")
+Effect = Literal["of-counterfactual", "of-baseline"]
+
+#: conditional GE holds output and expenditure fixed (only the multilateral resistances move); full endowment GE
+#: lets factory-gate prices, and with them output and expenditure, adjust
+GEKind = Literal["conditional", "full"]
+
+#: how trade deficits stay fixed in full endowment GE: ``"ratio"`` keeps each country's expenditure-to-output ratio
+#: φ_j = E_j / Y_j (Yotov et al. 2016, eq. 2-33), rescaled by one world factor so that world expenditure equals world
+#: output; ``"level"`` keeps each deficit D_j = E_j - Y_j fixed in units of the numeraire
+DeficitClosure = Literal["ratio", "level"]
+
 SOLUTION_NAMES: tuple[str, ...] = get_args(SolutionName)

@@ -32,7 +32,7 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Any
 
 import numpy as np
 
@@ -54,17 +54,13 @@ from tradetalks.bargain.ratification import (
     ratifier_tables,
 )
 from tradetalks.bargain.timing import rubinstein_powers
-from tradetalks.options import RatifierKind
+from tradetalks.options import AgreementName, CheckLabel, RatifierKind
 from tradetalks.results import _clean
 from tradetalks.scenario.expressions import evaluate
 from tradetalks.scenario.loader import LoadedScenario
 
 __all__ = ["DEFAULT_SEED", "AgreementName", "CheckLabel", "RatificationResult", "ratify"]
 
-#: the predicted agreements: Nash with the scenario's bargaining powers, and with Rubinstein powers from patience
-AgreementName = Literal["nash", "nash_rubinstein"]
-#: the packages held against the ratification rules
-CheckLabel = Literal["nash (unconstrained)", "observed deal", "given package"]
 
 #: seed of the win-set size estimates (sampled when the package space is large)
 DEFAULT_SEED = 20250424

@@ -34,7 +34,7 @@ import dataclasses
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -46,6 +46,7 @@ from tradetalks.bargain.frontier import pareto_frontier
 from tradetalks.bargain.sensitivity import NashBatch, batch_nash, sweep_weights, weight_draws
 from tradetalks.econ.valuation import compile_scenario, issue_markets, stakeholder_payoffs
 from tradetalks.errors import TradetalksError
+from tradetalks.options import ParameterKind
 from tradetalks.results import _clean
 from tradetalks.scenario.expressions import names_in
 from tradetalks.scenario.loader import LoadedScenario
@@ -54,8 +55,6 @@ from tradetalks.scenario.schema import Scenario
 __all__ = ["DEFAULT_DELTA", "DEFAULT_N_DRAWS", "DEFAULT_SEED", "DEFAULT_SIGMA", "ParameterKind",
            "SensitivityResult", "sensitivity"]
 
-#: what a tornado row perturbs
-ParameterKind = Literal["weight", "valuation", "elasticity"]
 
 DEFAULT_DELTA = 0.25
 DEFAULT_N_DRAWS = 10_000

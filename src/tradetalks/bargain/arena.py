@@ -21,7 +21,6 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Literal
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
@@ -33,6 +32,7 @@ from tradetalks.bargain.ratifiers import ratifiable as ratifiable_packages
 from tradetalks.bargain.solutions import nash
 from tradetalks.bargain.timing import DAYS_PER_YEAR
 from tradetalks.errors import DataError
+from tradetalks.options import EndReason, MenuKind
 
 __all__ = [
     "ACCEPT_RTOL",
@@ -51,12 +51,7 @@ FloatArray = NDArray[np.float64]
 IntArray = NDArray[np.int64]
 BoolArray = NDArray[np.bool_]
 
-#: Which packages a strategy offers from: the exact frontier, the packages its party's ratifiers accept, or the
-#: candidates an opponent-modelling agent considers (frontiers under hypothetical opponent utilities).
-MenuKind = Literal["frontier", "ratifiable", "candidates"]
 MENU_KINDS: tuple[MenuKind, ...] = ("frontier", "ratifiable", "candidates")
-#: How talks ended.
-EndReason = Literal["agreement", "hard_deadline", "round_limit"]
 
 #: Relative tolerance of utility comparisons (acceptance, individual rationality), times the largest |utility|:
 #: sums of USD/yr figures of order 1e10 differ by a few ulps depending on summation order.

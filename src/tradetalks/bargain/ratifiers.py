@@ -19,7 +19,6 @@ from __future__ import annotations
 import math
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
-from typing import Literal
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
@@ -27,6 +26,7 @@ from numpy.typing import ArrayLike, NDArray
 from tradetalks.bargain.frontier import as_issue_utilities
 from tradetalks.bargain.solutions import batna_array
 from tradetalks.errors import DataError
+from tradetalks.options import CountMethod
 
 __all__ = [
     "DEFAULT_MAX_ENUMERATE",
@@ -43,8 +43,6 @@ __all__ = [
     "rule_met",
 ]
 
-#: how a package count was obtained
-CountMethod = Literal["exact", "sampled"]
 #: package spaces up to this size are counted exactly (by enumeration); larger ones are sampled.
 DEFAULT_MAX_ENUMERATE = 2_000_000
 #: packages drawn to estimate win-set sizes.

@@ -29,13 +29,14 @@ Roth, A. E. (1979). *Axiomatic Models of Bargaining*. Springer. https://doi.org/
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Literal, get_args
+from typing import get_args
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
 from tradetalks.bargain.frontier import Frontier
 from tradetalks.errors import DataError
+from tradetalks.options import SolutionName
 
 __all__ = [
     "SOLUTION_NAMES",
@@ -49,8 +50,6 @@ __all__ = [
     "utilitarian",
 ]
 
-#: Names of the bargaining solutions, as the design calls them (other tools call different things "Kalai").
-SolutionName = Literal["nash", "kalai_smorodinsky", "egalitarian", "utilitarian"]
 SOLUTION_NAMES: tuple[SolutionName, ...] = get_args(SolutionName)
 
 FloatArray = NDArray[np.float64]

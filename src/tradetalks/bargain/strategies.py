@@ -55,13 +55,14 @@ from __future__ import annotations
 
 import dataclasses
 from dataclasses import dataclass
-from typing import ClassVar, Literal, get_args
+from typing import ClassVar, get_args
 
 import numpy as np
 
 from tradetalks.bargain.arena import MenuKind, PartyView, best_for_opponent, best_for_self
 from tradetalks.bargain.opponent import BayesianModel, FrequencyModel, OpponentModel
 from tradetalks.errors import TradetalksError
+from tradetalks.options import StrategyName
 
 __all__ = [
     "STRATEGY_NAMES",
@@ -82,9 +83,6 @@ __all__ = [
     "proposer_share",
 ]
 
-#: Strategy names, declared once.
-StrategyName = Literal["boulware", "linear", "conceder", "tit_for_tat", "rubinstein", "ratifier_aware",
-                       "frequency_model", "bayesian_model"]
 STRATEGY_NAMES: tuple[StrategyName, ...] = get_args(StrategyName)
 
 

@@ -35,18 +35,14 @@ from __future__ import annotations
 import warnings
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Any
 
 import numpy as np
 import pandas as pd
 
 from tradetalks.errors import ConvergenceError, DataError
+from tradetalks.options import DropReason, SeparationCheck
 
-#: separation checks of pyfixest: "fe" (zeros within a fixed-effect group), "ir" (iterative rectifier: zeros
-#: predicted perfectly by the regressors; Correia, Guimarães & Zylkin 2020)
-SeparationCheck = Literal["fe", "ir"]
-#: reasons an observation is left out of the estimation sample
-DropReason = Literal["missing", "separation", "singleton", "pyfixest"]
 #: IWLS convergence tolerance (relative change of the deviance), tighter than pyfixest's 1e-8 default so that
 #: coefficients are stable to well beyond the third decimal
 IWLS_TOL = 1e-10

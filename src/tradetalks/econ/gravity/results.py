@@ -10,18 +10,12 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
-from typing import Literal, get_args
+from typing import get_args
 
 import numpy as np
 import pandas as pd
 
-#: conditional GE holds output and expenditure fixed (only the multilateral resistances move); full endowment GE
-#: lets factory-gate prices, and with them output and expenditure, adjust
-GEKind = Literal["conditional", "full"]
-#: how trade deficits stay fixed in full endowment GE: ``"ratio"`` keeps each country's expenditure-to-output ratio
-#: φ_j = E_j / Y_j (Yotov et al. 2016, eq. 2-33), rescaled by one world factor so that world expenditure equals world
-#: output; ``"level"`` keeps each deficit D_j = E_j - Y_j fixed in units of the numeraire
-DeficitClosure = Literal["ratio", "level"]
+from tradetalks.options import DeficitClosure, GEKind
 
 GE_KINDS: tuple[str, ...] = get_args(GEKind)
 DEFICIT_CLOSURES: tuple[str, ...] = get_args(DeficitClosure)

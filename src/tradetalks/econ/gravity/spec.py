@@ -29,31 +29,22 @@ from __future__ import annotations
 from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Discriminator, Field, Tag, ValidationError
 
 from tradetalks.errors import Problem, SpecError
+from tradetalks.options import (
+    ClusterBy,
+    Effect,
+    FixedEffectName,
+    IntranationalPairs,
+    Kind,
+    PairEffects,
+    Sample,
+    Transform,
+)
 from tradetalks.yamlfile import LoadedYaml, PathKey, format_path, problems_from_validation, read_yaml
-
-#: fixed effects of the estimation; "-year" ones are interacted with the year, "pair" is exporter × importer
-FixedEffectName = Literal["exporter", "importer", "exporter-year", "importer-year", "pair"]
-#: estimation sample: international pairs only, or all pairs including intranational flows
-Sample = Literal["international", "all"]
-#: how a trade-cost variable is built: the column as is, its natural log, or 1 for international pairs
-Transform = Literal["none", "log", "international"]
-#: pair fixed effects per ordered pair (i→j ≠ j→i) or per unordered pair (as the book's ``pair_id``)
-PairEffects = Literal["directional", "symmetric"]
-#: pair fixed effects of intranational flows: one effect shared by all countries' domestic flows (the book's NAFTA
-#: application), or one per country
-IntranationalPairs = Literal["shared", "separate"]
-#: cluster variable of the standard errors ("none": heteroskedasticity-robust)
-ClusterBy = Literal["pair", "exporter", "importer", "none"]
-#: conditional GE (output and expenditure fixed) or full endowment GE (factory-gate prices adjust)
-Kind = Literal["full", "conditional"]
-#: direction of reported changes: counterfactual against baseline (the effect of the edits), or baseline against
-#: counterfactual (the effect of the policy the edits remove, e.g. "the effect of NAFTA")
-Effect = Literal["of-counterfactual", "of-baseline"]
 
 #: canonical column names a trade-cost variable may not take
 RESERVED = frozenset({"exporter", "importer", "year", "trade", "output", "expenditure"})
