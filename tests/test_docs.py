@@ -32,3 +32,14 @@ def test_readme_commands_exist() -> None:
     readme = (ROOT / "README.md").read_text(encoding="utf-8")
     assert "make run" in readme and "make test" in readme
     assert "make test" in (ROOT / ".ci" / "run").read_text(encoding="utf-8")
+
+
+def test_readme_overrides_name_real_facts() -> None:
+    import re
+
+    from tradetalks.scenario import load_scenario
+
+    facts = load_scenario("korus-2025", with_observed=False).facts
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    named = re.findall(r"--set ([a-z_0-9]+)=", readme)
+    assert named and all(n in facts for n in named), named
