@@ -9,8 +9,9 @@ from __future__ import annotations
 
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any, TypeVar
 
 import typer
 from rich.console import Console
@@ -116,6 +117,22 @@ def _print_json(data: object) -> None:
     print(json.dumps(data, ensure_ascii=False, indent=2))
 
 
+R = TypeVar("R")
+
+
+def _run(as_json: bool, compute: Callable[[], R], to_json: Callable[[R], object], show: Callable[[R], None]) -> None:
+    """Compute, then print JSON or the terminal view; errors become one clear message and an exit code."""
+    try:
+        res = compute()
+    except TradetalksError as exc:
+        _fail(exc, as_json)
+        return
+    if as_json:
+        _print_json(to_json(res))
+    else:
+        show(res)
+
+
 ScenarioArg = Annotated[str, typer.Argument(help="Built-in name or path to a scenario YAML file.")]
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print the result as JSON to stdout.")]
 SetOpt = Annotated[list[str] | None, typer.Option("--set", help="Override a fact: FACT=NUMBER (repeatable).")]
@@ -125,17 +142,10 @@ SetOpt = Annotated[list[str] | None, typer.Option("--set", help="Override a fact
 def replay(scenario: ScenarioArg = DEFAULT_SCENARIO, as_json: JsonOpt = False, set_: SetOpt = None) -> None:
     """Replay the real timeline: at each date the no-deal outcome, the ZOPA, the predicted deal, what stood."""
     from tradetalks.replay import replay as run_replay
-    loaded = _load(scenario, set_, as_json)
-    try:
-        result = run_replay(loaded)
-    except TradetalksError as exc:
-        _fail(exc, as_json)
-        return
-    if as_json:
-        _print_json(result.to_dict())
-        return
     from tradetalks.report.terminal import print_replay
-    print_replay(result.steps, [p.id for p in loaded.scenario.parties], out_console)
+    loaded = _load(scenario, set_, as_json)
+    _run(as_json, lambda: run_replay(loaded), lambda r: r.to_dict(),
+         lambda r: print_replay(r.steps, [p.id for p in loaded.scenario.parties], out_console))
 
 
 @app.command()
@@ -155,21 +165,17 @@ def improve(
     from tradetalks.bargain.frontier import pareto_frontier
     from tradetalks.improve import IMPROVEMENT_RULES, parse_package
     from tradetalks.improve import improve as run_improve
+    from tradetalks.report.terminal import print_improvements
     loaded = _load(scenario, set_, as_json)
-    try:
+
+    def compute() -> list[Any]:
         package = parse_package(deal) if deal else None
         model = build_model(loaded)
         frontier = pareto_frontier(model.utilities)
         rules = list(IMPROVEMENT_RULES) if all_rules else [rule]
-        results = [run_improve(loaded, package, r, model, frontier=frontier) for r in rules]  # type: ignore[arg-type]
-    except TradetalksError as exc:
-        _fail(exc, as_json)
-        return
-    if as_json:
-        _print_json({r.rule: r.to_dict() for r in results})
-        return
-    from tradetalks.report.terminal import print_improvements
-    print_improvements(results, out_console)
+        return [run_improve(loaded, package, r, model, frontier=frontier) for r in rules]  # type: ignore[arg-type]
+
+    _run(as_json, compute, lambda rs: {r.rule: r.to_dict() for r in rs}, lambda rs: print_improvements(rs, out_console))
 
 
 @export_app.command("genius")
@@ -208,21 +214,17 @@ def simulate(
     set_: SetOpt = None,
 ) -> None:
     """Simulate one alternating-offers negotiation (deadlines, time-varying no-deal outcome, discounting)."""
+    from tradetalks.report.terminal import print_simulation
     from tradetalks.simulate import prepare
     from tradetalks.simulate import simulate as run_simulate
     loaded = _load(scenario, set_, as_json)
-    try:
+
+    def compute() -> Any:
         setup = prepare(loaded, rounds=rounds, seed=seed, hard_deadlines=hard_deadlines)
-        res = run_simulate(loaded, a, b, first=int(first) if first.isdigit() else first, rounds=rounds, seed=seed,
-                           setup=setup)
-    except TradetalksError as exc:
-        _fail(exc, as_json)
-        return
-    if as_json:
-        _print_json(res.to_dict())
-        return
-    from tradetalks.report.terminal import print_simulation
-    print_simulation(res, out_console)
+        return run_simulate(loaded, a, b, first=int(first) if first.isdigit() else first, rounds=rounds, seed=seed,
+                            setup=setup)
+
+    _run(as_json, compute, lambda r: r.to_dict(), lambda r: print_simulation(r, out_console))
 
 
 @app.command()
@@ -238,20 +240,13 @@ def tournament(
     set_: SetOpt = None,
 ) -> None:
     """Play every pair of strategies against each other: agreement rate, rounds, utilities, distance to Nash."""
+    from tradetalks.report.terminal import print_tournament
     from tradetalks.simulate import tournament as run_tournament
     loaded = _load(scenario, set_, as_json)
-    try:
-        names = [s.strip() for s in strategies.split(",")] if strategies else None
-        res = run_tournament(loaded, names, repeats=repeats, rounds=rounds, seed=seed, workers=workers,
-                             progress=not as_json)
-    except TradetalksError as exc:
-        _fail(exc, as_json)
-        return
-    if as_json:
-        _print_json(res.to_dict())
-        return
-    from tradetalks.report.terminal import print_tournament
-    print_tournament(res.by_strategy(), out_console)
+    names = [s.strip() for s in strategies.split(",")] if strategies else None
+    _run(as_json, lambda: run_tournament(loaded, names, repeats=repeats, rounds=rounds, seed=seed, workers=workers,
+                                         progress=not as_json),
+         lambda r: r.to_dict(), lambda r: print_tournament(r.by_strategy(), out_console))
 
 
 @app.command()
@@ -266,17 +261,10 @@ def ratify(
     """Two-level game: win-sets, their overlap, the deal with and without ratification, what it would take."""
     from tradetalks.improve import parse_package
     from tradetalks.ratify import ratify as run_ratify
-    loaded = _load(scenario, set_, as_json)
-    try:
-        res = run_ratify(loaded, package=parse_package(deal) if deal else None)
-    except TradetalksError as exc:
-        _fail(exc, as_json)
-        return
-    if as_json:
-        _print_json(res.to_dict())
-        return
     from tradetalks.report.terminal import print_ratification
-    print_ratification(res.to_dict(), out_console)
+    loaded = _load(scenario, set_, as_json)
+    _run(as_json, lambda: run_ratify(loaded, package=parse_package(deal) if deal else None),
+         lambda r: r.to_dict(), lambda r: print_ratification(r.to_dict(), out_console))
 
 
 @app.command()
@@ -291,18 +279,12 @@ def sensitivity(
     set_: SetOpt = None,
 ) -> None:
     """Which stakeholder weights and valuations flip the predicted (Nash) package: tornado and weight sweep."""
+    from tradetalks.report.terminal import print_sensitivity
     from tradetalks.sensitivity import sensitivity as run_sensitivity
     loaded = _load(scenario, set_, as_json)
-    try:
-        res = run_sensitivity(loaded, delta=delta, n_draws=draws, workers=workers, seed=seed, progress=not as_json)
-    except TradetalksError as exc:
-        _fail(exc, as_json)
-        return
-    if as_json:
-        _print_json(res.to_dict())
-        return
-    from tradetalks.report.terminal import print_sensitivity
-    print_sensitivity(res.to_dict(), res.to_frame(), out_console)
+    _run(as_json, lambda: run_sensitivity(loaded, delta=delta, n_draws=draws, workers=workers, seed=seed,
+                                          progress=not as_json),
+         lambda r: r.to_dict(), lambda r: print_sensitivity(r.to_dict(), r.to_frame(), out_console))
 
 
 @app.command("scenarios")
