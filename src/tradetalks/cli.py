@@ -11,12 +11,15 @@ import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
-from typing import Annotated, Any, TypeVar
+from typing import TYPE_CHECKING, Annotated, Any, NoReturn, TypeVar
 
 import typer
 from rich.console import Console
 
 from tradetalks.errors import InputFileError, NotFoundError, TradetalksError
+
+if TYPE_CHECKING:
+    from tradetalks.scenario import LoadedScenario
 
 app = typer.Typer(name="tradetalks", no_args_is_help=True, add_completion=False,
                   help="Analyse and simulate bilateral trade negotiations (built-in: korus-2025).")
@@ -33,7 +36,7 @@ DEFAULT_SCENARIO = "korus-2025"
 DEFAULT_OUT = Path("tradetalks-out")
 
 
-def _fail(exc: TradetalksError, as_json: bool) -> None:
+def _fail(exc: TradetalksError, as_json: bool) -> NoReturn:
     if as_json:
         import json
         print(json.dumps(exc.to_dict(), ensure_ascii=False, indent=2))
@@ -104,7 +107,7 @@ def analyze(
     out_console.print(f"Wrote {', '.join(files)} to {out}/ in {time.perf_counter() - t0:.1f} s.")
 
 
-def _load(scenario: str, set_: list[str] | None, as_json: bool):  # type: ignore[no-untyped-def]
+def _load(scenario: str, set_: list[str] | None, as_json: bool) -> LoadedScenario:
     from tradetalks.scenario import load_scenario
     try:
         return load_scenario(scenario, overrides=_parse_overrides(set_))
