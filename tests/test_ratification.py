@@ -15,7 +15,7 @@ import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from tradetalks.analysis import _decode, build_model
+from tradetalks.analysis import build_model, decode_package
 from tradetalks.bargain.concession import what_would_it_take
 from tradetalks.bargain.frontier import pareto_frontier, skyline
 from tradetalks.bargain.ratification import (
@@ -339,7 +339,7 @@ def brute_scenario(path: Path | str) -> tuple[Any, list[dict[str, str]], np.ndar
         pay = model.payoffs[0][ch[0]]
         for g in range(1, len(ch)):
             pay = pay + model.payoffs[g][ch[g]]
-        pkgs.append(_decode(model, ch))
+        pkgs.append(decode_package(model, ch))
         utils.append(package_values(model.utilities, np.array([ch]))[0])
         named = dict(zip(model.cs.stakeholders, pay.tolist(), strict=True))
         met.append([literal_rule(loaded.scenario, loaded.facts, p, named) for p in (0, 1)])

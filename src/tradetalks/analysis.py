@@ -119,8 +119,8 @@ def _constraints(scn: Scenario) -> list[OptionConstraint]:
             for c in scn.constraints]
 
 
-def _decode(model: Model, choices: Sequence[int] | np.ndarray) -> dict[str, str]:
-    """Per-group row choices → {issue id: option id}."""
+def decode_package(model: Model, choices: Sequence[int] | np.ndarray) -> dict[str, str]:
+    """A package as {issue id: option id}, from one row index per compound issue (frontier/solution choices)."""
     out: dict[int, int] = {}
     for g, row in zip(model.groups, choices, strict=True):
         for i, o in zip(g.issues, g.combos[int(row)], strict=True):
@@ -142,7 +142,7 @@ def _solutions(model: Model, frontier: Frontier) -> dict[str, SolutionResult | N
         "utilitarian": sol.utilitarian(frontier, d),
     }
     return {name: None if s is None else SolutionResult(
-        name=name, package=_decode(model, s.choices), utilities=_pair(model.cs, s.utilities),
+        name=name, package=decode_package(model, s.choices), utilities=_pair(model.cs, s.utilities),
         gains=_pair(model.cs, s.gains), objective=float(s.objective)) for name, s in found.items()}
 
 
@@ -150,7 +150,8 @@ def _frontier_result(model: Model, frontier: Frontier) -> FrontierResult:
     k = len(frontier.utilities)
     take = np.unique(np.linspace(0, k - 1, min(k, MAX_FRONTIER_POINTS_IN_JSON)).round().astype(int)) if k else \
         np.zeros(0, dtype=int)
-    pts = [PackageUtility(_decode(model, frontier.choices[i]), _pair(model.cs, frontier.utilities[i])) for i in take]
+    pts = [PackageUtility(decode_package(model, frontier.choices[i]), _pair(model.cs, frontier.utilities[i]))
+           for i in take]
     return FrontierResult(n_points=k, n_packages=int(frontier.n_packages), points=pts)
 
 
@@ -214,7 +215,7 @@ def _linkage(model: Model, scn: Scenario, frontier: Frontier, zopa_on: ZopaResul
         z_off = zopa_count(utils, np.zeros(2), frontier=f_off)
 
         def decode_off(choices: np.ndarray, rows: list[np.ndarray] = rows) -> dict[str, str]:
-            return _decode(model, [r[int(c)] for r, c in zip(rows, choices, strict=True)])
+            return decode_package(model, [r[int(c)] for r, c in zip(rows, choices, strict=True)])
 
         off_util = _pair(cs, n_off.utilities) if n_off is not None else None
         nash_off = None if n_off is None else {"package": decode_off(n_off.choices), "utilities": off_util}
@@ -247,7 +248,7 @@ def _observed(model: Model, loaded: LoadedScenario, frontier: Frontier) -> Obser
     best, gains, changes = None, None, []
     if cmp.best_improvement is not None and cmp.best_improvement_choices is not None \
             and cmp.improvement_gains is not None:
-        pkg = _decode(model, cmp.best_improvement_choices)
+        pkg = decode_package(model, cmp.best_improvement_choices)
         best = PackageUtility(pkg, _pair(cs, cmp.best_improvement))
         gains = _pair(cs, cmp.improvement_gains)
         changes = [PackageChange(i, obs.package[i].option, o) for i, o in pkg.items() if obs.package[i].option != o]

@@ -21,7 +21,7 @@ from typing import Any, Literal
 
 import numpy as np
 
-from tradetalks.analysis import Model, _decode, build_model, package_choice, package_value
+from tradetalks.analysis import Model, build_model, decode_package, package_choice, package_value
 from tradetalks.bargain.frontier import Frontier, pareto_frontier
 from tradetalks.bargain.improve import IMPROVEMENT_RULES, improve_deal
 from tradetalks.errors import TradetalksError
@@ -238,7 +238,7 @@ def improve(loaded: LoadedScenario, package: Mapping[str, str] | None = None,
                              n_dominating=found.n_dominating)
     if found.choices is None or found.utilities is None or found.gains is None:
         return base
-    improved = _decode(model, found.choices)
+    improved = decode_package(model, found.choices)
     winners, losers = _stakeholder_changes(loaded, model, deal, improved)
     return dataclasses.replace(base, improved=improved, improved_utilities=pair(found.utilities),
                                gains=pair(found.gains), objective=found.objective,

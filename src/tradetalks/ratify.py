@@ -36,7 +36,7 @@ from typing import Any
 
 import numpy as np
 
-from tradetalks.analysis import Model, _decode, build_model, package_value
+from tradetalks.analysis import Model, build_model, decode_package, package_value
 from tradetalks.bargain import solutions as sol
 from tradetalks.bargain.concession import PartyConcession, what_would_it_take
 from tradetalks.bargain.frontier import Frontier, pareto_frontier
@@ -280,7 +280,7 @@ def _view(model: Model, pkg: RatifiedPackage | sol.Solution | None) -> PackageVi
     if pkg is None:
         return None
     cs = model.cs
-    return PackageView(package=_decode(model, pkg.choices),
+    return PackageView(package=decode_package(model, pkg.choices),
                        utilities={cs.parties[0]: float(pkg.utilities[0]), cs.parties[1]: float(pkg.utilities[1])})
 
 

@@ -21,7 +21,7 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Any
 
-from tradetalks.analysis import Model, _decode, build_model, package_value
+from tradetalks.analysis import Model, build_model, decode_package, package_value
 from tradetalks.bargain import solutions as sol
 from tradetalks.bargain.frontier import Frontier, pareto_frontier
 from tradetalks.bargain.timing import batna_options_at
@@ -121,7 +121,7 @@ def _step(model: Model, loaded: LoadedScenario, frontier: Frontier, row: tuple[d
     pair = lambda u: {cs.parties[0]: float(u[0]), cs.parties[1]: float(u[1])}  # noqa: E731
     return ReplayStep(date=date.isoformat(), label=label, kind=kind, source=source, batna_package=no_deal,
                       batna_utilities=pair(d), zopa_count=int(z.count), zopa_nonempty=bool(z.nonempty),
-                      nash_package=None if n is None else _decode(model, n.choices),
+                      nash_package=None if n is None else decode_package(model, n.choices),
                       nash_utilities=None if n is None else pair(n.utilities),
                       stood_package=stood, stood_utilities=pair(package_value(model, stood)[1]),
                       stood_is_agreement=agreed)

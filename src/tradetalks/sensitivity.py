@@ -40,7 +40,7 @@ import numpy as np
 import pandas as pd
 from pydantic import BaseModel
 
-from tradetalks.analysis import Model, _decode, build_model
+from tradetalks.analysis import Model, build_model, decode_package
 from tradetalks.bargain import solutions as sol
 from tradetalks.bargain.frontier import pareto_frontier
 from tradetalks.bargain.sensitivity import NashBatch, batch_nash, sweep_weights, weight_draws
@@ -252,7 +252,7 @@ def _powers(model: Model) -> tuple[float, float]:
 def _side(model: Model, batch: NashBatch, k: int, value: float, base: dict[str, str]) -> TornadoSide:
     if not batch.found[k]:
         return TornadoSide(value=value, utilities=None, changes=[])
-    pkg = _decode(model, batch.choices[k])
+    pkg = decode_package(model, batch.choices[k])
     cs = model.cs
     return TornadoSide(value=value, utilities={cs.parties[p]: float(batch.utilities[k, p]) for p in (0, 1)},
                        changes=[{"issue": i, "from_option": base[i], "to_option": o} for i, o in pkg.items()
@@ -340,7 +340,7 @@ def sensitivity(loaded: LoadedScenario, model: Model | None = None, *, delta: fl
     if found is None:
         raise TradetalksError("The ZOPA is empty at the scenario's values: there is no Nash package to perturb.",
                               fix="check the BATNA and the options (`tradetalks analyze` shows the ZOPA)")
-    base = BaseSolution(package=_decode(model, found.choices),
+    base = BaseSolution(package=decode_package(model, found.choices),
                         utilities={cs.parties[p]: float(found.utilities[p]) for p in (0, 1)},
                         powers={cs.parties[p]: _powers(model)[p] for p in (0, 1)})
     rows = np.asarray(found.choices, dtype=np.int64)

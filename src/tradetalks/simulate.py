@@ -29,7 +29,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from tradetalks.analysis import Model, _decode, build_model, package_value
+from tradetalks.analysis import Model, build_model, decode_package, package_value
 from tradetalks.bargain.arena import Arena, make_arena
 from tradetalks.bargain.protocol import Outcome, negotiate
 from tradetalks.bargain.ratifiers import RatificationRule, ratifier_tables
@@ -105,7 +105,7 @@ class Setup:
 
     def package(self, pool_index: int) -> dict[str, str]:
         """{issue: option} of a pool package."""
-        return _decode(self.model, self.arena.choices[pool_index])
+        return decode_package(self.model, self.arena.choices[pool_index])
 
     def no_deal(self, day: int) -> dict[str, str]:
         """The no-deal package in force ``day`` days after the start."""
