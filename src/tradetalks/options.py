@@ -88,4 +88,9 @@ GEKind = Literal["conditional", "full"]
 #: output; ``"level"`` keeps each deficit D_j = E_j - Y_j fixed in units of the numeraire
 DeficitClosure = Literal["ratio", "level"]
 
+#: how a one-sector full endowment counterfactual is solved: ``"newton"`` solves the equilibrium equations exactly
+#: (the default); ``"book-loop"`` runs the iterative procedure of Yotov et al. (2016, ch. 2) with its loose stopping
+#: rule, to reproduce the book's published tables (not an exact equilibrium)
+GESolver = Literal["newton", "book-loop"]
+
 SOLUTION_NAMES: tuple[str, ...] = get_args(SolutionName)

@@ -34,20 +34,28 @@ class SolverDiagnostics:
     Attributes
     ----------
     method
-        Algorithm used, e.g. ``"newton-log"`` (Newton on the log system with an analytic Jacobian and backtracking).
+        Algorithm used, e.g. ``"newton-log"`` (Newton on the log system with an analytic Jacobian and backtracking)
+        or ``"book-loop"`` (the iterative procedure of Yotov et al. 2016, ch. 2; see
+        :func:`~tradetalks.econ.gravity.book_loop.book_loop_counterfactual`).
     iterations
-        Newton (or outer fixed-point) iterations taken.
+        Newton (or outer fixed-point / PPML re-estimation) iterations taken.
     tolerance
-        Convergence tolerance on the largest residual (residuals are relative: ``log(demand / supply)``).
+        Convergence tolerance: on the largest residual for Newton (residuals are relative: ``log(demand /
+        supply)``); the book loop's ``stop`` on the change of factory-gate price changes.
     converged
-        Whether every residual is within ``tolerance``. A solver never returns a result with ``converged=False``;
-        it raises :class:`tradetalks.errors.ConvergenceError` carrying these diagnostics instead.
+        Whether the solver met its stopping rule: for Newton, every residual within ``tolerance``; for the book
+        loop, its own rule (``stop_rule``), which says nothing about the equilibrium residuals. A solver never
+        returns a result with ``converged=False``; it raises :class:`tradetalks.errors.ConvergenceError` carrying
+        these diagnostics instead.
     residuals
         Largest absolute residual of each block of equations at the solution, e.g. ``market_clearing``
         (max_i |Σ_j X_ij / Y_i − 1|), ``budget`` (max_j |Σ_i X_ij / (E_j − R_j) − 1|), ``price_index``
         (max_j |P_j^(1−σ) − Σ_i π_ij (p̂_i t̂_ij)^(1−σ)| relative), ``normalisation`` (|P̂_ref − 1|).
     market_clearing
         Per-country market-clearing residual Σ_j X_ij / Y_i − 1, shape (n,).
+    stop_rule
+        What an iterative procedure with its own stopping rule reached when it stopped (empty for Newton), e.g.
+        the book loop's ``stop``, ``sd_price_change`` and ``max_price_change``.
     """
 
     method: str
@@ -56,9 +64,11 @@ class SolverDiagnostics:
     converged: bool
     residuals: Mapping[str, float]
     market_clearing: np.ndarray = field(repr=False)
+    stop_rule: Mapping[str, float] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "residuals", MappingProxyType(dict(self.residuals)))
+        object.__setattr__(self, "stop_rule", MappingProxyType(dict(self.stop_rule)))
         object.__setattr__(self, "market_clearing", _frozen_array(self.market_clearing))
 
     @property
@@ -69,7 +79,8 @@ class SolverDiagnostics:
     def __str__(self) -> str:
         res = ", ".join(f"{k}={v:.2e}" for k, v in self.residuals.items())
         state = "converged" if self.converged else "NOT converged"
-        return f"{self.method}: {state} in {self.iterations} iterations (tol {self.tolerance:.1e}; {res})"
+        rule = "".join(f"; {k}={v:.2e}" for k, v in self.stop_rule.items())
+        return f"{self.method}: {state} in {self.iterations} iterations (tol {self.tolerance:.1e}{rule}; {res})"
 
 
 @dataclass(frozen=True)

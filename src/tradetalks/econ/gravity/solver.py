@@ -383,6 +383,11 @@ def solve_counterfactual(
     ConvergenceError
         If Newton does not converge; the error carries :class:`SolverDiagnostics`.
 
+    See Also
+    --------
+    tradetalks.econ.gravity.book_loop.book_loop_counterfactual : the book's iterative procedure (Yotov et al.
+        2016, ch. 2) with its loose stopping rule, to reproduce the published tables; not an exact equilibrium.
+
     Examples
     --------
     >>> import numpy as np
