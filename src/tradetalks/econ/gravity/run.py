@@ -8,7 +8,9 @@ changes of trade costs and tariffs. The steps follow Yotov et al. (2016), ch. 2:
    estimated by PPML in the same run, and pair effects γ_ij (when estimated with pair fixed effects) filled by a
    second-stage regression where a pair has none (step I.b of the book's NAFTA application);
 2. the baseline: multilateral resistances and model-implied trade for the year's output and expenditure;
-3. each counterfactual: edits of cost variables and tariffs, solved in conditional or full endowment GE.
+3. each counterfactual: edits of cost variables and tariffs, solved in conditional or full endowment GE —
+   exactly (``solver: newton``) or, to replicate the book's published tables, by the book's own loop
+   (``solver: book-loop``, :mod:`~tradetalks.econ.gravity.book_loop`).
 
 References
 ----------
@@ -375,13 +377,18 @@ def _pair_mask(index: Mapping[str, int], exporters: Sequence[str] | None, import
 
 def _solve_scenario(cf: ScenarioSpec, costs: TradeCostModel, baseline: Any, data: CrossSection, sigma: float,
                     ref: int) -> ScenarioResult:
+    from tradetalks.econ.gravity.book_loop import book_loop_counterfactual
     from tradetalks.econ.gravity.solver import solve_counterfactual
 
     inputs = scenario_inputs(cf, costs, data.countries)
     tariffs = inputs["tariff"] if inputs["tariff"].any() else None
-    result = solve_counterfactual(baseline.trade, inputs["phi_hat"], sigma, reference=ref, kind=cf.kind,
-                                  tariff_base=None if tariffs is None else np.zeros_like(tariffs),
-                                  tariff_new=tariffs, countries=data.countries)
+    if cf.solver == "book-loop":  # full GE without tariffs (checked in the spec)
+        result = book_loop_counterfactual(baseline.trade, baseline.phi, baseline.phi * inputs["phi_hat"], sigma,
+                                          reference=ref, countries=data.countries)
+    else:
+        result = solve_counterfactual(baseline.trade, inputs["phi_hat"], sigma, reference=ref, kind=cf.kind,
+                                      tariff_base=None if tariffs is None else np.zeros_like(tariffs),
+                                      tariff_new=tariffs, countries=data.countries)
     countries = _country_frame(result, cf)
     bilateral = _bilateral_frame(result, cf, inputs)
     edits = tuple(e.model_dump(exclude_none=True) for e in cf.edits)
@@ -439,9 +446,12 @@ def _estimation_dict(est: PPMLResult) -> dict[str, Any]:
 
 
 def _diagnostics_dict(diag: Any) -> dict[str, Any]:
-    return {"method": diag.method, "iterations": int(diag.iterations), "converged": bool(diag.converged),
-            "tolerance": float(diag.tolerance), "max_residual": float(diag.max_residual),
-            "residuals": {k: float(v) for k, v in diag.residuals.items()}}
+    out = {"method": diag.method, "iterations": int(diag.iterations), "converged": bool(diag.converged),
+           "tolerance": float(diag.tolerance), "max_residual": float(diag.max_residual),
+           "residuals": {k: float(v) for k, v in diag.residuals.items()}}
+    if getattr(diag, "stop_rule", None):
+        out["stop_rule"] = {k: float(v) for k, v in diag.stop_rule.items()}
+    return out
 
 
 def write_outputs(run: GravityRun, out_dir: str | Path) -> list[Path]:

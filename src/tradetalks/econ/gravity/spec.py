@@ -38,6 +38,7 @@ from tradetalks.options import (
     ClusterBy,
     Effect,
     FixedEffectName,
+    GESolver,
     IntranationalPairs,
     Kind,
     PairEffects,
@@ -148,6 +149,7 @@ class Counterfactual(_Strict):
     kind: Kind = "full"
     edits: list[Edit] = Field(min_length=1)
     effect: Effect = "of-counterfactual"
+    solver: GESolver = "newton"
 
 
 class GravitySpec(_Strict):
@@ -306,6 +308,13 @@ def _check_edits(sf: SpecFile) -> list[Problem]:
             out.append(sf.problem((*where, "name"), f"scenario name {cf.name!r} is used twice.",
                                   "give each scenario its own name"))
         seen.add(cf.name)
+        if cf.solver == "book-loop" and cf.kind != "full":
+            out.append(sf.problem((*where, "solver"), "the book loop solves full endowment GE; conditional GE is "
+                                  "one PPML fit in the book, which the default solver reproduces exactly.",
+                                  "remove `solver: book-loop` from this scenario, or use `kind: full`"))
+        if cf.solver == "book-loop" and any(isinstance(e, TariffEdit) for e in cf.edits):
+            out.append(sf.problem((*where, "solver"), "the book loop has no tariff revenue; tariff edits need "
+                                  "the default solver.", "remove `solver: book-loop` from this scenario"))
         for k, edit in enumerate(cf.edits):
             if isinstance(edit, SetEdit) and edit.set not in in_cost:
                 out.append(sf.problem((*where, "edits", k, "set"),
