@@ -181,3 +181,17 @@ def test_ratifier_unknown_stakeholder(tmp_path: Path) -> None:
     text = TOY.read_text().replace("cares_about: {a_exporters: 1}", "cares_about: {a_exporterz: 1}")
     (p,) = _problems(tmp_path, text)
     assert "names unknown stakeholder 'a_exporterz'" in p.message and p.line is not None
+
+
+def test_directory_instead_of_file(tmp_path: Path) -> None:
+    with pytest.raises(ScenarioError, match="this is a directory, not a file"):
+        load_scenario(tmp_path)
+
+
+def test_tabs_empty_and_binary_files(tmp_path: Path) -> None:
+    for name, data, expected in (("tab.yaml", b"x\ty: 1\n", "spaces, not tabs"), ("empty.yaml", b"", "is empty"),
+                                 ("bin.yaml", bytes(range(128, 256)), "not UTF-8")):
+        p = tmp_path / name
+        p.write_bytes(data)
+        with pytest.raises(ScenarioError, match=expected):
+            load_scenario(p)

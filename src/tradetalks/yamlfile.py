@@ -138,6 +138,12 @@ def read_yaml(path: str | Path, error_type: type[InputFileError] = InputFileErro
     except UnicodeDecodeError as exc:
         raise error_type(str(p), [Problem(str(p), None, "", f"the file is not UTF-8 text ({exc.reason}).",
                                           "save it as UTF-8")]) from None
+    except IsADirectoryError:
+        raise error_type(str(p), [Problem(str(p), None, "", "this is a directory, not a file.",
+                                          "give the path of the .yaml file inside it")]) from None
+    except OSError as exc:
+        raise error_type(str(p), [Problem(str(p), None, "", f"the file cannot be read ({exc.strerror}).",
+                                          "check its permissions, or copy it somewhere readable")]) from None
     return parse_yaml(text, str(p), error_type)
 
 
