@@ -21,7 +21,7 @@ from tradetalks.errors import InputFileError, NotFoundError, TradetalksError
 if TYPE_CHECKING:
     from tradetalks.scenario import LoadedScenario
 
-app = typer.Typer(name="tradetalks", no_args_is_help=True, add_completion=False,
+app = typer.Typer(name="tradetalks", no_args_is_help=True, add_completion=False, pretty_exceptions_show_locals=False,
                   help="Analyse and simulate bilateral trade negotiations (built-in: korus-2025).")
 scenario_app = typer.Typer(no_args_is_help=True, help="Show, validate and export scenario files.")
 app.add_typer(scenario_app, name="scenario")
