@@ -192,3 +192,9 @@ def test_analyze_dynamics(tmp_path: Path) -> None:
     assert data["ratification"]["has_ratifiers"]
     html_text = (tmp_path / "report.html").read_text()
     assert "Simulated negotiations" in html_text and "Tornado" in html_text
+
+
+@pytest.mark.parametrize("value", ["nan", "inf"])
+def test_set_must_be_finite(tmp_path: Path, value: str) -> None:
+    res = runner.invoke(app, ["analyze", str(TOY), "--set", f"eps={value}", "--out", str(tmp_path)])
+    assert res.exit_code == 1 and "must be a finite number" in res.output

@@ -195,3 +195,9 @@ def test_tabs_empty_and_binary_files(tmp_path: Path) -> None:
         p.write_bytes(data)
         with pytest.raises(ScenarioError, match=expected):
             load_scenario(p)
+
+
+def test_impossible_date_is_a_clear_error(tmp_path: Path) -> None:
+    text = TOY.read_text().replace("as_of: 2025-01-01", "as_of: 2025-02-30")
+    (p,) = _problems(tmp_path, text)
+    assert p.path == "as_of" and "day is out of range" in p.message and "YYYY-MM-DD" in p.fix

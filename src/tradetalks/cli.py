@@ -7,6 +7,7 @@ exit with code 2 for bad input, 1 for other failures.
 
 from __future__ import annotations
 
+import math
 import sys
 import time
 from collections.abc import Callable
@@ -54,7 +55,10 @@ def _parse_overrides(items: list[str] | None) -> dict[str, float]:
             out[key.strip()] = float(val)
         except ValueError:
             raise TradetalksError(f"--set expects FACT=NUMBER, got {item!r}.",
-                                  fix="write e.g. --set kor_weight_farmers=2.5") from None
+                                  fix="write e.g. --set w_kor_farmers=2.5") from None
+        if not math.isfinite(out[key.strip()]):
+            raise TradetalksError(f"--set {key.strip()} must be a finite number, got {val!r}.",
+                                  fix="give an ordinary number such as 2.5 or 1e9")
     return out
 
 
@@ -346,6 +350,10 @@ def scenario_export(name: Annotated[str, typer.Argument(help="Built-in name.")],
         return
     if observed:
         path = path.with_name(path.name.removesuffix(".yaml") + OBSERVED_SUFFIX)
+    elif path.with_name(path.name.removesuffix(".yaml") + OBSERVED_SUFFIX).exists():
+        err_console.print(f"note: the observed outcome is a separate file: `tradetalks scenario export {name} "
+                          f"--observed > NAME.observed.yaml` beside your copy (or `observed: FILE` in it) keeps the "
+                          "comparison with the real deal.", highlight=False)
     sys.stdout.write(path.read_text(encoding="utf-8"))
 
 

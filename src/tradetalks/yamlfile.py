@@ -85,7 +85,12 @@ def _construct(loader: yaml.SafeLoader, node: yaml.Node, path: PathKey, lines: d
         return out
     if isinstance(node, yaml.SequenceNode):
         return [_construct(loader, item, path + (i,), lines, problems) for i, item in enumerate(node.value)]
-    return loader.construct_object(node, deep=True)
+    try:
+        return loader.construct_object(node, deep=True)
+    except ValueError as exc:  # e.g. a date that does not exist (2025-02-30)
+        problems.append((path, node.start_mark.line + 1, f"value {node.value!r} is not valid: {exc}.",
+                         "write a real date as YYYY-MM-DD, or quote the value if it is text"))
+        return None
 
 
 def parse_yaml(text: str, file: str, error_type: type[InputFileError] = InputFileError) -> LoadedYaml:

@@ -13,7 +13,7 @@ from typing import Any
 import plotly.graph_objects as go
 from plotly.offline import get_plotlyjs
 
-from tradetalks.report.terminal import money
+from tradetalks.report.terminal import money, option_label
 from tradetalks.results import AnalysisResult
 
 BN = 1e9
@@ -52,7 +52,7 @@ def frontier_figure(res: AnalysisResult) -> go.Figure:
     pts = sorted(res.frontier.points, key=lambda pt: pt.utilities[p0])
     fig = go.Figure()
     fig.add_trace(go.Scatter(x=[pt.utilities[p0] / BN for pt in pts], y=[pt.utilities[p1] / BN for pt in pts],
-                             mode="lines+markers", name="Pareto frontier", line={"shape": "hv", "color": "#7f8c8d"},
+                             mode="lines+markers", name="Pareto frontier", line={"shape": "vh", "color": "#7f8c8d"},
                              marker={"size": 4}, text=[_hover(pt.package, res.batna.package) for pt in pts],
                              hovertemplate="%{x:.2f}, %{y:.2f} $bn/yr<br>%{text}<extra></extra>"))
     fig.add_trace(go.Scatter(x=[0], y=[0], mode="markers+text", name="BATNA (no deal)", text=["BATNA"],
@@ -92,7 +92,7 @@ def _add_ratification(fig: go.Figure, res: AnalysisResult) -> None:
     pts = sorted(rat["overlap"].get("frontier") or [])
     if pts:
         fig.add_trace(go.Scatter(x=[a / BN for a, _ in pts], y=[b / BN for _, b in pts], mode="lines",
-                                 line={"shape": "hv", "color": "#8e44ad", "dash": "dash"},
+                                 line={"shape": "vh", "color": "#8e44ad", "dash": "dash"},
                                  name="Frontier of packages both can ratify (win-set overlap)"))
     p0, p1 = (p["id"] for p in res.parties)
     for ws in rat["parties"]:
@@ -124,14 +124,15 @@ def stakes_figure(res: AnalysisResult) -> go.Figure:
     vals: dict[str, list[float]] = {p["id"]: [] for p in res.parties}
     for iss in res.issues:
         for op in iss.options:
-            labels.append(f"{iss.name} — {op.label}{' (no deal)' if op.is_batna else ''}")
+            labels.append(f"{iss.name} — {option_label(op)}")
             for p in vals:
                 vals[p].append(op.utilities[p] / BN)
     fig = go.Figure()
     for k, (p, v) in enumerate(vals.items()):
         fig.add_trace(go.Bar(y=labels, x=v, orientation="h", name=p, marker_color=PARTY_COLOURS[k % 2],
                              hovertemplate="%{y}<br>%{x:.3f} $bn/yr<extra>" + p + "</extra>"))
-    fig.update_layout(barmode="group", title="What is at stake: each option against no deal ($bn/yr, weighted)",
+    fig.update_layout(barmode="group", title="What is at stake: each option against no deal ($bn/yr, weighted; "
+                                             "† possible only with another issue's option)",
                       height=max(500, 22 * len(labels)), yaxis={"autorange": "reversed", "automargin": True},
                       xaxis_title="$bn/yr")
     return fig
@@ -146,7 +147,7 @@ def linkage_figure(res: AnalysisResult) -> go.Figure | None:
         for key, label, dash in (("with_linkage", "on the table", "solid"), ("without_linkage", "off", "dot")):
             pts = sorted(lk.__dict__[key]["frontier"])
             fig.add_trace(go.Scatter(x=[a / BN for a, _ in pts], y=[b / BN for _, b in pts], mode="lines",
-                                     line={"shape": "hv", "dash": dash}, name=f"{lk.name} {label}"))
+                                     line={"shape": "vh", "dash": dash}, name=f"{lk.name} {label}"))
             nash = lk.__dict__[key]["nash"]
             if nash:
                 u = list(nash["utilities"].values())
@@ -343,7 +344,8 @@ def _solutions_section(res: AnalysisResult) -> str:
     z = res.zopa
     zs = (f"<p>ZOPA: <b>{z.count:,}</b> of {z.total_packages:,} packages are better than no deal for both sides "
           f"({z.method}).</p>" if z.method == "exact" else
-          f"<p>ZOPA: about <b>{z.count:,.0f}</b> (95% CI {z.ci95}) of {z.total_packages:,} packages ({z.method}).</p>")
+          f"<p>ZOPA: about <b>{z.count:,.0f}</b> (95% CI {z.ci95[0] if z.ci95 else 0:,.0f}–"
+          f"{z.ci95[1] if z.ci95 else 0:,.0f}) of {z.total_packages:,} packages ({z.method}).</p>")
     return _table(["solution", *parties, "package (changes from no deal)"], rows, {1, 2}) + zs
 
 

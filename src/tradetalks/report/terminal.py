@@ -23,6 +23,14 @@ def money(x: float | None) -> str:
     return f"{sign}${a:,.0f}"
 
 
+def option_label(op: Any) -> str:
+    """An option's label, marked when it is the no-deal option or cannot stand alone (a constraint)."""
+    label = op.label
+    if op.is_batna and "no deal" not in label.lower():
+        label += " (no deal)"
+    return label if op.feasible else label + " †"
+
+
 def _changed(package: dict[str, str], batna: dict[str, str]) -> str:
     diff = [f"{i}={o}" for i, o in package.items() if batna.get(i) != o]
     return ", ".join(diff) if diff else "(no deal)"
@@ -38,12 +46,13 @@ def print_summary(res: AnalysisResult, console: Console) -> None:
     _stakes(res, console, parties)
     _solutions(res, console, parties)
     z = res.zopa
-    count = f"{z.count:,}" if z.method == "exact" else f"≈{z.count:,.0f} (95% CI {z.ci95})"
+    count = f"{z.count:,}" if z.method == "exact" else \
+        f"≈{z.count:,.0f} (95% CI {z.ci95[0]:,.0f}–{z.ci95[1]:,.0f})" if z.ci95 else f"≈{z.count:,.0f}"
     console.print(f"ZOPA: {count} of {z.total_packages:,} packages are better than no deal for both sides"
                   f" ({z.method}).")
     for lk in res.linkage:
-        console.print(f"Linkage '{lk.name}': Nash joint gain changes by {money(lk.surplus['joint'])} "
-                      + ", ".join(f"{p} {money(lk.surplus[p])}" for p in parties)
+        console.print(f"Linkage '{lk.name}': Nash joint gain changes by {money(lk.surplus['joint'])} ("
+                      + ", ".join(f"{p} {money(lk.surplus[p])}" for p in parties) + ")"
                       + (" — linkage makes an empty ZOPA non-empty." if lk.turns_empty_zopa_nonempty else "."))
     if res.observed is not None:
         _observed(res, console, parties)
@@ -81,9 +90,10 @@ def _stakes(res: AnalysisResult, console: Console, parties: list[str]) -> None:
         t.add_column(p, justify="right")
     for iss in res.issues:
         for k, op in enumerate(iss.options):
-            mark = " (no deal)" if op.is_batna else ""
-            t.add_row(iss.name if k == 0 else "", op.label + mark, *(money(op.utilities[p]) for p in parties))
+            t.add_row(iss.name if k == 0 else "", option_label(op), *(money(op.utilities[p]) for p in parties))
     console.print(t)
+    console.print("† not possible alone: a constraint of the scenario ties it to another issue's option "
+                  "(its value is shown with the other issues at no deal)")
 
 
 def _solutions(res: AnalysisResult, console: Console, parties: list[str]) -> None:
@@ -129,7 +139,7 @@ def print_replay(steps: list[Any], parties: list[str], console: Console) -> None
     for col in ("no deal", "Nash", "stood"):
         t.add_column(col, justify="right", no_wrap=True)
     for s in steps:
-        t.add_row(s.date, s.label, f"{s.zopa_count:.2e}" if s.zopa_nonempty else "empty",
+        t.add_row(s.date, s.label, f"{s.zopa_count:,}" if s.zopa_nonempty else "empty",
                   _pair_bn(s.batna_utilities, parties), _pair_bn(s.nash_utilities, parties),
                   _pair_bn(s.stood_utilities, parties) + (" *" if s.stood_is_agreement else ""))
     console.print(t)
