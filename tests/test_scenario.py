@@ -201,3 +201,9 @@ def test_impossible_date_is_a_clear_error(tmp_path: Path) -> None:
     text = TOY.read_text().replace("as_of: 2025-01-01", "as_of: 2025-02-30")
     (p,) = _problems(tmp_path, text)
     assert p.path == "as_of" and "day is out of range" in p.message and "YYYY-MM-DD" in p.fix
+
+
+def test_booleans_are_not_numbers(tmp_path: Path) -> None:
+    text = TOY.read_text().replace("threshold: 5.0e7}", "threshold: true}")
+    (p,) = _problems(tmp_path, text)
+    assert p.path == "parties[0].ratification.ratifiers[1].threshold" and "valid number" in p.message

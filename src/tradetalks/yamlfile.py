@@ -211,12 +211,12 @@ def problems_from_validation(loaded: LoadedYaml, exc: ValidationError,
             message = f"{msg}; received {shown!r}."
         fix = (fix_for(err["type"], path) if fix_for else None) or _FIX_BY_TYPE.get(err["type"], "correct the value")
         out.append(Problem(loaded.file, loaded.line_of(path), format_path(path), message, fix))
-    # one problem per (path, message): unions repeat the same complaint per member
-    seen: set[tuple[str, str]] = set()
+    # one problem per field: a union (number | fact id) complains once per member; the first says it best
+    seen: set[str] = set()
     unique = []
     for p in out:
-        if (p.path, p.message) not in seen:
-            seen.add((p.path, p.message))
+        if p.path not in seen:
+            seen.add(p.path)
             unique.append(p)
     return unique
 

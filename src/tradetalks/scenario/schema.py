@@ -16,13 +16,14 @@ from __future__ import annotations
 import datetime as dt
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import BaseModel, ConfigDict, Field, StrictFloat, StrictInt, StringConstraints
 
 from tradetalks.options import EventKind, IssueCategory, LeverKind, RatifierKind
 
 Id = Annotated[str, StringConstraints(pattern=r"^[A-Za-z][A-Za-z0-9_\-]*$", max_length=80)]
 #: a number, or an arithmetic expression over fact ids (see :mod:`tradetalks.scenario.expressions`)
-Quantity = float | str
+#: strict: ``true`` or a quoted "2024" is not silently turned into a number
+Quantity = StrictFloat | StrictInt | str
 Text = Annotated[str, StringConstraints(min_length=1)]
 
 
@@ -123,7 +124,7 @@ class Market(_Model):
     id: Id
     name: Text
     importer: Id
-    year: int | None = None
+    year: StrictInt | None = None
     demand_elasticity: Quantity
     armington_elasticity: Quantity
     suppliers: list[Supplier] = Field(min_length=1)
