@@ -225,7 +225,7 @@ def _check_option_set(path: tuple[str | int, ...], ref: Any, issues: Mapping[str
 
 
 def _check_constraints(scn: Scenario) -> Iterator[Finding]:
-    issues = {iss.id: iss for iss in scn.issues}
+    issues = {iss.id: iss for iss in reversed(scn.issues)}  # a duplicated id means its first issue
     yield from _duplicates(((("constraints", c, "id"), con.id) for c, con in enumerate(scn.constraints)),
                            "constraint")
     for c, con in enumerate(scn.constraints):
@@ -277,7 +277,7 @@ def _check_dynamics(scn: Scenario) -> Iterator[Finding]:
     dyn = scn.dynamics
     if dyn is None:
         return
-    issues = {iss.id: iss for iss in scn.issues}
+    issues = {iss.id: iss for iss in reversed(scn.issues)}  # a duplicated id means its first issue
     for k, ch in enumerate(dyn.batna_path):
         path = ("dynamics", "batna_path", k)
         if ch.date < dyn.start:
@@ -295,7 +295,7 @@ def _check_dynamics(scn: Scenario) -> Iterator[Finding]:
 
 
 def _check_timeline(scn: Scenario) -> Iterator[Finding]:
-    issues = {iss.id: [op.id for op in iss.options] for iss in scn.issues}
+    issues = {iss.id: [op.id for op in iss.options] for iss in reversed(scn.issues)}
     for k, ev in enumerate(scn.timeline):
         for iid, oid in (ev.package or {}).items():
             path = ("timeline", k, "package", iid)
@@ -323,7 +323,7 @@ def observed_findings(obs: ObservedOutcome, scn: Scenario) -> list[Finding]:
     if obs.scenario != scn.id:
         out.append((("scenario",), f"this outcome is for scenario {obs.scenario!r}, not {scn.id!r}.",
                     f"set `scenario: {scn.id}` or pass the matching scenario"))
-    issues = {iss.id: iss for iss in scn.issues}
+    issues = {iss.id: iss for iss in reversed(scn.issues)}  # a duplicated id means its first issue
     for iid, choice in obs.package.items():
         if iid not in issues:
             out.append((("package", iid), f"unknown issue {iid!r}.", f"use one of {sorted(issues)}"))
