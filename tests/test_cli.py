@@ -198,3 +198,9 @@ def test_analyze_dynamics(tmp_path: Path) -> None:
 def test_set_must_be_finite(tmp_path: Path, value: str) -> None:
     res = runner.invoke(app, ["analyze", str(TOY), "--set", f"eps={value}", "--out", str(tmp_path)])
     assert res.exit_code == 1 and "must be a finite number" in res.output
+
+
+def test_bad_override_is_blamed_on_set(tmp_path: Path) -> None:
+    res = runner.invoke(app, ["analyze", str(TOY), "--set", "eps=2", "--out", str(tmp_path), "--no-report"])
+    assert res.exit_code == 2
+    assert "(from --set eps=2)" in res.output and "choose another value for --set eps" in res.output

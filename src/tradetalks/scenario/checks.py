@@ -102,7 +102,8 @@ def _check_parties(scn: Scenario, values: Mapping[str, float]) -> Iterator[Findi
         for s, st in enumerate(party.stakeholders):
             w = _value(st.weight, values)
             if w is not None and w < 0:
-                yield ("parties", p, "stakeholders", s, "weight"), f"political weight must be ≥ 0; got {w}.", \
+                yield ("parties", p, "stakeholders", s, "weight"), \
+                    f"political weight must be ≥ 0; got {w}{_via(st.weight)}.", \
                     "use 1 for an unorganised group and more than 1 for an organised lobby"
         dates = [d.since for d in party.delegations]
         if dates != sorted(dates):

@@ -145,8 +145,19 @@ def _validate_all(loaded: LoadedYaml, overrides: Mapping[str, float]) -> Scenari
     values = _apply_overrides(scn, overrides)
     findings = scenario_findings(scn, values)
     if findings:
-        raise ScenarioError(loaded.file, _problems(loaded, findings))
+        raise ScenarioError(loaded.file, _problems(loaded, [_blame_overrides(f, overrides) for f in findings]))
     return scn
+
+
+def _blame_overrides(finding: tuple[tuple[str | int, ...], str, str],
+                     overrides: Mapping[str, float]) -> tuple[tuple[str | int, ...], str, str]:
+    """Say so when a bad value comes from a fact the user overrode with --set, not from the file."""
+    path, msg, fix = finding
+    for fid, val in overrides.items():
+        if f"`{fid}`" in msg:
+            return path, msg.replace(f"(from `{fid}` in facts)", f"(from --set {fid}={val:g})"), \
+                f"choose another value for --set {fid}, or " + fix
+    return finding
 
 
 def _without_unknown_keys(data: Any, exc: ValidationError) -> Any:
