@@ -23,7 +23,10 @@ if TYPE_CHECKING:
     from tradetalks.scenario import LoadedScenario
 
 app = typer.Typer(name="tradetalks", no_args_is_help=True, add_completion=False, pretty_exceptions_show_locals=False,
-                  help="Analyse and simulate bilateral trade negotiations (built-in: korus-2025).")
+                  help="Analyse and simulate bilateral trade negotiations (built-in: korus-2025).",
+                  epilog="Exit codes: 0 success; 1 the request could not be carried out (a bad option value, an "
+                         "output that cannot be written, a model that did not converge); 2 bad input (an invalid "
+                         "scenario or spec file, a file or name that does not exist, a usage error).")
 scenario_app = typer.Typer(no_args_is_help=True, help="Show, validate and export scenario files.")
 app.add_typer(scenario_app, name="scenario")
 export_app = typer.Typer(no_args_is_help=True, help="Export a scenario to other tools' formats.")
