@@ -269,12 +269,20 @@ def ratify(
     set_: SetOpt = None,
 ) -> None:
     """Two-level game: win-sets, their overlap, the deal with and without ratification, what it would take."""
+    from tradetalks.analysis import build_model, package_feasible
     from tradetalks.improve import parse_package
     from tradetalks.ratify import ratify as run_ratify
     from tradetalks.report.terminal import print_ratification
     loaded = _load(scenario, set_, as_json)
+
+    def show(res: Any) -> None:
+        print_ratification(res.to_dict(), out_console)
+        if deal and not package_feasible(build_model(loaded), parse_package(deal)):
+            out_console.print("note: the given package (issues not named at no deal) breaks a constraint of the "
+                              "scenario; see `tradetalks scenario show` for the constraints.")
+
     _run(as_json, lambda: run_ratify(loaded, package=parse_package(deal) if deal else None),
-         lambda r: r.to_dict(), lambda r: print_ratification(r.to_dict(), out_console))
+         lambda r: r.to_dict(), show)
 
 
 @app.command()
