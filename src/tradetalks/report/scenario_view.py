@@ -25,6 +25,15 @@ def print_scenario(loaded: LoadedScenario, console: Console) -> None:
         t.add_row(iss.name, iss.category,
                   ", ".join(("*" if op.id == iss.batna else "") + op.label for op in iss.options))
     console.print(t)
+    if scn.constraints:
+        c = Table(title="Constraints between options")
+        for col in ("if", "then", "reason"):
+            c.add_column(col)
+        for con in scn.constraints:
+            verb = "must be one of" if con.kind == "requires" else "must not be one of"
+            c.add_row(f"{con.if_.issue} ∈ {', '.join(con.if_.options)}",
+                      f"{con.then.issue} {verb} {', '.join(con.then.options)}", con.reason)
+        console.print(c)
     f = Table(title=f"Facts ({len(scn.facts)})")
     for col in ("id", "value", "unit", "source or [assumption]"):
         f.add_column(col)
