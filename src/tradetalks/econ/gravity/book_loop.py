@@ -23,7 +23,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from tradetalks.econ.gravity.checks import check_countries, check_reference, check_sigma, square
+from tradetalks.econ.gravity.checks import check_baseline_trade, check_countries, check_reference, check_sigma, square
 from tradetalks.econ.gravity.results import Counterfactual, SolverDiagnostics
 from tradetalks.econ.gravity.solver import _Economy, _state, structural_baseline
 from tradetalks.errors import ConvergenceError, DataError
@@ -161,20 +161,11 @@ def book_loop_counterfactual(
     >>> bool(cf.diagnostics.stop_rule["max_price_change"] <= 0.01)
     True
     """
-    X = square("baseline_trade", baseline_trade, None)
-    n = X.shape[0]
+    n = square("baseline_trade", baseline_trade, None).shape[0]
     labels = check_countries(countries, n)
+    X = check_baseline_trade(baseline_trade, labels)
     s = check_sigma(sigma)
     ref = check_reference(reference, n, labels)
-    if np.any(X < 0):
-        raise DataError("baseline_trade has negative flows.", received=f"min {X.min():g}", fix="correct the data.")
-    if np.any(np.diag(X) <= 0):
-        missing = [labels[i] for i in np.flatnonzero(np.diag(X) <= 0)[:5]]
-        raise DataError(
-            "Intranational flows X_ii are missing or zero; structural gravity needs them.",
-            received=f"X_ii <= 0 for {missing}",
-            fix="add intranational trade (gross production minus exports) or drop those countries.",
-        )
     phi0 = square("phi_baseline", phi_baseline, n)
     phi1 = square("phi_counterfactual", phi_counterfactual, n)
     for name, ph in (("phi_baseline", phi0), ("phi_counterfactual", phi1)):

@@ -120,3 +120,23 @@ def check_tariffs(name: str, value: object, n: int) -> np.ndarray:
             fix="set the diagonal to 0.",
         )
     return a
+
+
+def check_baseline_trade(value: object, labels: tuple[str, ...] | None = None) -> np.ndarray:
+    """A one-sector baseline trade matrix (n, n): square, non-negative, with every intranational flow X_ii > 0.
+
+    ``labels`` (country names, length n) only improve the message; without them indices are shown.
+    """
+    X = square("baseline_trade", value, None)
+    if np.any(X < 0):
+        raise DataError("baseline_trade has negative flows.", received=f"min {X.min():g}", fix="correct the data.")
+    bad = np.flatnonzero(np.diag(X) <= 0)
+    if bad.size:
+        names = [labels[i] if labels else str(i) for i in bad[:5]]
+        raise DataError(
+            "Intranational flows X_ii (output sold at home) are missing or zero; structural gravity needs them.",
+            received=f"X_ii <= 0 for {names}",
+            fix="add intranational trade (gross production minus exports, e.g. from ITPD-E or the book's data) "
+            "or drop those countries.",
+        )
+    return X

@@ -37,6 +37,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from tradetalks.econ.gravity.checks import (
+    check_baseline_trade,
     check_countries,
     check_option,
     check_reference,
@@ -399,23 +400,13 @@ def solve_counterfactual(
     >>> bool(np.allclose(cf.trade_counterfactual.sum(axis=1), X.sum(axis=1) * (1 + cf.output / 100)))
     True
     """
-    X = square("baseline_trade", baseline_trade, None)
-    n = X.shape[0]
+    n = square("baseline_trade", baseline_trade, None).shape[0]
     labels = check_countries(countries, n)
+    X = check_baseline_trade(baseline_trade, labels)
     s = check_sigma(sigma)
     ref = check_reference(reference, n, labels)
     check_option("kind", kind, GE_KINDS)
     check_option("deficits", deficits, DEFICIT_CLOSURES)
-    if np.any(X < 0):
-        raise DataError("baseline_trade has negative flows.", received=f"min {X.min():g}", fix="correct the data.")
-    if np.any(np.diag(X) <= 0):
-        missing = [labels[i] for i in np.flatnonzero(np.diag(X) <= 0)[:5]]
-        raise DataError(
-            "Intranational flows X_ii (output sold at home) are missing or zero; structural gravity needs them.",
-            received=f"X_ii <= 0 for {missing}",
-            fix="add intranational trade (gross production minus exports, e.g. from ITPD-E or the book's data) "
-            "or drop those countries.",
-        )
     ph = square("phi_hat", phi_hat, n)
     if np.any(ph <= 0):
         raise DataError(
