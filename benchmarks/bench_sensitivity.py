@@ -22,13 +22,13 @@ import time
 
 import numpy as np
 
-from tradetalks.analysis import build_model
 from tradetalks.bargain.frontier import pareto_frontier
 from tradetalks.bargain.sensitivity import sweep_weights, utility_batch, weight_draws
 from tradetalks.bargain.solutions import nash
-from tradetalks.ratify import ratify
+from tradetalks.model import build_model
 from tradetalks.scenario import load_scenario
-from tradetalks.sensitivity import DEFAULT_SIGMA, sensitivity
+from tradetalks.studies.ratify import ratify
+from tradetalks.studies.sensitivity import DEFAULT_SIGMA, sensitivity
 
 BUDGET_S = 10.0
 

@@ -31,7 +31,7 @@ from pathlib import Path
 import numpy as np
 
 from tradetalks.scenario import load_scenario
-from tradetalks.simulate import prepare, tournament
+from tradetalks.studies.simulate import prepare, tournament
 
 BUDGET_S = 10.0
 HERE = Path(__file__).resolve().parent

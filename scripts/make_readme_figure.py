@@ -15,9 +15,9 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from tests.browser import screenshot  # noqa: E402
-from tradetalks.analysis import analyze  # noqa: E402
 from tradetalks.report.html import render_report  # noqa: E402
 from tradetalks.scenario import load_scenario  # noqa: E402
+from tradetalks.studies.analyze import analyze  # noqa: E402
 
 
 def main() -> None:

@@ -394,7 +394,7 @@ def test_korea_is_less_patient_than_the_us(loaded):
 
 
 def _ratifier_values(loaded, package: dict[str, str]) -> dict[str, tuple[float, float]]:
-    analysis = pytest.importorskip("tradetalks.analysis")
+    analysis = pytest.importorskip("tradetalks.model")
     model = analysis.build_model(loaded)
     pay, _ = analysis.package_value(model, package)
     by_holder = dict(zip(model.cs.stakeholders, pay, strict=True))

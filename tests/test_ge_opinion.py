@@ -16,8 +16,12 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from tradetalks.analysis import Model, build_model
-from tradetalks.econ.ge_opinion import (
+from tradetalks.econ.valuation import stakeholder_payoffs
+from tradetalks.errors import DataError, NotFoundError
+from tradetalks.model import Model, build_model
+from tradetalks.scenario import load_scenario
+from tradetalks.scenario.loader import LoadedScenario
+from tradetalks.studies.ge_opinion import (
     PUBLISHED_RTA_EFFECT,
     GEData,
     GEOpinion,
@@ -27,11 +31,7 @@ from tradetalks.econ.ge_opinion import (
     ge_second_opinion,
     load_ge_data,
 )
-from tradetalks.econ.ge_opinion_results import CountryEffect, GEEffects
-from tradetalks.econ.valuation import stakeholder_payoffs
-from tradetalks.errors import DataError, NotFoundError
-from tradetalks.scenario import load_scenario
-from tradetalks.scenario.loader import LoadedScenario
+from tradetalks.studies.ge_opinion_results import CountryEffect, GEEffects
 
 ROOT = Path(__file__).resolve().parents[1]
 BOOK = ROOT.parent / "shared" / "data" / "agtpa"

@@ -13,11 +13,11 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from tradetalks.analysis import build_model
 from tradetalks.bargain.frontier import pareto_frontier
 from tradetalks.errors import DataError
 from tradetalks.interop.genius import additive_profile, export_genius, read_genius, session_discount
 from tradetalks.interop.genius_xml import genius_text, genius_utility, read_domain, read_profile
+from tradetalks.model import build_model
 from tradetalks.scenario import load_scenario
 
 #: |u - (offset + scale * v)| allowed, relative to scale: a few ulps of the normalisation and of the sums

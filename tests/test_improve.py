@@ -9,13 +9,13 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from tradetalks.analysis import build_model
 from tradetalks.bargain.comparison import compare_to_frontier
 from tradetalks.bargain.frontier import pareto_frontier
 from tradetalks.bargain.improve import IMPROVEMENT_RULES, improve_deal, improvement_objective
 from tradetalks.errors import DataError, TradetalksError
-from tradetalks.improve import NEGLIGIBLE_USD, improve, improve_every_rule, parse_package
+from tradetalks.model import build_model
 from tradetalks.scenario import load_scenario
+from tradetalks.studies.improve import NEGLIGIBLE_USD, improve, improve_every_rule, parse_package
 
 #: relative tolerance when sums of stakeholder payoffs (USD/yr ~1e10) are compared with utilities summed otherwise
 SUM_RTOL = 1e-9

@@ -15,7 +15,6 @@ import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from tradetalks.analysis import build_model, decode_package
 from tradetalks.bargain.concession import what_would_it_take
 from tradetalks.bargain.frontier import pareto_frontier, skyline
 from tradetalks.bargain.ratification import (
@@ -31,9 +30,10 @@ from tradetalks.bargain.ratification import (
 )
 from tradetalks.bargain.solutions import nash
 from tradetalks.errors import DataError
-from tradetalks.ratify import ratify
+from tradetalks.model import build_model, decode_package
 from tradetalks.scenario import load_scenario
 from tradetalks.scenario.expressions import evaluate
+from tradetalks.studies.ratify import ratify
 
 #: Integer payoffs make every sum exact, so frontiers and solutions are compared with ==.
 EXAMPLES = 80

@@ -7,9 +7,9 @@ from pathlib import Path
 
 import numpy as np
 
-from tradetalks.analysis import build_model, package_value
-from tradetalks.replay import replay
+from tradetalks.model import build_model, package_value
 from tradetalks.scenario import load_scenario
+from tradetalks.studies.replay import replay
 
 TOY = Path(__file__).parent / "data" / "toy.yaml"
 

@@ -9,9 +9,9 @@ import pytest
 from plotly.offline import get_plotlyjs
 
 from tests.browser import load_page
-from tradetalks.analysis import analyze
 from tradetalks.report.html import render_report
 from tradetalks.scenario import load_scenario
+from tradetalks.studies.analyze import analyze
 
 TOY = Path(__file__).parent / "data" / "toy.yaml"
 

@@ -9,7 +9,6 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from tradetalks.analysis import build_model
 from tradetalks.bargain.frontier import pareto_frontier, skyline
 from tradetalks.bargain.sensitivity import (
     _skyline_by_draw,
@@ -19,8 +18,9 @@ from tradetalks.bargain.sensitivity import (
     weight_draws,
 )
 from tradetalks.bargain.solutions import nash
+from tradetalks.model import build_model
 from tradetalks.scenario import load_scenario
-from tradetalks.sensitivity import sensitivity
+from tradetalks.studies.sensitivity import sensitivity
 
 TOY = "tests/data/toy.yaml"
 EXAMPLES = 300

@@ -9,11 +9,11 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from tradetalks.analysis import build_model, package_value
 from tradetalks.errors import ScenarioError, TradetalksError
+from tradetalks.model import build_model, package_value
 from tradetalks.scenario import load_scenario
 from tradetalks.scenario.loader import LoadedScenario
-from tradetalks.simulate import Setup, prepare, simulate, tournament
+from tradetalks.studies.simulate import Setup, prepare, simulate, tournament
 
 TOY = Path(__file__).parent / "data" / "toy.yaml"
 #: absolute tolerance on utilities, USD/yr (sums of 1e10-sized figures in a different order)

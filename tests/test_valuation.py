@@ -10,11 +10,11 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from tradetalks.analysis import build_model
 from tradetalks.bargain.packages import OptionConstraint, group_issues
 from tradetalks.econ.pe import solve_market
 from tradetalks.econ.valuation import stakeholder_payoffs
 from tradetalks.errors import LimitError
+from tradetalks.model import build_model
 from tradetalks.scenario import load_scenario
 
 TOY = Path(__file__).parent / "data" / "toy.yaml"

@@ -82,10 +82,10 @@ def analyze(
                                                               "and run the sensitivity analysis.")] = False,
 ) -> None:
     """Analyse a negotiation: stakes, frontier, bargaining solutions, ZOPA, linkage, the real deal."""
-    from tradetalks.analysis import analyze as run_analysis
     from tradetalks.outputs import write_atomic, write_tables
     from tradetalks.report.tables import all_tables
     from tradetalks.scenario import load_scenario
+    from tradetalks.studies.analyze import analyze as run_analysis
 
     t0 = time.perf_counter()
     try:
@@ -151,8 +151,8 @@ SetOpt = Annotated[list[str] | None, typer.Option("--set", help="Override a fact
 @app.command()
 def replay(scenario: ScenarioArg = DEFAULT_SCENARIO, as_json: JsonOpt = False, set_: SetOpt = None) -> None:
     """Replay the real timeline: at each date the no-deal outcome, the ZOPA, the predicted deal, what stood."""
-    from tradetalks.replay import replay as run_replay
     from tradetalks.report.terminal import print_replay
+    from tradetalks.studies.replay import replay as run_replay
     loaded = _load(scenario, set_, as_json)
     _run(as_json, lambda: run_replay(loaded), lambda r: r.to_dict(),
          lambda r: print_replay(r.steps, [p.id for p in loaded.scenario.parties], out_console))
@@ -171,11 +171,11 @@ def improve(
     set_: SetOpt = None,
 ) -> None:
     """Pareto improvements of a deal (default: the real one) under a fairness rule, as the changes to make."""
-    from tradetalks.analysis import build_model
     from tradetalks.bargain.frontier import pareto_frontier
-    from tradetalks.improve import IMPROVEMENT_RULES, parse_package
-    from tradetalks.improve import improve as run_improve
+    from tradetalks.model import build_model
     from tradetalks.report.terminal import print_improvements
+    from tradetalks.studies.improve import IMPROVEMENT_RULES, parse_package
+    from tradetalks.studies.improve import improve as run_improve
     loaded = _load(scenario, set_, as_json)
 
     def compute() -> list[Any]:
@@ -225,8 +225,8 @@ def simulate(
 ) -> None:
     """Simulate one alternating-offers negotiation (deadlines, time-varying no-deal outcome, discounting)."""
     from tradetalks.report.terminal import print_simulation
-    from tradetalks.simulate import prepare
-    from tradetalks.simulate import simulate as run_simulate
+    from tradetalks.studies.simulate import prepare
+    from tradetalks.studies.simulate import simulate as run_simulate
     loaded = _load(scenario, set_, as_json)
 
     def compute() -> Any:
@@ -251,7 +251,7 @@ def tournament(
 ) -> None:
     """Play every pair of strategies against each other: agreement rate, rounds, utilities, distance to Nash."""
     from tradetalks.report.terminal import print_tournament
-    from tradetalks.simulate import tournament as run_tournament
+    from tradetalks.studies.simulate import tournament as run_tournament
     loaded = _load(scenario, set_, as_json)
     names = [s.strip() for s in strategies.split(",")] if strategies else None
     _run(as_json, lambda: run_tournament(loaded, names, repeats=repeats, rounds=rounds, seed=seed, workers=workers,
@@ -269,10 +269,10 @@ def ratify(
     set_: SetOpt = None,
 ) -> None:
     """Two-level game: win-sets, their overlap, the deal with and without ratification, what it would take."""
-    from tradetalks.analysis import build_model, package_feasible
-    from tradetalks.improve import parse_package
-    from tradetalks.ratify import ratify as run_ratify
+    from tradetalks.model import build_model, package_feasible
     from tradetalks.report.terminal import print_ratification
+    from tradetalks.studies.improve import parse_package
+    from tradetalks.studies.ratify import ratify as run_ratify
     loaded = _load(scenario, set_, as_json)
 
     def show(res: Any) -> None:
@@ -298,7 +298,7 @@ def sensitivity(
 ) -> None:
     """Which stakeholder weights and valuations flip the predicted (Nash) package: tornado and weight sweep."""
     from tradetalks.report.terminal import print_sensitivity
-    from tradetalks.sensitivity import sensitivity as run_sensitivity
+    from tradetalks.studies.sensitivity import sensitivity as run_sensitivity
     loaded = _load(scenario, set_, as_json)
     _run(as_json, lambda: run_sensitivity(loaded, delta=delta, n_draws=draws, workers=workers, seed=seed,
                                           progress=not as_json),

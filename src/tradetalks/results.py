@@ -146,18 +146,18 @@ class AnalysisResult:
     observed: ObservedResult | None
     sources: list[SourceRow]
     timeline: list[dict[str, Any]]
-    #: replay of the dated events (tradetalks.replay.ReplayStep rows): ZOPA, Nash and what stood at each date
+    #: replay of the dated events (tradetalks.studies.replay.ReplayStep rows): ZOPA, Nash and what stood at each date
     replay: list[Any] = field(default_factory=list)
-    #: Pareto improvements of the observed deal per fairness rule (tradetalks.improve.ImprovementResult.to_dict())
+    #: Pareto improvements of the observed deal per rule (tradetalks.studies.improve.ImprovementResult.to_dict())
     improvements: dict[str, Any] = field(default_factory=dict)
-    #: two-level game (tradetalks.ratify.RatificationResult.to_dict()), with the overlap's frontier
+    #: two-level game (tradetalks.studies.ratify.RatificationResult.to_dict()), with the overlap's frontier
     ratification: dict[str, Any] | None = None
     #: with --dynamics: one simulated negotiation (linear vs linear, with its offers), a tournament of every
     #: strategy pair, and the sensitivity tornado with a weight sweep
     simulation: dict[str, Any] | None = None
     tournament: dict[str, Any] | None = None
     sensitivity: dict[str, Any] | None = None
-    #: general-equilibrium second opinion (``--econ ge``): tradetalks.econ.ge_opinion.GEOpinion.to_dict()
+    #: general-equilibrium second opinion (``--econ ge``): tradetalks.studies.ge_opinion.GEOpinion.to_dict()
     ge_opinion: dict[str, Any] | None = None
     notes: list[str] = field(default_factory=list)
     results_schema_version: int = RESULTS_SCHEMA_VERSION

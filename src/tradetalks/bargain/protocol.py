@@ -57,7 +57,7 @@ class Offer:
 
 @dataclass(frozen=True, eq=False)
 class Outcome:
-    """How one negotiation ended (array form; :mod:`tradetalks.simulate` decodes it).
+    """How one negotiation ended (array form; :mod:`tradetalks.studies.simulate` decodes it).
 
     Attributes
     ----------

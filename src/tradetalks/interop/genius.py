@@ -63,10 +63,10 @@ import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
 from tradetalks import __version__
-from tradetalks.analysis import Model, build_model
 from tradetalks.bargain.timing import DAYS_PER_YEAR
 from tradetalks.errors import DataError
 from tradetalks.interop.genius_xml import GeniusIssue, domain_xml, genius_text, profile_xml, read_domain, read_profile
+from tradetalks.model import Model, build_model
 from tradetalks.outputs import write_atomic
 from tradetalks.scenario.expressions import evaluate
 from tradetalks.scenario.loader import LoadedScenario
@@ -272,7 +272,7 @@ def export_genius(loaded: LoadedScenario, out_dir: str | Path, model: Model | No
         Directory (created if missing). Keep no other XML files there: tools such as NegMAS load every XML file of
         a folder.
     model
-        A precomputed :func:`~tradetalks.analysis.build_model` (optional).
+        A precomputed :func:`~tradetalks.model.build_model` (optional).
 
     Returns
     -------

@@ -1,5 +1,5 @@
 """Frozen results of simulated negotiations: one negotiation (:class:`SimulationResult`) or a tournament
-(:class:`TournamentResult`), produced by :mod:`tradetalks.simulate`.
+(:class:`TournamentResult`), produced by :mod:`tradetalks.studies.simulate`.
 
 Utilities are in USD a year, political-weight adjusted, measured against the scenario's BATNA (the no-deal package
 at the scenario's ``as_of``); discounted utilities are discounted to the start of talks.

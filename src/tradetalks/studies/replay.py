@@ -21,11 +21,11 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Any
 
-from tradetalks.analysis import Model, build_model, decode_package, package_value
 from tradetalks.bargain import solutions as sol
 from tradetalks.bargain.frontier import Frontier, pareto_frontier
 from tradetalks.bargain.timing import batna_options_at
 from tradetalks.bargain.zopa import zopa
+from tradetalks.model import Model, build_model, decode_package, package_value
 from tradetalks.results import _clean
 from tradetalks.scenario.loader import LoadedScenario
 

@@ -11,7 +11,7 @@ the model is described in ``docs/models/protocols.md``.
 Example
 -------
 >>> from tradetalks.scenario import load_scenario
->>> from tradetalks.simulate import simulate
+>>> from tradetalks.studies.simulate import simulate
 >>> r = simulate(load_scenario("tests/data/toy.yaml"), "linear", "linear")
 >>> r.agreed, r.rounds, r.package
 (True, 1, {'widget_tariff': 't0', 'transfer': 'more'})
@@ -29,17 +29,17 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from tradetalks.analysis import Model, build_model, decode_package, package_value
 from tradetalks.bargain.arena import Arena, make_arena
 from tradetalks.bargain.protocol import Outcome, negotiate
 from tradetalks.bargain.ratifiers import RatificationRule, ratifier_tables
 from tradetalks.bargain.strategies import STRATEGY_NAMES, Strategy, parse_strategy
 from tradetalks.bargain.timing import batna_options_at
 from tradetalks.errors import TradetalksError
+from tradetalks.model import Model, build_model, decode_package, package_value
 from tradetalks.scenario.expressions import evaluate
 from tradetalks.scenario.loader import LoadedScenario
 from tradetalks.scenario.schema import Party
-from tradetalks.simulation_results import END_REASONS, OfferRecord, SimulationResult, TournamentResult, pair
+from tradetalks.studies.simulation_results import END_REASONS, OfferRecord, SimulationResult, TournamentResult, pair
 
 __all__ = [
     "DEFAULT_ROUND_DAYS",
@@ -73,7 +73,7 @@ class Setup:
     arena
         Package pool, menus, BATNA and Nash solution per round (:func:`tradetalks.bargain.arena.make_arena`).
     model
-        The valued scenario (:func:`tradetalks.analysis.build_model`).
+        The valued scenario (:func:`tradetalks.model.build_model`).
     scenario, parties
         Scenario id and the two party ids (party 0, party 1).
     start, round_days

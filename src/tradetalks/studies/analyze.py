@@ -6,7 +6,7 @@ the BATNA) → exact Pareto frontier → bargaining solutions, ZOPA, linkage, ob
 
 Example
 -------
->>> from tradetalks.analysis import analyze
+>>> from tradetalks.studies.analyze import analyze
 >>> from tradetalks.scenario import load_scenario
 >>> result = analyze(load_scenario("tests/data/toy.yaml"))
 >>> sorted(result.solutions)
@@ -15,8 +15,7 @@ Example
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -26,10 +25,9 @@ from tradetalks import __version__
 from tradetalks.bargain import solutions as sol
 from tradetalks.bargain.comparison import compare_to_frontier
 from tradetalks.bargain.frontier import Frontier, pareto_frontier
-from tradetalks.bargain.packages import IssueGroup, OptionConstraint, group_issues
 from tradetalks.bargain.zopa import zopa as zopa_count
-from tradetalks.econ.valuation import CompiledScenario, compile_scenario, issue_markets, stakeholder_payoffs
-from tradetalks.errors import TradetalksError
+from tradetalks.econ.valuation import CompiledScenario, stakeholder_payoffs
+from tradetalks.model import Model, build_model, decode_package, package_feasible, package_value
 from tradetalks.options import EconModel
 from tradetalks.results import (
     AnalysisResult,
@@ -48,85 +46,15 @@ from tradetalks.scenario.checks import _quantities
 from tradetalks.scenario.expressions import names_in
 from tradetalks.scenario.loader import LoadedScenario
 from tradetalks.scenario.schema import Scenario
+from tradetalks.studies.improve import IMPROVEMENT_RULES, improve
+from tradetalks.studies.ratify import ratify
+from tradetalks.studies.replay import replay
+from tradetalks.yamlfile import format_path
 
 #: at most this many frontier points are written to results.json (the full frontier is in frontier.csv)
 MAX_FRONTIER_POINTS_IN_JSON = 2_000
 
 Progress = Callable[[str], None]
-
-
-@dataclass(frozen=True)
-class Model:
-    """The computed building blocks: compiled scenario, issue groups and their payoff/utility tables."""
-
-    cs: CompiledScenario
-    groups: list[IssueGroup]
-    payoffs: list[np.ndarray]  # per group (m_g, S) USD/yr relative to BATNA
-    utilities: list[np.ndarray]  # per group (m_g, 2) weighted USD/yr
-
-
-def build_model(loaded: LoadedScenario) -> Model:
-    """Compile the scenario, merge coupled issues and value every compound option."""
-    scn = loaded.scenario
-    cs = compile_scenario(scn, loaded.facts)
-    n = len(cs.issues)
-    markets = [issue_markets(cs, i) for i in range(n)]
-    links = [(a, b) for a in range(n) for b in range(a + 1, n) if markets[a] & markets[b]]
-    groups = group_issues([len(o) for o in cs.issues], list(cs.batna), links, _constraints(scn))
-    payoffs = [np.array([stakeholder_payoffs(cs, row, g.issues) for row in g.combos]) for g in groups]
-    utilities = [p @ cs.weight_matrix for p in payoffs]
-    return Model(cs=cs, groups=groups, payoffs=payoffs, utilities=utilities)
-
-
-def package_choice(model: Model, package: Mapping[str, str]) -> list[int]:
-    """Option index of every issue for a package given as {issue id: option id} (missing issues at the BATNA)."""
-    cs = model.cs
-    out = []
-    for i, iid in enumerate(cs.issue_ids):
-        ids = [op.id for op in cs.issues[i]]
-        opt = package.get(iid, ids[cs.batna[i]])
-        if opt not in ids:
-            raise TradetalksError(f"issue {iid!r} has no option {opt!r}.", fix=f"use one of {ids}")
-        out.append(ids.index(opt))
-    unknown = sorted(set(package) - set(cs.issue_ids))
-    if unknown:
-        raise TradetalksError(f"unknown issue(s) {', '.join(unknown)} in the package.",
-                              fix=f"use issue ids of the scenario: {', '.join(cs.issue_ids)}")
-    return out
-
-
-def package_value(model: Model, package: Mapping[str, str]) -> tuple[np.ndarray, np.ndarray]:
-    """Stakeholder payoffs (S,) and party utilities (2,) of a package, in USD/yr against the BATNA.
-
-    Works for any package, including ones that break a scenario constraint (the real deal may).
-    """
-    choice = package_choice(model, package)
-    pay = stakeholder_payoffs(model.cs, choice, list(range(len(choice))))
-    return pay, pay @ model.cs.weight_matrix
-
-
-def package_feasible(model: Model, package: Mapping[str, str]) -> bool:
-    """Whether a package satisfies every constraint of the scenario."""
-    choice = package_choice(model, package)
-    return all(bool(((g.combos == [choice[i] for i in g.issues]).all(axis=1)).any()) for g in model.groups)
-
-
-def _constraints(scn: Scenario) -> list[OptionConstraint]:
-    idx = {iss.id: k for k, iss in enumerate(scn.issues)}
-    opt = {iss.id: {op.id: j for j, op in enumerate(iss.options)} for iss in scn.issues}
-    return [OptionConstraint(c.kind, idx[c.if_.issue], frozenset(opt[c.if_.issue][o] for o in c.if_.options),
-                             idx[c.then.issue], frozenset(opt[c.then.issue][o] for o in c.then.options))
-            for c in scn.constraints]
-
-
-def decode_package(model: Model, choices: Sequence[int] | np.ndarray) -> dict[str, str]:
-    """A package as {issue id: option id}, from one row index per compound issue (frontier/solution choices)."""
-    out: dict[int, int] = {}
-    for g, row in zip(model.groups, choices, strict=True):
-        for i, o in zip(g.issues, g.combos[int(row)], strict=True):
-            out[i] = int(o)
-    cs = model.cs
-    return {cs.issue_ids[i]: cs.issues[i][out[i]].id for i in sorted(out)}
 
 
 def _pair(cs: CompiledScenario, u: Sequence[float] | np.ndarray) -> dict[str, float]:
@@ -264,7 +192,6 @@ def _observed(model: Model, loaded: LoadedScenario, frontier: Frontier) -> Obser
 def _sources(loaded: LoadedScenario) -> list[SourceRow]:
     scn = loaded.scenario
     used: dict[str, list[str]] = {}
-    from tradetalks.yamlfile import format_path
     for path, q in _quantities(scn):
         for name in sorted(names_in(q)):
             used.setdefault(name, []).append(format_path(path))
@@ -276,7 +203,7 @@ def _sources(loaded: LoadedScenario) -> list[SourceRow]:
 
 def _ge_opinion(loaded: LoadedScenario, model: Model, solutions: dict[str, SolutionResult | None],
                 data_dir: Path | None) -> dict[str, Any]:
-    from tradetalks.econ.ge_opinion import default_packages, ge_second_opinion
+    from tradetalks.studies.ge_opinion import default_packages, ge_second_opinion
     packages = default_packages(loaded, model.cs)
     for name in ("nash", "kalai_smorodinsky"):
         found = solutions[name]
@@ -291,8 +218,8 @@ DYNAMICS_SWEEP_DRAWS = 1_000
 
 def _dynamics(loaded: LoadedScenario, model: Model) -> dict[str, dict[str, Any]]:
     """Simulation, tournament and sensitivity for ``analyze --dynamics``."""
-    from tradetalks.sensitivity import sensitivity
-    from tradetalks.simulate import prepare, simulate, tournament
+    from tradetalks.studies.sensitivity import sensitivity
+    from tradetalks.studies.simulate import prepare, simulate, tournament
     setup = prepare(loaded, model=model)
     return {"simulation": simulate(loaded, "linear", "linear", model=model, setup=setup).to_dict(),
             "tournament": tournament(loaded, repeats=1, workers=1, model=model, setup=setup).to_dict(),
@@ -332,7 +259,6 @@ def analyze(loaded: LoadedScenario, *, progress: Progress | None = None, econ: E
         say("general-equilibrium second opinion (structural gravity)")
         ge = _ge_opinion(loaded, model, solutions, ge_data_dir)
     say("two-level game (ratification)")
-    from tradetalks.ratify import ratify
     ratification = ratify(loaded, model, frontier=True).to_dict()
     dyn: dict[str, dict[str, Any]] = {}
     if dynamics:
@@ -342,10 +268,8 @@ def analyze(loaded: LoadedScenario, *, progress: Progress | None = None, econ: E
     cs = model.cs
     improvements: dict[str, Any] = {}
     if loaded.observed is not None:
-        from tradetalks.improve import IMPROVEMENT_RULES, improve
         improvements = {str(rule): improve(loaded, None, rule, model, frontier=frontier).to_dict()
                         for rule in IMPROVEMENT_RULES}
-    from tradetalks.replay import replay  # replay builds on this module
     return AnalysisResult(
         scenario={"id": scn.id, "title": scn.title, "description": scn.description, "as_of": scn.as_of.isoformat(),
                   "file": loaded.file, "overrides": dict(loaded.overrides)},

@@ -36,7 +36,6 @@ from typing import Any
 
 import numpy as np
 
-from tradetalks.analysis import Model, build_model, decode_package, package_value
 from tradetalks.bargain import solutions as sol
 from tradetalks.bargain.concession import PartyConcession, what_would_it_take
 from tradetalks.bargain.frontier import Frontier, pareto_frontier
@@ -54,6 +53,7 @@ from tradetalks.bargain.ratification import (
     ratifier_tables,
 )
 from tradetalks.bargain.timing import rubinstein_powers
+from tradetalks.model import Model, build_model, decode_package, package_value
 from tradetalks.options import AgreementName, CheckLabel, RatifierKind
 from tradetalks.results import _clean
 from tradetalks.scenario.expressions import evaluate
@@ -402,7 +402,7 @@ def ratify(loaded: LoadedScenario, model: Model | None = None, package: Mapping[
     loaded
         From :func:`tradetalks.scenario.load_scenario`.
     model
-        :func:`tradetalks.analysis.build_model` of ``loaded`` if already built.
+        :func:`tradetalks.model.build_model` of ``loaded`` if already built.
     package
         Optional extra package (issue → option; missing issues at their BATNA) to check against the rules.
     seed, n_samples

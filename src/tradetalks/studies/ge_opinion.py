@@ -41,15 +41,6 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 
-from tradetalks.econ.ge_opinion_results import (
-    CountryEffect,
-    GEEffects,
-    GEOpinion,
-    PackageOpinion,
-    PartyComparison,
-    TariffChannel,
-    package_differences,
-)
 from tradetalks.econ.gravity.data import (
     EXPORTER,
     IMPORTER,
@@ -67,9 +58,18 @@ from tradetalks.econ.gravity.solver import solve_counterfactual
 from tradetalks.econ.pe import MarketEffects, solve_market
 from tradetalks.econ.valuation import CompiledScenario, market_state, stakeholder_payoffs
 from tradetalks.errors import DataError, NotFoundError
+from tradetalks.studies.ge_opinion_results import (
+    CountryEffect,
+    GEEffects,
+    GEOpinion,
+    PackageOpinion,
+    PartyComparison,
+    TariffChannel,
+    package_differences,
+)
 
 if TYPE_CHECKING:
-    from tradetalks.analysis import Model
+    from tradetalks.model import Model
     from tradetalks.scenario.loader import LoadedScenario
 
 __all__ = ["GEData", "GEOpinion", "default_packages", "estimate_rta_effect", "find_data_file", "ge_second_opinion",
@@ -509,7 +509,7 @@ def ge_second_opinion(
     Parameters
     ----------
     loaded, model
-        The scenario (for its observed outcome) and :func:`tradetalks.analysis.build_model` of it (PE side).
+        The scenario (for its observed outcome) and :func:`tradetalks.model.build_model` of it (PE side).
     data_dir
         Folder holding the book's panel (:data:`DATA_FILES`); default ``../shared/data/agtpa/`` next to the
         repository or the current directory.
@@ -544,7 +544,7 @@ def ge_second_opinion(
 
     Examples
     --------
-    >>> from tradetalks.analysis import build_model
+    >>> from tradetalks.model import build_model
     >>> from tradetalks.scenario import load_scenario
     >>> loaded = load_scenario("korus-2025")
     >>> op = ge_second_opinion(loaded, build_model(loaded))          # doctest: +SKIP

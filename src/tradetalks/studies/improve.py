@@ -21,10 +21,10 @@ from typing import Any, Literal
 
 import numpy as np
 
-from tradetalks.analysis import Model, build_model, decode_package, package_choice, package_value
 from tradetalks.bargain.frontier import Frontier, pareto_frontier
 from tradetalks.bargain.improve import IMPROVEMENT_RULES, improve_deal
 from tradetalks.errors import TradetalksError
+from tradetalks.model import Model, build_model, decode_package, package_choice, package_value
 from tradetalks.options import ImprovementRule
 from tradetalks.scenario.loader import LoadedScenario
 
@@ -210,7 +210,7 @@ def improve(loaded: LoadedScenario, package: Mapping[str, str] | None = None,
         ``"equal_gains"`` (default), ``"proportional"``, ``"nash"`` or ``"utilitarian"``; see
         :mod:`tradetalks.bargain.improve`.
     model, frontier
-        Precomputed :func:`~tradetalks.analysis.build_model` and frontier of its utilities (optional).
+        Precomputed :func:`~tradetalks.model.build_model` and frontier of its utilities (optional).
 
     Raises
     ------

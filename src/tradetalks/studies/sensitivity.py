@@ -40,12 +40,12 @@ import numpy as np
 import pandas as pd
 from pydantic import BaseModel
 
-from tradetalks.analysis import Model, build_model, decode_package
 from tradetalks.bargain import solutions as sol
 from tradetalks.bargain.frontier import pareto_frontier
 from tradetalks.bargain.sensitivity import NashBatch, batch_nash, sweep_weights, weight_draws
 from tradetalks.econ.valuation import compile_scenario, issue_markets, stakeholder_payoffs
 from tradetalks.errors import TradetalksError
+from tradetalks.model import Model, build_model, decode_package
 from tradetalks.options import ParameterKind
 from tradetalks.results import _clean
 from tradetalks.scenario.expressions import names_in
@@ -320,7 +320,7 @@ def sensitivity(loaded: LoadedScenario, model: Model | None = None, *, delta: fl
     loaded
         From :func:`tradetalks.scenario.load_scenario`.
     model
-        :func:`tradetalks.analysis.build_model` of ``loaded`` if already built.
+        :func:`tradetalks.model.build_model` of ``loaded`` if already built.
     delta
         Relative move of each parameter down and up (0.25: ±25 %).
     bounds

@@ -1,6 +1,6 @@
 """Result types of the general-equilibrium second opinion, and the sentences that say where PE and GE differ.
 
-:func:`tradetalks.econ.ge_opinion.ge_second_opinion` computes; this module holds its frozen results (every field's
+:func:`tradetalks.studies.ge_opinion.ge_second_opinion` computes; this module holds its frozen results (every field's
 unit documented) and :func:`package_differences`, which turns one package's PE and GE numbers into plain-language
 statements of where and why the two models differ. Percentages are % changes (``0.5`` = +0.5 %); money is USD a
 year; tariffs are fractions (``0.25`` = 25 %).
