@@ -16,6 +16,8 @@ SolutionName = Literal["nash", "kalai_smorodinsky", "egalitarian", "utilitarian"
 ImprovementRule = Literal["equal_gains", "proportional", "nash", "utilitarian"]
 #: kinds of domestic ratifier in a two-level game (Putnam 1988)
 RatifierKind = Literal["legislature", "lobby", "agency", "executive", "public"]
+#: distribution of an uncertain fact (scenario ``facts: {id: {dist: {kind: ...}}}``)
+DistKind = Literal["uniform", "triangular", "normal", "lognormal", "beta"]
 #: economics behind the payoffs
 EconModel = Literal["pe", "ge"]
 

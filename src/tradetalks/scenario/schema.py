@@ -18,7 +18,7 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StrictFloat, StrictInt, StringConstraints
 
-from tradetalks.options import EventKind, IssueCategory, LeverKind, RatifierKind
+from tradetalks.options import DistKind, EventKind, IssueCategory, LeverKind, RatifierKind
 
 Id = Annotated[str, StringConstraints(pattern=r"^[A-Za-z][A-Za-z0-9_\-]*$", max_length=80)]
 #: a number, or an arithmetic expression over fact ids (see :mod:`tradetalks.scenario.expressions`)
@@ -31,14 +31,44 @@ class _Model(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
 
 
+class Distribution(_Model):
+    """How an uncertain fact is drawn (see ``docs/scenario-format.md``, "Uncertainty").
+
+    ``uniform`` and ``beta`` live on the fact's ``range``; ``triangular`` peaks at ``mode`` (default: the fact's
+    value) inside ``range``; ``normal`` has ``mean`` (default: the value) and ``sd``; ``lognormal`` has ``median``
+    (default: the value) and ``sigma`` (the standard deviation of the log). A ``range`` given with ``normal`` or
+    ``lognormal`` truncates it.
+    """
+
+    kind: DistKind
+    mode: StrictFloat | StrictInt | None = None
+    mean: StrictFloat | StrictInt | None = None
+    sd: StrictFloat | StrictInt | None = None
+    median: StrictFloat | StrictInt | None = None
+    sigma: StrictFloat | StrictInt | None = None
+    a: StrictFloat | StrictInt | None = None
+    b: StrictFloat | StrictInt | None = None
+
+
 class Fact(_Model):
-    """One figure with its provenance: exactly one of ``source`` (publication and date) or ``assumption``."""
+    """One figure with its provenance: exactly one of ``source`` (publication and date) or ``assumption``.
+
+    An uncertain fact also carries a ``range`` (drawn uniformly unless ``dist`` says otherwise) or a ``dist``, with
+    ``spread_source`` (where the spread comes from) or ``spread_assumption`` (why this spread). Facts with the same
+    ``draw_with`` group are drawn together (one quantile for the group). The point ``value`` is what a single
+    analysis uses.
+    """
 
     value: float
     unit: Text
     source: Text | None = None
     assumption: Text | None = None
     note: str | None = None
+    range: tuple[StrictFloat | StrictInt, StrictFloat | StrictInt] | None = None
+    dist: Distribution | None = None
+    spread_source: Text | None = None
+    spread_assumption: Text | None = None
+    draw_with: Id | None = None
 
 
 class Member(_Model):
