@@ -61,7 +61,7 @@ def test_user_text_is_escaped() -> None:
 
     res = analyze(load_scenario(TOY))
     evil = "<script>alert('x')</script> & <b>bold</b>"
-    res = dataclasses.replace(res, scenario={**res.scenario, "title": evil, "description": evil})
+    res = dataclasses.replace(res, scenario=dataclasses.replace(res.scenario, title=evil, description=evil))
     page = render_report(res)
     assert "<script>alert(" not in page and "<b>bold</b>" not in page
     assert "&lt;script&gt;alert(&#39;x&#39;)&lt;/script&gt; &amp; &lt;b&gt;bold&lt;/b&gt;" in page

@@ -1,6 +1,7 @@
 """The HTML report: one self-contained, offline file (plotly.js embedded once, no CDN, no web fonts).
 
-A view of an :class:`~tradetalks.results.AnalysisResult`: it formats and plots numbers, it computes none.
+A view of an :class:`~tradetalks.studies.analyze_results.AnalysisResult`: it formats and plots numbers, it computes
+none.
 Sections: the frontier with the BATNA, solutions and the observed deal; the stakes per issue and option for both
 sides; the linkage comparison; the timeline; the sources and assumptions.
 """
@@ -16,7 +17,7 @@ from markupsafe import Markup
 from plotly.offline import get_plotlyjs
 
 from tradetalks.report.terminal import money, option_label
-from tradetalks.results import AnalysisResult
+from tradetalks.studies.analyze_results import AnalysisResult
 
 BN = 1e9
 SOLUTION_SYMBOLS = {"nash": "star", "kalai_smorodinsky": "diamond", "egalitarian": "square",
@@ -50,7 +51,7 @@ def _hover(package: dict[str, str], batna: dict[str, str]) -> str:
 
 def frontier_figure(res: AnalysisResult) -> go.Figure:
     """Frontier (weighted utilities, $bn/yr) with BATNA, solutions and the observed deal marked."""
-    p0, p1 = (p["id"] for p in res.parties)
+    p0, p1 = res.party_ids
     pts = sorted(res.frontier.points, key=lambda pt: pt.utilities[p0])
     fig = go.Figure()
     fig.add_trace(go.Scatter(x=[pt.utilities[p0] / BN for pt in pts], y=[pt.utilities[p1] / BN for pt in pts],
@@ -89,41 +90,41 @@ def frontier_figure(res: AnalysisResult) -> go.Figure:
 def _add_ratification(fig: go.Figure, res: AnalysisResult) -> None:
     """The frontier of packages both parties can ratify (overlap of the win-sets) and each win-set's edge."""
     rat = res.ratification
-    if not rat or not rat.get("has_ratifiers"):
+    if rat is None or not rat.has_ratifiers:
         return
-    pts = sorted(rat["overlap"].get("frontier") or [])
+    pts = sorted(rat.overlap.frontier or [])
     if pts:
         fig.add_trace(go.Scatter(x=[a / BN for a, _ in pts], y=[b / BN for _, b in pts], mode="lines",
                                  line={"shape": "vh", "color": "#8e44ad", "dash": "dash"},
                                  name="Frontier of packages both can ratify (win-set overlap)"))
-    p0, p1 = (p["id"] for p in res.parties)
-    for ws in rat["parties"]:
-        other = ws["best_for_other"]
+    p0, p1 = res.party_ids
+    for ws in rat.parties:
+        other = ws.best_for_other
         if other:
-            fig.add_trace(go.Scatter(x=[other["utilities"][p0] / BN], y=[other["utilities"][p1] / BN],
+            fig.add_trace(go.Scatter(x=[other.utilities[p0] / BN], y=[other.utilities[p1] / BN],
                                      mode="markers",
                                      marker={"symbol": "line-ns-open", "size": 16, "line": {"width": 3}},
-                                     name=f"Edge of {ws['party']}'s win-set (most it can concede)"))
+                                     name=f"Edge of {ws.party}'s win-set (most it can concede)"))
 
 
 def _add_simulation_path(fig: go.Figure, res: AnalysisResult) -> None:
     sim = res.simulation
-    if not sim or not sim.get("offers"):
+    if sim is None or not sim.offers:
         return
-    p0, p1 = (p["id"] for p in res.parties)
-    offers = sim["offers"]
-    fig.add_trace(go.Scatter(x=[o["utilities"][p0] / BN for o in offers], y=[o["utilities"][p1] / BN for o in offers],
+    p0, p1 = res.party_ids
+    offers = [(o, o.utilities) for o in sim.offers if o.utilities]
+    fig.add_trace(go.Scatter(x=[u[p0] / BN for _, u in offers], y=[u[p1] / BN for _, u in offers],
                              mode="lines+markers", line={"color": "#16a085", "width": 1},
                              marker={"size": 6, "color": "#16a085"},
-                             text=[f"round {o['round']} ({o['date']}), {o['proposer']} offers" for o in offers],
+                             text=[f"round {o.round} ({o.date}), {o.proposer} offers" for o, _ in offers],
                              hovertemplate="%{text}<br>%{x:.2f}, %{y:.2f} $bn/yr<extra></extra>",
-                             name=f"Simulated offers ({', '.join(sim['strategies'].values())})"))
+                             name=f"Simulated offers ({', '.join(sim.strategies.values())})"))
 
 
 def stakes_figure(res: AnalysisResult) -> go.Figure:
     """Each option's utility to both sides (other issues at the BATNA), grouped by issue."""
     labels: list[str] = []
-    vals: dict[str, list[float]] = {p["id"]: [] for p in res.parties}
+    vals: dict[str, list[float]] = {p: [] for p in res.party_ids}
     for iss in res.issues:
         for op in iss.options:
             labels.append(f"{iss.name} — {option_label(op)}")
@@ -155,7 +156,7 @@ def linkage_figure(res: AnalysisResult) -> go.Figure | None:
                 u = list(nash["utilities"].values())
                 fig.add_trace(go.Scatter(x=[u[0] / BN], y=[u[1] / BN], mode="markers", marker={"size": 12,
                                          "symbol": "star"}, name=f"Nash, {lk.name} {label}"))
-    p0, p1 = (p["id"] for p in res.parties)
+    p0, p1 = res.party_ids
     fig.update_layout(title="Linkage: frontier and Nash solution with and without the linked issues", height=480,
                       xaxis_title=f"{p0} utility, $bn/yr", yaxis_title=f"{p1} utility, $bn/yr")
     return fig
@@ -183,7 +184,7 @@ def replay_figure(res: AnalysisResult) -> go.Figure | None:
     steps = res.replay
     dates = [s.date for s in steps]
     fig = go.Figure()
-    for k, p in enumerate(pt["id"] for pt in res.parties):
+    for k, p in enumerate(res.party_ids):
         colour = PARTY_COLOURS[k % 2]
         fig.add_trace(go.Scatter(x=dates, y=[s.batna_utilities[p] / BN for s in steps], mode="lines",
                                  line={"shape": "hv", "dash": "dot", "color": colour}, name=f"{p}: no deal"))
@@ -202,16 +203,16 @@ def replay_figure(res: AnalysisResult) -> go.Figure | None:
 def tornado_figure(res: AnalysisResult) -> go.Figure | None:
     """Which weights and valuations move the Nash prediction most (± the tornado's perturbation)."""
     sens = res.sensitivity
-    if not sens or not sens["tornado"]:
+    if sens is None or not sens.tornado:
         return None
-    rows = sens["tornado"][:20]
-    labels = [("⚑ " if r["flips"] else "") + r["id"] for r in rows]
+    rows = sens.tornado[:20]
+    labels = [("⚑ " if r.flips else "") + r.id for r in rows]
     fig = go.Figure()
-    for k, p in enumerate(pt["id"] for pt in res.parties):
-        fig.add_trace(go.Bar(y=labels, x=[r["swing"][p] / BN for r in rows], orientation="h", name=p,
+    for k, p in enumerate(res.party_ids):
+        fig.add_trace(go.Bar(y=labels, x=[r.swing[p] / BN for r in rows], orientation="h", name=p,
                              marker_color=PARTY_COLOURS[k % 2]))
     fig.update_layout(barmode="group", height=max(420, 26 * len(rows)), yaxis={"autorange": "reversed"},
-                      title=f"Tornado: Nash utility swing for ±{sens['delta']:.0%} (⚑ = the package changes)",
+                      title=f"Tornado: Nash utility swing for ±{sens.delta:.0%} (⚑ = the package changes)",
                       xaxis_title="swing, $bn/yr")
     return fig
 
@@ -224,7 +225,7 @@ def _package_lines(package: dict[str, str], batna: dict[str, str]) -> list[str]:
 def _replay_view(res: AnalysisResult) -> dict[str, Any] | None:
     if not res.replay:
         return None
-    parties = [p["id"] for p in res.parties]
+    parties = res.party_ids
     rows = [[s.date, s.label, s.kind, "yes" if s.zopa_nonempty else "no", f"{s.zopa_count:,}",
              *(money(s.nash_utilities[p]) if s.nash_utilities else "—" for p in parties),
              *(money(s.stood_utilities[p]) for p in parties)] for s in res.replay]
@@ -237,90 +238,90 @@ def _ge_view(res: AnalysisResult) -> dict[str, Any] | None:
     ge = res.ge_opinion
     if ge is None:
         return None
-    parties = [p["id"] for p in res.parties]
+    parties = res.party_ids
     rows = []
-    for pk in ge["packages"]:
-        by = {c["party"]: c for c in pk["comparison"]}
-        rows.append([pk["name"], *(cell for p in parties for cell in (
-            money(by[p]["pe_payoff"]), f"{by[p]['ge_welfare']:+.3f} % ({money(by[p]['ge_usd'])})"))])
+    for pk in ge.packages:
+        by = {c.party: c for c in pk.comparison}
+        rows.append([pk.name, *(cell for p in parties for cell in (
+            money(by[p].pe_payoff), f"{by[p].ge_welfare:+.3f} % ({money(by[p].ge_usd)})"))])
     experiments = []
-    for ex in ge["experiments"]:
-        for pt in ex["parties"]:
-            experiments.append([ex["description"], pt["country"], f"{pt['welfare']:+.3f} %",
-                                f"{pt['exports']:+.2f} %", money(pt["usd"])])
-        experiments.append([ex["description"], "third countries", "", "",
-                            f"{money(ex['third_countries_usd'])} ({ex['third_countries_losing']} lose)"])
+    for ex in ge.experiments:
+        for pt in ex.parties:
+            experiments.append([ex.description, pt.country, f"{pt.welfare:+.3f} %", f"{pt.exports:+.2f} %",
+                                money(pt.usd)])
+        experiments.append([ex.description, "third countries", "", "",
+                            f"{money(ex.third_countries_usd)} ({ex.third_countries_losing} lose)"])
     return {"headers": ["package (tariff levers only)",
                         *(h for p in parties for h in (f"{p} PE payoff", f"{p} GE welfare"))],
             "rows": rows, "num": tuple(range(1, 1 + 2 * len(parties))),
-            "why": [{"name": pk["name"], "points": pk["differences"]} for pk in ge["packages"]
-                    if pk["name"] in ("observed", "nash")],
-            "experiments": experiments, "notes": [ge["usd_basis"], *ge["notes"]]}
+            "why": [{"name": pk.name, "points": list(pk.differences)} for pk in ge.packages
+                    if pk.name in ("observed", "nash")],
+            "experiments": experiments, "notes": [ge.usd_basis, *ge.notes]}
 
 
 def _ratification_view(res: AnalysisResult) -> dict[str, Any] | None:
     rat = res.ratification
-    if not rat:
+    if rat is None:
         return None
-    if not rat["has_ratifiers"]:
-        return {"has_ratifiers": False, "notes": rat.get("notes", [])}
-    parties = [p["id"] for p in res.parties]
-    winsets = [[ws["party"], ws["rule"], "non-empty" if ws["nonempty"] else "EMPTY",
-                f"{ws['size']['share']:.1%} ({ws['size']['method']})"] for ws in rat["parties"]]
+    if not rat.has_ratifiers:
+        return {"has_ratifiers": False, "notes": rat.notes}
+    parties = res.party_ids
+    winsets = [[ws.party, ws.rule, "non-empty" if ws.nonempty else "EMPTY",
+                f"{ws.size.share:.1%} ({ws.size.method})"] for ws in rat.parties]
     agreements = []
-    for a in rat["agreements"]:
-        un, ra = a["unconstrained"], a["ratified"]
-        agreements.append([a["solution"], *((money(un["utilities"][p]) if un else "—") for p in parties),
-                           *((money(ra["utilities"][p]) if ra else "—") for p in parties),
-                           [f"{c['issue']}: {c['from_option']} → {c['to_option']}" for c in a["changes"]]
+    for a in rat.agreements:
+        un, ra = a.unconstrained, a.ratified
+        agreements.append([a.solution, *((money(un.utilities[p]) if un else "—") for p in parties),
+                           *((money(ra.utilities[p]) if ra else "—") for p in parties),
+                           [f"{c['issue']}: {c['from_option']} → {c['to_option']}" for c in a.changes]
                            or "same package"])
     checks = []
-    for c in rat["checks"]:
-        rejections = [f"{v['name']} ({pv['party']}) rejects: short by {money(v['shortfall'])}"
-                      + (f"; would accept with its threshold lowered by {money(abs(v['threshold_change']))}"
-                         if v.get("threshold_change") is not None else "")
-                      for pv in c["parties"] for v in pv["ratifiers"] if not v["accepts"]]
-        checks.append({"label": c["label"], "verdict": "ratifiable" if c["ratifiable"] else "not ratifiable",
+    for c in rat.checks:
+        rejections = [f"{v.name} ({pv.party}) rejects: short by {money(v.shortfall)}"
+                      + (f"; would accept with its threshold lowered by {money(abs(v.threshold_change))}"
+                         if v.threshold_change is not None else "")
+                      for pv in c.parties for v in pv.ratifiers if not v.accepts]
+        checks.append({"label": c.label, "verdict": "ratifiable" if c.ratifiable else "not ratifiable",
                        "rejections": rejections})
     return {"has_ratifiers": True, "winsets": winsets, "agreements": agreements, "checks": checks,
             "agreement_headers": ["prediction", *(f"{p} free" for p in parties), *(f"{p} ratified" for p in parties),
-                                  "changes ratification forces"], "notes": rat["notes"]}
+                                  "changes ratification forces"], "notes": rat.notes}
 
 
 def _dynamics_view(res: AnalysisResult) -> dict[str, Any] | None:
     if res.tournament is None:
         return None
-    parties = [p["id"] for p in res.parties]
+    parties = res.party_ids
     sim = res.simulation
     simulation = None
-    if sim:
-        how = "agreement" if sim["agreed"] else f"breakdown ({sim['end']})"
-        simulation = (f"Simulated negotiation ({', '.join(sim['strategies'].values())}): {how} in round "
-                      f"{sim['rounds']} on {sim['date']}, utilities "
-                      + ", ".join(f"{p} {money(sim['utilities'][p])}" for p in parties)
+    if sim is not None:
+        how = "agreement" if sim.agreed else f"breakdown ({sim.end})"
+        simulation = (f"Simulated negotiation ({', '.join(sim.strategies.values())}): {how} in round "
+                      f"{sim.rounds} on {sim.date}, utilities "
+                      + ", ".join(f"{p} {money(sim.utilities[p])}" for p in parties)
                       + " (the offers are drawn on the frontier chart).")
     t = res.tournament
     rows = [[r["strategy"], f"{r['agreement_rate']:.0%}", f"{r['mean_rounds']:.1f}", money(r["nash_distance"]),
-             *(money(r[f"u_{p}_as_{p}"]) for p in parties)] for r in t["by_strategy"]]
+             *(money(r[f"u_{p}_as_{p}"]) for p in parties)] for r in t.by_strategy().to_dict(orient="records")]
     return {"simulation": simulation, "rows": rows,
-            "tournament_intro": f"Tournament: {t['n_negotiations']:,} negotiations of up to {t['rounds_limit']} "
-                                f"rounds (seed {t['seed']}).",
+            "tournament_intro": f"Tournament: {t.n_negotiations:,} negotiations of up to {t.rounds_limit} "
+                                f"rounds (seed {t.seed}).",
             "headers": ["strategy", "agreement", "mean rounds", "distance to Nash",
                         *(f"utility as {p}" for p in parties)]}
 
 
 def _sweep_view(res: AnalysisResult) -> dict[str, Any] | None:
     sens = res.sensitivity
-    if not sens or not sens.get("sweep"):
+    if sens is None or sens.sweep is None:
         return None
-    sw = sens["sweep"]
-    return {"intro": f"Weight sweep: {sw['n_draws']:,} random weight vectors (log-normal, σ = {sw['sigma']}); the "
-                     f"whole Nash package survives in {sw['same_package_share']:.1%} of draws. Per issue:",
-            "rows": [[i["issue"], i["base_option"], f"{i['base_share']:.0%}"] for i in sw["issues"]]}
+    sw = sens.sweep
+    return {"intro": f"Weight sweep: {sw.n_draws:,} random weight vectors (log-normal, σ = {sw.sigma}); the "
+                     f"whole Nash package survives in {sw.same_package_share:.1%} of draws. Per issue:",
+            "rows": [[i.issue, i.base_option, f"{i.base_share:.0%}"] for i in sw.issues]}
 
 
 def _solutions_view(res: AnalysisResult) -> dict[str, Any]:
-    parties = [p["id"] for p in res.parties]
+    parties = res.party_ids
     rows: list[list[Any]] = []
     for name, s in res.solutions.items():
         if s is None:
@@ -348,7 +349,7 @@ def _observed_view(res: AnalysisResult) -> dict[str, Any] | None:
     o = res.observed
     if o is None:
         return None
-    parties = [p["id"] for p in res.parties]
+    parties = res.party_ids
     text = (f"{o.title} ({o.date}). Utilities: " + ", ".join(f"{p} {money(o.utilities[p])}" for p in parties) + ". "
             + ("It lies on the Pareto frontier." if o.on_frontier else
                f"It lies inside the frontier: both sides could each gain {money(o.distance_to_frontier)} a year, "
@@ -359,11 +360,11 @@ def _observed_view(res: AnalysisResult) -> dict[str, Any] | None:
 def _improvements_view(res: AnalysisResult) -> dict[str, Any] | None:
     if not res.improvements:
         return None
-    parties = [p["id"] for p in res.parties]
+    parties = res.party_ids
     rows = []
     for rule, imp in res.improvements.items():
-        gains = imp.get("gains")
-        changes = [f"{c['issue_name']}: {c['from_label']} → {c['to_label']}" for c in imp["changes"]]
+        gains = imp.gains
+        changes = [f"{c.issue_name}: {c.from_label} → {c.to_label}" for c in imp.changes]
         rows.append([rule, *((f"+{money(gains[p])}" if gains else "—") for p in parties),
                      changes or "on the frontier"])
     return {"headers": ["rule", *(f"gain {p}" for p in parties), "changes to make"], "rows": rows}
