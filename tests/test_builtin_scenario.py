@@ -297,7 +297,7 @@ def test_observed_outcome_is_the_deal_we_know(loaded):
     assert pkg["beef"] == "keep" and pkg["rice"] == "keep" and pkg["map_data"] == "keep"
     assert pkg["investment"] == "cash_capped_200" and pkg["shipbuilding"] == "masga_150"
     assert pkg["energy"] == "e100"
-    assert pkg["cost_sharing"] == "usfk_33bn" and pkg["defence_spending"] == "d3_5"
+    assert pkg["cost_sharing"] == "usfk_33bn" and pkg["defence_spending"] == "own_path"
     assert pkg["arms_purchases"] == "arms_25bn"
 
 
