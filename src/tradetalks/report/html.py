@@ -61,7 +61,7 @@ def frontier_figure(res: AnalysisResult) -> go.Figure:
         if s is not None:
             fig.add_trace(go.Scatter(x=[s.utilities[p0] / BN], y=[s.utilities[p1] / BN], mode="markers",
                                      name=name.replace("_", "–").title(),
-                                     marker={"size": 14, "symbol": SOLUTION_SYMBOLS[name]},
+                                     marker={"size": 14, "symbol": SOLUTION_SYMBOLS.get(name, "star")},
                                      text=[_hover(s.package, res.batna.package)],
                                      hovertemplate="%{x:.2f}, %{y:.2f} $bn/yr<br>%{text}<extra></extra>"))
     if res.observed is not None:
@@ -335,7 +335,9 @@ def _solutions_section(res: AnalysisResult) -> str:
         if s is None:
             rows.append([html.escape(name), "—", "—", "no package beats no deal for both sides"])
         else:
-            rows.append([html.escape(name), *(money(s.utilities[p]) for p in parties),
+            label = name if s.powers is None else (
+                f"{name} (powers {'/'.join(f'{s.powers[p]:.2f}' for p in parties)})")
+            rows.append([html.escape(label), *(money(s.utilities[p]) for p in parties),
                          html.escape(_hover(s.package, res.batna.package)).replace("&lt;br&gt;", "<br>")])
     if res.observed:
         o = res.observed
@@ -359,6 +361,14 @@ def _observed_section(res: AnalysisResult) -> str:
             + ("It lies on the Pareto frontier." if o.on_frontier else
                f"It lies inside the frontier: both sides could each gain {money(o.distance_to_frontier)} a year, "
                f"and up to {money(o.left_on_table)} a year in total is left on the table.") + "</p>")
+    views = [v for v in (o.vs_as_of, o.vs_dated_batna, o.vs_latest) if v is not None]
+    if len(views) > 1:
+        text += "<p>The deal against the no-deal path of each date (facts as known then):</p>" + _table(
+            ["no deal of", *parties, "no-deal changes", "facts revised"],
+            [[v.date, *(money(v.utilities[p]) for p in parties),
+              html.escape(", ".join(f"{i} → {op}" for i, op in v.batna_changes.items()) or "—"),
+              html.escape(", ".join(f"{f} = {x:g}" for f, x in v.facts_revised.items()) or "—")] for v in views],
+            {1, 2})
     if o.changes:
         text += "<p>Best Pareto improvement (Nash bargain from the real deal):</p>" + _table(
             ["issue", "real deal", "change to"], [[html.escape(c.issue), html.escape(c.from_option),

@@ -106,10 +106,16 @@ def _solutions(res: AnalysisResult, console: Console, parties: list[str]) -> Non
         if s is None:
             t.add_row(name, "—", "—", "no package is better than no deal for both")
         else:
-            t.add_row(name, *(money(s.utilities[p]) for p in parties), _changed(s.package, res.batna.package))
+            label = name if s.powers is None else f"{name} (powers {'/'.join(f'{s.powers[p]:.2f}' for p in parties)})"
+            t.add_row(label, *(money(s.utilities[p]) for p in parties), _changed(s.package, res.batna.package))
     if res.observed is not None:
         o = res.observed
-        t.add_row("observed deal", *(money(o.utilities[p]) for p in parties), _changed(o.package, res.batna.package))
+        t.add_row(f"observed deal (vs no deal of {res.scenario.get('as_of', '')})",
+                  *(money(o.utilities[p]) for p in parties), _changed(o.package, res.batna.package))
+        for view in (o.vs_dated_batna, o.vs_latest):
+            if view is not None and view.utilities != o.utilities:
+                t.add_row(f"observed deal (vs no deal of {view.date})", *(money(view.utilities[p]) for p in parties),
+                          _changed(view.package, view.batna_package))
     console.print(t)
 
 
@@ -120,6 +126,12 @@ def _observed(res: AnalysisResult, console: Console, parties: list[str]) -> None
         f"inside the frontier: both sides could each gain {money(o.distance_to_frontier)} more; "
         f"up to {money(o.left_on_table)} a year left on the table")
     console.print(f"Observed deal ({o.date}): {where}.")
+    for view in (o.vs_dated_batna, o.vs_latest):
+        if view is not None and view.utilities != o.utilities:
+            moved = ", ".join(f"{i} → {op}" for i, op in view.batna_changes.items()) or "no option changes"
+            revised = ", ".join(f"{f} = {v:g}" for f, v in view.facts_revised.items()) or "none"
+            console.print(f"  Against the no-deal path of {view.date} ({moved}; facts revised: {revised}): "
+                          + ", ".join(f"{p} {money(view.utilities[p])}" for p in parties) + ".")
     if o.changes:
         console.print("  Best Pareto improvement: " + "; ".join(f"{c.issue}: {c.from_option} → {c.to_option}"
                                                                for c in o.changes))
