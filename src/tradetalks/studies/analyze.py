@@ -26,8 +26,8 @@ from tradetalks import __version__
 from tradetalks.bargain import solutions as sol
 from tradetalks.bargain.comparison import compare_to_frontier
 from tradetalks.bargain.frontier import Frontier, pareto_frontier
-from tradetalks.bargain.zopa import zopa as zopa_count
 from tradetalks.bargain.timing import batna_options_at, rubinstein_powers
+from tradetalks.bargain.zopa import zopa as zopa_count
 from tradetalks.econ.valuation import CompiledScenario, compile_scenario, revised_facts, stakeholder_payoffs
 from tradetalks.model import Model, build_model, decode_package, package_feasible, package_value
 from tradetalks.options import EconModel
