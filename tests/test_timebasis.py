@@ -84,7 +84,7 @@ def test_annuity_equivalent_inverts_the_present_value() -> None:
 
 @pytest.mark.parametrize("bad", [(-0.01, 10.0), (math.nan, 10.0), (0.05, -1.0)])
 def test_bad_rates_and_years_are_refused(bad: tuple[float, float]) -> None:
-    with pytest.raises(TradetalksError, match="rate|years"):
+    with pytest.raises(TradetalksError, match=r"rate|years"):
         annuity_factor(*bad)
 
 
