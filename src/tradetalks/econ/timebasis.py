@@ -21,7 +21,7 @@ Examples
 >>> round(annuity_equivalent(pv_of_flow(10.0, 0.05, 0.0, 10.0), 0.05, 10.0), 9)
 10.0
 >>> round(flow_equivalent(100 / 3.5, 0.05, 10.0, 0.0, 3.5), 3)
-11.653
+11.658
 """
 
 from __future__ import annotations
@@ -107,7 +107,7 @@ def duration_share(rate: float, horizon: float, years: float) -> float:
     causes it lasts ``years``: ``flow_equivalent(a, r, H, 0, years) / a``.
 
     >>> round(duration_share(0.05, 10.0, 5.0), 6)
-    0.562187
+    0.562177
     >>> duration_share(0.05, 10.0, 30.0)
     1.0
     """

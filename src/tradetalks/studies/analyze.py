@@ -10,7 +10,7 @@ Example
 >>> from tradetalks.scenario import load_scenario
 >>> result = analyze(load_scenario("tests/data/toy.yaml"))
 >>> sorted(result.solutions)
-['egalitarian', 'kalai_smorodinsky', 'nash', 'utilitarian']
+['egalitarian', 'kalai_smorodinsky', 'nash', 'nash_rubinstein', 'utilitarian']
 """
 
 from __future__ import annotations
