@@ -627,3 +627,14 @@ def test_nash_with_rubinstein_powers_sits_beside_the_symmetric_one(analysis):
     assert sym.powers == {"KOR": 0.5, "USA": 0.5}
     assert rub is not None and rub.powers["KOR"] == pytest.approx(0.10 / 0.35, rel=1e-6)
     assert rub.utilities["KOR"] <= sym.utilities["KOR"], "the less patient side gets less"
+
+
+def test_time_basis_and_legal_risk_are_facts_with_ranges(loaded):
+    for fid in ("val_discount_rate", "val_horizon_years", "tariff_expected_duration", "ieepa_strike_prob",
+                "ieepa_strike_prob_nov2025", "tariff_replacement_prob", "chip_comparator_expected_tariff"):
+        fact = loaded.scenario.facts[fid]
+        assert fact.range is not None and fact.range[0] <= fact.value <= fact.range[1], fid
+        assert fact.spread_source or fact.spread_assumption, f"{fid}: say where the range comes from"
+    revised = {r.fact: r.date for r in loaded.scenario.valuation.revisions}
+    assert revised["ieepa_strike_prob"] == dt.date(2026, 2, 20) or dt.date(2026, 2, 20) in {
+        r.date for r in loaded.scenario.valuation.revisions if r.fact == "ieepa_strike_prob"}
