@@ -189,7 +189,7 @@ def test_directory_instead_of_file(tmp_path: Path) -> None:
 
 
 def test_tabs_empty_and_binary_files(tmp_path: Path) -> None:
-    for name, data, expected in (("tab.yaml", b"x\ty: 1\n", "spaces, not tabs"), ("empty.yaml", b"", "is empty"),
+    for name, data, expected in (("tab.yaml", b"a:\n\tb: 1\n", "spaces, not tabs"), ("empty.yaml", b"", "is empty"),
                                  ("bin.yaml", bytes(range(128, 256)), "not UTF-8")):
         p = tmp_path / name
         p.write_bytes(data)
