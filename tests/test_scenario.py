@@ -65,7 +65,8 @@ def test_all_cross_reference_errors_reported_at_once(tmp_path: Path) -> None:
               "then: {issue: transfer, options: [none]}, reason: test}\n")     # unknown issue
     probs = _problems(tmp_path, text)
     by_path = {p.path: p for p in probs}
-    assert by_path["markets[0].suppliers[0].value"].message.startswith("trade value must be positive")
+    assert by_path["markets[0].suppliers[0].value"].message.startswith(
+        "market 'b_widgets', supplier 'A': trade value must be > 0")
     assert "minus sign" in by_path["markets[0].demand_elasticity"].fix
     assert "unknown lever 'b_tarif_a'" in by_path["issues[0].options[1].set.b_tarif_a"].message
     assert "duplicate option id 't15'" in by_path["issues[0].options[2].id"].message
