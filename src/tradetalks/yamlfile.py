@@ -12,6 +12,7 @@ Duplicate keys in a mapping are an error (PyYAML itself would silently keep the 
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -408,70 +409,148 @@ def read_yaml(path: str | Path, error_type: type[InputFileError] = InputFileErro
 #: Fix hints per pydantic error type; ``{ctx}`` is filled from the error context.
 _FIX_BY_TYPE: dict[str, str] = {
     "extra_forbidden": "remove this key or correct its spelling (see `docs/scenario-format.md` for the fields)",
-    "missing": "add this field",
-    "float_parsing": "write a number (e.g. 0.25) or the id of a fact from `facts:`",
-    "float_type": "write a number (e.g. 0.25) or the id of a fact from `facts:`",
+    "missing": "add this field (see `docs/scenario-format.md` for what it holds)",
+    "float_parsing": "write a number such as 0.25 or 2.5e9",
+    "float_type": "write a number such as 0.25 or 2.5e9",
+    "finite_number": "write a finite number",
     "int_parsing": "write a whole number",
     "int_type": "write a whole number",
+    "int_from_float": "write a whole number",
     "string_type": "write text (quote it if it looks like a number or a date)",
+    "string_too_short": "write some text",
+    "string_too_long": "shorten it",
     "bool_parsing": "write true or false",
     "bool_type": "write true or false",
     "date_from_datetime_parsing": "write a date as YYYY-MM-DD",
+    "date_from_datetime_inexact": "write a date as YYYY-MM-DD, without a time",
     "date_parsing": "write a date as YYYY-MM-DD",
     "date_type": "write a date as YYYY-MM-DD",
     "literal_error": "use one of the allowed values listed",
     "list_type": "write a list (lines starting with '- ')",
+    "tuple_type": "write a list such as [low, high]",
     "dict_type": "write a mapping (key: value lines)",
     "model_type": "write a mapping (key: value lines)",
-    "too_short": "add at least one entry",
+    "model_attributes_type": "write a mapping (key: value lines)",
+    "too_short": "add entries",
     "too_long": "remove entries",
     "greater_than": "use a larger value",
     "greater_than_equal": "use a larger value",
     "less_than": "use a smaller value",
     "less_than_equal": "use a smaller value",
-    "string_pattern_mismatch": "use lowercase letters, digits, '_' and '-' only, starting with a letter",
+    "string_pattern_mismatch": "start with a letter and use only letters (upper or lower case), digits, '_' and "
+                               "'-', e.g. auto_tariff or KOR",
 }
+
+#: our wording per pydantic error type (pydantic's own messages are not shown); ``{...}`` from the error context
+_WORDS_BY_TYPE: dict[str, str] = {
+    "float_parsing": "expected a number",
+    "float_type": "expected a number",
+    "finite_number": "expected a finite number",
+    "int_parsing": "expected a whole number",
+    "int_type": "expected a whole number",
+    "int_from_float": "expected a whole number",
+    "string_type": "expected text",
+    "string_too_short": "must not be empty",
+    "string_too_long": "is longer than {max_length} characters",
+    "bool_parsing": "expected true or false",
+    "bool_type": "expected true or false",
+    "date_from_datetime_parsing": "expected a date (YYYY-MM-DD)",
+    "date_from_datetime_inexact": "expected a date without a time",
+    "date_parsing": "expected a date (YYYY-MM-DD)",
+    "date_type": "expected a date (YYYY-MM-DD)",
+    "literal_error": "must be {expected}",
+    "list_type": "expected a list",
+    "tuple_type": "expected a list of two numbers",
+    "dict_type": "expected a mapping (key: value lines)",
+    "model_type": "expected a mapping (key: value lines)",
+    "model_attributes_type": "expected a mapping (key: value lines)",
+    "greater_than": "must be greater than {gt}",
+    "greater_than_equal": "must be at least {ge}",
+    "less_than": "must be less than {lt}",
+    "less_than_equal": "must be at most {le}",
+    "string_pattern_mismatch": "is not a valid id: an id starts with a letter and holds only letters (upper or "
+                               "lower case), digits, '_' and '-'",
+}
+
+
+def _describe(value: Any) -> str:
+    """How a received value is shown: short, and saying what YAML read it as."""
+    if isinstance(value, Mapping):
+        return "a mapping"
+    if isinstance(value, list):
+        return f"a list of {len(value)}" if value else "an empty list"
+    if value is None:
+        return "nothing (an empty value)"
+    if isinstance(value, bool):
+        return f"{str(value).lower()} (a yes/no value)"
+    text = repr(value)
+    return text if len(text) <= 60 else text[:57] + "..."
+
+
+def _in_our_words(err: Mapping[str, Any], path: PathKey) -> str:
+    """One pydantic error in our own words (never pydantic's wording), with what was received."""
+    kind, ctx, received = err["type"], err.get("ctx") or {}, err.get("input")
+    if kind == "missing":
+        return f"required field {path[-1]!r} is missing." if path else "required field is missing."
+    if kind == "extra_forbidden":
+        return f"unknown field {path[-1]!r}." if path else "unknown field."
+    if kind in ("too_short", "too_long"):
+        n = ctx.get("actual_length", len(received) if isinstance(received, (list, dict)) else 0)
+        lo, hi = ctx.get("min_length"), ctx.get("max_length")
+        need = f"exactly {lo}" if lo is not None and lo == hi else (
+            f"at least {lo}" if kind == "too_short" else f"at most {hi}")
+        return f"needs {need} entr{'y' if need.endswith(' 1') else 'ies'}; received {n}."
+    if kind in ("value_error", "assertion_error"):
+        msg = str(ctx.get("error", err["msg"])).removeprefix("Value error, ").removeprefix("Assertion failed, ")
+        return f"{msg.rstrip('.')}; received {_describe(received)}."
+    words = _WORDS_BY_TYPE.get(kind)
+    if words is None:  # a type we have not worded: pydantic's message, without its jargon
+        words = err["msg"].split(" [")[0].rstrip(".").replace("Input should be", "should be")
+    with contextlib.suppress(KeyError, IndexError):
+        words = words.format(**ctx)
+    return f"{words}; received {_describe(received)}."
+
+
+#: at most this many schema problems are translated per file; the rest are counted in one line
+MAX_SCHEMA_PROBLEMS = 200
 
 
 def problems_from_validation(loaded: LoadedYaml, exc: ValidationError,
                              fix_for: Callable[[str, PathKey], str | None] | None = None) -> list[Problem]:
-    """Turn every pydantic error into a :class:`Problem` with file, line, field path and fix."""
+    """Turn every pydantic error into a :class:`Problem` with file, line, field path, our wording and a fix."""
     out: list[Problem] = []
-    for err in exc.errors(include_url=False):
-        loc: PathKey = tuple(p for p in err["loc"] if not (isinstance(p, str) and p.startswith("function-")))
-        # pydantic adds union-member tags (e.g. 'float', 'str') to the location: drop those that are not fields
-        clean: list[str | int] = []
-        node: Any = loaded.data
-        for part in loc:
-            in_map = isinstance(node, Mapping) and part in node
-            in_list = isinstance(node, list) and isinstance(part, int) and 0 <= part < len(node)
-            if in_map or in_list:
-                clean.append(part)
-                node = node[part]
-            elif err["type"] in ("missing", "extra_forbidden") and part == loc[-1]:
-                clean.append(part)
-            else:
-                continue
-        path = tuple(clean)
-        received = err.get("input")
-        msg = err["msg"].rstrip(".")
-        if err["type"] == "missing":
-            message = "required field is missing."
-        elif err["type"] == "extra_forbidden":
-            message = f"unknown field {path[-1]!r}." if path else "unknown field."
-        else:
-            shown = received if not isinstance(received, (dict, list)) else type(received).__name__
-            message = f"{msg}; received {shown!r}."
-        fix = (fix_for(err["type"], path) if fix_for else None) or _FIX_BY_TYPE.get(err["type"], "correct the value")
-        out.append(Problem(loaded.file, loaded.line_of(path), format_path(path), message, fix))
-    # one problem per field: a union (number | fact id) complains once per member; the first says it best
+    errors = exc.errors(include_url=False)
     seen: set[str] = set()
-    unique = []
-    for p in out:
-        if p.path not in seen:
-            seen.add(p.path)
-            unique.append(p)
-    return unique
+    for err in errors:
+        path = data_path(loaded.data, err)
+        shown = format_path(path)
+        if shown in seen:  # a union (number | expression) complains once per member; the first says it best
+            continue
+        seen.add(shown)
+        if len(out) == MAX_SCHEMA_PROBLEMS:
+            more = len({format_path(data_path(loaded.data, e)) for e in errors}) - len(out)
+            out.append(Problem(loaded.file, None, "", f"{more:,} more problems of the same kinds are not listed.",
+                               "fix the problems above and validate again"))
+            break
+        fix = (fix_for(err["type"], path) if fix_for else None) or _FIX_BY_TYPE.get(err["type"], "correct the value")
+        out.append(Problem(loaded.file, loaded.line_of(path), shown, _in_our_words(err, path), fix))
+    return out
+
+
+def data_path(data: Any, err: Mapping[str, Any]) -> PathKey:
+    """The field path of a pydantic error in the loaded data (union-member tags and validator names dropped)."""
+    loc: PathKey = tuple(p for p in err["loc"] if not (isinstance(p, str) and p.startswith("function-")))
+    clean: list[str | int] = []
+    node: Any = data
+    for part in loc:
+        in_map = isinstance(node, Mapping) and part in node
+        in_list = isinstance(node, list) and isinstance(part, int) and 0 <= part < len(node)
+        if in_map or in_list:
+            clean.append(part)
+            node = node[part]
+        elif err["type"] in ("missing", "extra_forbidden") and part == loc[-1]:
+            clean.append(part)
+    return tuple(clean)
 
 
 def validate_model(loaded: LoadedYaml, model: type[M], error_type: type[InputFileError] = InputFileError) -> M:

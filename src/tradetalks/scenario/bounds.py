@@ -67,10 +67,11 @@ class Bound:
         return above and below
 
     def describe(self) -> str:
-        """The range in words, e.g. ``> 0 and ≤ 1e+14 USD/yr``."""
-        lo = f"{'>' if self.low_open else '≥'} {_num(self.low)}"
-        hi = f"{'<' if self.high_open else '≤'} {_num(self.high)}"
-        return f"{lo} and {hi}" + (f" {self.unit}" if self.unit else "")
+        """The range in words, e.g. ``between 0 and 1e+14 USD/yr (0 excluded)``."""
+        out = [_num(x) for x, is_open in ((self.low, self.low_open), (self.high, self.high_open)) if is_open]
+        unit = f" {self.unit}" if self.unit else ""
+        return f"between {_num(self.low)} and {_num(self.high)}{unit}" + (
+            f" ({' and '.join(out)} excluded)" if out else "")
 
 
 def _num(x: float) -> str:
@@ -78,7 +79,6 @@ def _num(x: float) -> str:
 
 
 _RATE_FIX = f"write rates as fractions (25 % = 0.25); {MAX_RATE:g} is {MAX_RATE * 100:,.0f} %"
-_ELAST = f"|value| ≤ {MAX_ELASTICITY:g}"
 
 #: kind → bound, for every numeric field outside ``facts:`` (field names as in the schema)
 BOUNDS: Mapping[str, Bound] = MappingProxyType({
@@ -95,8 +95,7 @@ BOUNDS: Mapping[str, Bound] = MappingProxyType({
     "cares_about": Bound("ratifier's weight on a stakeholder", -100, 100, False, False, "",
                          "use a weight such as 1 (cares as much as about a dollar of its own) or 2"),
     "demand_elasticity": Bound("demand elasticity", -MAX_ELASTICITY, 0, False, True, "",
-                               "write it with a minus sign (e.g. -1.5): demand falls when the price rises; "
-                               + _ELAST),
+                               "write it with a minus sign (e.g. -1.5): demand falls when the price rises"),
     "armington_elasticity": Bound("Armington elasticity", 0, MAX_ELASTICITY, True, False, "",
                                   "use a positive substitution elasticity (median estimate 3.8, Bajzik et al. "
                                   "2020)"),
