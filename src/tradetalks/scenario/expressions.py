@@ -48,7 +48,12 @@ def names_in(expr: Quantity) -> set[str]:
     """Fact ids referenced by a quantity (empty for a number)."""
     if not isinstance(expr, str):
         return set()
-    return {n.id for n in ast.walk(_parse(expr)) if isinstance(n, ast.Name)}
+    return set(_names(expr))
+
+
+@lru_cache(maxsize=4096)
+def _names(expr: str) -> frozenset[str]:
+    return frozenset(n.id for n in ast.walk(_parse(expr)) if isinstance(n, ast.Name))
 
 
 def check(expr: Quantity, known: Mapping[str, object]) -> str | None:

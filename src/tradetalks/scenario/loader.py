@@ -14,7 +14,7 @@ from tradetalks.scenario.bounds import kind_of
 from tradetalks.scenario.checks import observed_findings, scenario_findings
 from tradetalks.scenario.repair import mentions_placeholder, near_repair, repair_for_checks, strip_placeholder
 from tradetalks.scenario.schema import ObservedOutcome, Scenario
-from tradetalks.yamlfile import LoadedYaml, format_path, problems_from_validation, read_yaml
+from tradetalks.yamlfile import MAX_SCHEMA_PROBLEMS, LoadedYaml, format_path, problems_from_validation, read_yaml
 
 BUILTIN_DIR = Path(__file__).parent / "builtin"
 OBSERVED_SUFFIX = ".observed.yaml"
@@ -133,11 +133,14 @@ def _validate_all(loaded: LoadedYaml, overrides: Mapping[str, float]) -> Scenari
         scn = Scenario.model_validate(loaded.data)
     except ValidationError as exc:
         problems = problems_from_validation(loaded, exc, _fix_for)
+        if exc.error_count() > MAX_SCHEMA_PROBLEMS:  # enough to fix first; mending them all would cost time
+            raise ScenarioError(loaded.file, problems) from None
         partial, mended = repair_for_checks(Scenario, loaded.data, exc)
         if partial is not None:
             values = _fact_values(partial, overrides)
+            is_mended = near_repair(mended)
             findings = [(path, msg, strip_placeholder(fix)) for path, msg, fix in scenario_findings(partial, values)
-                        if not near_repair(path, mended) and not mentions_placeholder(msg)]
+                        if not is_mended(path) and not mentions_placeholder(msg)]
             problems += _problems(loaded, [_blame_overrides(f, overrides) for f in findings])
         raise ScenarioError(loaded.file, sorted(problems, key=lambda p: p.line or 0)) from None
     values = _apply_overrides(scn, overrides)

@@ -18,7 +18,7 @@ import datetime as dt
 import math
 import types
 import typing
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any, TypeVar
 
 import annotated_types
@@ -54,15 +54,22 @@ def repair_for_checks(model: type[M], data: Any, exc: ValidationError,
     return None, mended
 
 
-def near_repair(path: PathKey, mended: list[PathKey]) -> bool:
-    """Whether a finding at ``path`` concerns a mended part: at or under it, or its entry or list."""
+def near_repair(mended: list[PathKey]) -> Callable[[PathKey], bool]:
+    """A test of whether a finding at a path concerns a mended part: at or under it, or its entry or list.
+
+    Built once (sets of paths), so that it costs O(path length) per finding whatever the number of mended parts.
+    """
+    exact = set(mended)
+    around: set[PathKey] = set()
     for r in mended:
-        if path[:len(r)] == r:
-            return True
         ints = [k for k, part in enumerate(r) if isinstance(part, int)]
-        if r[:len(path)] == path and ints and len(path) >= ints[-1]:
-            return True
-    return False
+        if ints:
+            around.update(r[:k] for k in range(ints[-1], len(r)))
+
+    def test(path: PathKey) -> bool:
+        return path in around or any(path[:k] in exact for k in range(len(path) + 1))
+
+    return test
 
 
 def mentions_placeholder(text: str) -> bool:
