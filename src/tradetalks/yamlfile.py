@@ -444,8 +444,7 @@ _FIX_BY_TYPE: dict[str, str] = {
     "greater_than_equal": "use a larger value",
     "less_than": "use a smaller value",
     "less_than_equal": "use a smaller value",
-    "string_pattern_mismatch": "start with a letter and use only letters (upper or lower case), digits, '_' and "
-                               "'-', e.g. auto_tariff or KOR",
+    "string_pattern_mismatch": "rename it, e.g. auto_tariff or KOR (and use the new id wherever it is named)",
 }
 
 #: our wording per pydantic error type (pydantic's own messages are not shown); ``{...}`` from the error context
@@ -475,8 +474,6 @@ _WORDS_BY_TYPE: dict[str, str] = {
     "greater_than_equal": "must be at least {ge}",
     "less_than": "must be less than {lt}",
     "less_than_equal": "must be at most {le}",
-    "string_pattern_mismatch": "is not a valid id: an id starts with a letter and holds only letters (upper or "
-                               "lower case), digits, '_' and '-'",
 }
 
 
@@ -510,6 +507,12 @@ def _in_our_words(err: Mapping[str, Any], path: PathKey) -> str:
     if kind in ("value_error", "assertion_error"):
         msg = str(ctx.get("error", err["msg"])).removeprefix("Value error, ").removeprefix("Assertion failed, ")
         return f"{msg.rstrip('.')}; received {_describe(received)}."
+    if kind == "string_pattern_mismatch":  # say what the pattern means, never show the regular expression
+        dash = "\\-" in str(ctx.get("pattern", ""))
+        chars = "letters (upper or lower case), digits, '_' and '-'" if dash else \
+            "letters (upper or lower case), digits and '_'"
+        return f"is not a valid id: an id starts with a letter and holds only {chars}; received " \
+               f"{_describe(received)}."
     words = _WORDS_BY_TYPE.get(kind)
     if words is None:  # a type we have not worded: pydantic's message, without its jargon
         words = err["msg"].split(" [")[0].rstrip(".").replace("Input should be", "should be")
