@@ -6,6 +6,7 @@ quickly, in bounded memory, with every problem named by file, line, field path a
 
 from __future__ import annotations
 
+import inspect
 import json
 import math
 import re
@@ -15,13 +16,14 @@ from pathlib import Path
 
 import pytest
 import yaml
+from pydantic import BaseModel
 from typer.testing import CliRunner
 
 import tradetalks
 from tradetalks.cli import app
 from tradetalks.econ.gravity.spec import load_spec
 from tradetalks.errors import ScenarioError, SpecError
-from tradetalks.scenario import load_scenario
+from tradetalks.scenario import load_scenario, schema
 from tradetalks.scenario.bounds import BOUNDS, MAX_FACT_MAGNITUDE, kind_of
 from tradetalks.yamlfile import LIMITS, MAX_SCHEMA_PROBLEMS, YamlLimits, parse_yaml, read_yaml
 
@@ -38,7 +40,7 @@ PYDANTIC_WORDS = ("Input should", "List should", "after validation", "String sho
                   "Extra inputs", "^[", "type=", "pydantic")
 
 BILLION_LAUGHS = "\n".join(
-    [f'a: &a ["lol","lol","lol","lol","lol","lol","lol","lol","lol"]']
+    ['a: &a ["lol","lol","lol","lol","lol","lol","lol","lol","lol"]']
     + [f"{b}: &{b} [{', '.join([f'*{a}'] * 9)}]" for a, b in zip("abcdefgh", "bcdefghi", strict=True)]) + "\n"
 
 
@@ -85,7 +87,7 @@ def _worst_cases(tmp_path: Path) -> dict[str, Path]:
 _MEASURE = """
 import json, resource, sys, time
 from tradetalks.errors import TradetalksError
-from tradetalks.scenario import load_scenario
+from tradetalks.scenario import load_scenario, schema
 out = {}
 for path in sys.argv[1:]:
     t = time.perf_counter()
@@ -239,6 +241,20 @@ def test_bounds_table_is_documented() -> None:
         row = next((line for line in section.splitlines() if f"`{kind}`" in line), None)
         assert row is not None, f"{kind} missing from the bounds table"
         assert bound.describe() in row, (kind, bound.describe(), row)
+
+
+def test_required_fields_are_documented() -> None:
+    """Every field the schema requires appears in the docs' table of required fields."""
+    doc = DOCS.read_text(encoding="utf-8")
+    table = doc[doc.index("### Required fields"):]
+    rows = [line for line in table.splitlines() if line.startswith("| ")]
+    cells = " ".join(rows)
+    for name, cls in inspect.getmembers(schema, inspect.isclass):
+        if not (issubclass(cls, BaseModel) and cls.__module__ == schema.__name__) or name == "Distribution":
+            continue  # a distribution's fields are documented in the Uncertainty section
+        for fname, f in cls.model_fields.items():
+            if f.is_required():
+                assert f"`{f.alias or fname}`" in cells, (name, fname)
 
 
 def test_kind_of() -> None:
