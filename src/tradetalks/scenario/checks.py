@@ -67,7 +67,7 @@ def _check_facts(scn: Scenario) -> Iterator[Finding]:
         if (fact.source is None) == (fact.assumption is None):
             yield ("facts", fid), "a fact needs exactly one of `source` or `assumption`.", \
                 "give the publication and date in `source`, or explain the assumption in `assumption`"
-        if math.isinf(fact.value):
+        if not math.isfinite(fact.value):
             yield ("facts", fid, "value"), f"value {fact.value!r} is not finite.", "write a finite number"
         elif abs(fact.value) > MAX_FACT_MAGNITUDE:
             yield ("facts", fid, "value"), f"fact {fid!r} is {fact.value:.6g} {fact.unit}, beyond " \
@@ -103,8 +103,8 @@ def _where(scn: Scenario, path: tuple[str | int, ...]) -> str:
 
 
 def _unknown(q: Any, values: Mapping[str, float]) -> bool:
-    """Whether a quantity uses a fact whose value could not be read (it is reported where it is defined)."""
-    return any(isinstance(values.get(n), float) and math.isnan(values[n]) for n in expressions.names_in(q))
+    """Whether a quantity uses a fact whose value is unusable (not finite; it is reported where it is defined)."""
+    return any(isinstance(values.get(n), float) and not math.isfinite(values[n]) for n in expressions.names_in(q))
 
 
 def _check_expressions(scn: Scenario, values: Mapping[str, float]) -> Iterator[Finding]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import difflib
+import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -83,6 +84,9 @@ def _apply_overrides(scn: Scenario, overrides: Mapping[str, float]) -> dict[str,
                                   fix="use a fact id from the scenario's `facts:`"
                                       + (f" (closest: {', '.join(close)})" if close else "")
                                       + "; `tradetalks scenario show` lists them")
+        if not math.isfinite(float(val)):
+            raise TradetalksError(f"override of fact {fid!r} must be a finite number; received {val!r}.",
+                                  fix="give an ordinary number such as 2.5 or 1e9")
         values[fid] = float(val)
     return values
 
