@@ -98,7 +98,12 @@ for path in sys.argv[1:]:
     except TradetalksError as exc:
         msg = str(exc)[:600]
     out[path] = [time.process_time() - t, msg]
-print(json.dumps({"files": out, "peak_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}))
+try:  # this process's own high-water mark (ru_maxrss would include the parent's, kept across fork and exec)
+    status = open("/proc/self/status").read()
+    peak_kb = int(next(line.split()[1] for line in status.splitlines() if line.startswith("VmHWM:")))
+except OSError:
+    peak_kb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+print(json.dumps({"files": out, "peak_mb": peak_kb / 1024}))
 """
 
 

@@ -202,8 +202,8 @@ class _Builder:
 
     def _scalar(self, ev: Any, line: int) -> None:
         top = self.stack[-1] if self.stack else None
-        if top is None or isinstance(top.data, list) or top.has_key:  # a value, not a mapping key
-            self._count(1, line)
+        size = 1 if top is None or isinstance(top.data, list) or top.has_key else 0  # mapping keys are not counted
+        self._count(size, line)
         path = self._child_path()
         tag = ev.tag
         if tag is None or tag == "!":
@@ -223,8 +223,8 @@ class _Builder:
         first = len(self.entries)
         self._record(path, line)
         if ev.anchor is not None:
-            self.anchors[ev.anchor] = _Anchor(value, 1, (first, len(self.entries)), len(path or ()))
-        self._attach(value, 1, line, is_scalar=True, text=ev.value)
+            self.anchors[ev.anchor] = _Anchor(value, max(size, 1), (first, len(self.entries)), len(path or ()))
+        self._attach(value, size, line, is_scalar=True, text=ev.value)
 
     def _alias(self, name: str, line: int) -> None:
         anchor = self.anchors.get(name)
