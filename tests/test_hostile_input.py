@@ -20,6 +20,7 @@ from pydantic import BaseModel
 from typer.testing import CliRunner
 
 import tradetalks
+from tradetalks import yamlfile
 from tradetalks.cli import app
 from tradetalks.econ.gravity.spec import load_spec
 from tradetalks.errors import ScenarioError, SpecError, TradetalksError
@@ -173,6 +174,8 @@ def test_undefined_and_recursive_aliases(tmp_path: Path) -> None:
 
 def test_c_parser_gives_the_same_data_and_lines_as_pure_python() -> None:
     """libyaml (C) is used when present; the lines it reports are those of PyYAML's own parser."""
+    if yaml.__with_libyaml__:
+        assert yamlfile._Parser is yaml.CSafeLoader
     path = Path(tradetalks.__file__).parent / "scenario" / "builtin" / "korus-2025.yaml"
     text = path.read_text(encoding="utf-8")
     loaded = read_yaml(path)
