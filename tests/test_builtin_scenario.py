@@ -491,7 +491,7 @@ def _basis(loaded):
 
 def test_every_stream_is_on_one_time_basis(loaded):
     """Lump sums were spread over their own periods (energy 3.5 years, arms 5, investment 10) with no discounting."""
-    from tradetalks.econ.timebasis import flow_equivalent
+    from tradetalks.timebasis import flow_equivalent
 
     basis, f = _basis(loaded), loaded.facts
     per_year = f["energy_purchase_total"] / f["energy_purchase_years"]
@@ -515,8 +515,8 @@ def test_every_stream_is_on_one_time_basis(loaded):
 
 
 def test_tariff_flows_last_the_expected_duration_not_forever(loaded):
-    from tradetalks.econ.timebasis import duration_share
     from tradetalks.econ.valuation import compile_scenario
+    from tradetalks.timebasis import duration_share
 
     basis, f = _basis(loaded), loaded.facts
     fact = loaded.scenario.facts["tariff_expected_duration"]
@@ -539,7 +539,7 @@ def test_koreas_own_defence_path_is_the_no_deal_baseline(loaded, analysis):
 
 
 def test_chip_clause_is_worth_the_gap_to_taiwan_not_a_full_exemption(loaded):
-    from tradetalks.econ.timebasis import flow_equivalent
+    from tradetalks.timebasis import flow_equivalent
 
     basis, f = _basis(loaded), loaded.facts
     pay = _payoffs(loaded, "semiconductors", "no_less_favourable")
@@ -554,7 +554,7 @@ def test_chip_clause_is_worth_the_gap_to_taiwan_not_a_full_exemption(loaded):
 
 def test_precedent_charges_are_net_and_on_the_partners_covered_goods(loaded):
     """The precedent was a pure US loss on the partners' *total* imports (cars counted twice)."""
-    from tradetalks.econ.timebasis import flow_equivalent
+    from tradetalks.timebasis import flow_equivalent
 
     basis, f = _basis(loaded), loaded.facts
     text = FILE.read_text(encoding="utf-8")

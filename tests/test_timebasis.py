@@ -1,4 +1,4 @@
-"""One time basis: annuity factors, present values and annuity equivalents (tradetalks.econ.timebasis)."""
+"""One time basis: annuity factors, present values and annuity equivalents (tradetalks.timebasis)."""
 
 from __future__ import annotations
 
@@ -9,7 +9,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from tradetalks.econ.timebasis import (
+from tradetalks.errors import TradetalksError
+from tradetalks.timebasis import (
     annuity_equivalent,
     annuity_factor,
     duration_share,
@@ -18,7 +19,6 @@ from tradetalks.econ.timebasis import (
     pv_of_flow,
     pv_of_lump,
 )
-from tradetalks.errors import TradetalksError
 
 #: relative tolerance of closed forms against each other
 REL = 1e-9

@@ -145,7 +145,7 @@ def _option_payoffs(scn, facts, issue: int, option: int) -> np.ndarray:
 
 def test_a_market_flow_lasting_d_years_is_worth_its_share_of_the_horizon() -> None:
     """Tariff flows used to run forever next to lump sums spread over a few years; now they last `duration`."""
-    from tradetalks.econ.timebasis import duration_share
+    from tradetalks.timebasis import duration_share
 
     loaded, scn = _with_valuation({"discount_rate": 0.05, "horizon": 10, "markets": {
         "b_widgets": {"duration": 4, "probability": 0.5}}})
@@ -155,7 +155,7 @@ def test_a_market_flow_lasting_d_years_is_worth_its_share_of_the_horizon() -> No
 
 
 def test_flow_and_lump_in_a_payoff_are_annuity_equivalents() -> None:
-    from tradetalks.econ.timebasis import flow_equivalent, lump_equivalent
+    from tradetalks.timebasis import flow_equivalent, lump_equivalent
 
     loaded, scn = _with_valuation({"discount_rate": 0.05, "horizon": 10}, payoff="flow(aid, 0, 3.5) + lump(aid, 2)")
     pay = _option_payoffs(scn, loaded.facts, 1, 1)

@@ -45,7 +45,8 @@ def _fail(exc: TradetalksError, as_json: bool) -> NoReturn:
     if as_json:
         import json
         print(json.dumps(exc.to_dict(), ensure_ascii=False, indent=2))
-    err_console.print(f"[bold red]error:[/bold red] {exc}", highlight=False, markup=True, soft_wrap=True)
+    else:  # once: with --json the envelope on stdout is the message
+        err_console.print(f"[bold red]error:[/bold red] {exc}", highlight=False, markup=True, soft_wrap=True)
     raise typer.Exit(code=2 if isinstance(exc, InputFileError | NotFoundError) else 1)
 
 

@@ -80,6 +80,10 @@ class Problem:
         return {"file": self.file, "line": self.line, "path": self.path, "message": self.message, "fix": self.fix}
 
 
+#: an input-file error's message lists at most this many problems (``problems`` and the JSON envelope hold all)
+MAX_PROBLEMS_SHOWN = 100
+
+
 class InputFileError(TradetalksError):
     """An input file (scenario, observed outcome, spec) is invalid; carries every problem found."""
 
@@ -90,8 +94,10 @@ class InputFileError(TradetalksError):
         self.file = file
         self.problems = list(problems)
         n = len(self.problems)
-        head = f"{self.kind} {file} is invalid ({n} problem{'s' if n != 1 else ''}):"
-        body = "\n".join(f"  - {p}" for p in self.problems)
+        head = f"{self.kind} {file} is invalid ({n:,} problem{'s' if n != 1 else ''}):"
+        body = "\n".join(f"  - {p}" for p in self.problems[:MAX_PROBLEMS_SHOWN])
+        if n > MAX_PROBLEMS_SHOWN:
+            body += f"\n  ... and {n - MAX_PROBLEMS_SHOWN:,} more (all of them are in the JSON envelope, `--json`)"
         TradetalksError.__init__(self, f"{head}\n{body}", fix="correct each field listed above and run again.")
 
     def _message(self) -> str:

@@ -8,7 +8,7 @@ setting into consumer surplus (to the importer's consumers), tariff revenue (to 
 so the base-year calibration drops out and welfare changes are path-independent.
 
 Time basis: with a ``valuation:`` block in the scenario every payoff is an annuity equivalent over one horizon at
-one discount rate (:mod:`tradetalks.econ.timebasis`). A market's yearly flows are scaled by the share of the
+one discount rate (:mod:`tradetalks.timebasis`). A market's yearly flows are scaled by the share of the
 horizon's value their lever difference keeps (it lasts ``duration`` years) times the probability that it holds;
 direct payoffs may use ``flow(...)`` and ``lump(...)``. Without the block every payoff is a flow over the horizon.
 
@@ -24,10 +24,10 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from tradetalks.econ.pe import solve_market
-from tradetalks.econ.timebasis import duration_share, flow_equivalent, lump_equivalent
 from tradetalks.errors import TradetalksError
 from tradetalks.scenario.expressions import calls_in, evaluate
 from tradetalks.scenario.schema import Market, Scenario
+from tradetalks.timebasis import duration_share, flow_equivalent, lump_equivalent
 
 FloatArray = np.ndarray
 

@@ -11,8 +11,11 @@ from collections import Counter
 from collections.abc import Iterable, Iterator, Mapping
 from typing import Any
 
+from tradetalks.errors import TradetalksError
 from tradetalks.scenario import expressions
+from tradetalks.scenario.bounds import BOUNDS, MAX_FACT_MAGNITUDE, kind_of
 from tradetalks.scenario.schema import ObservedOutcome, Scenario
+from tradetalks.timebasis import flow_equivalent, lump_equivalent
 
 Finding = tuple[tuple[str | int, ...], str, str]
 
@@ -80,25 +83,116 @@ def _check_facts(scn: Scenario) -> Iterator[Finding]:
                 "give the publication and date in `source`, or explain the assumption in `assumption`"
         if not math.isfinite(fact.value):
             yield ("facts", fid, "value"), f"value {fact.value!r} is not finite.", "write a finite number"
+        elif abs(fact.value) > MAX_FACT_MAGNITUDE:
+            yield ("facts", fid, "value"), f"fact {fid!r} is {fact.value:.6g} {fact.unit}, beyond " \
+                f"±{MAX_FACT_MAGNITUDE:g}: more than any figure in a trade negotiation (world GDP is about " \
+                "1.1e14 USD a year).", \
+                "check the exponent (2.5e9 is 2.5 billion) and the unit"
+
+
+def _where(scn: Scenario, path: tuple[str | int, ...]) -> str:
+    """The entity a field path belongs to, named by its ids (never by position): ``issue 'x', option 'y': ``."""
+    out: list[str] = []
+    try:
+        if path[:1] == ("parties",):
+            party = scn.parties[int(path[1])]
+            out.append(f"party {party.id!r}")
+            if path[2:3] == ("stakeholders",):
+                out.append(f"stakeholder {party.stakeholders[int(path[3])].id!r}")
+            elif path[2:4] == ("ratification", "ratifiers") and party.ratification is not None:
+                out.append(f"ratifier {party.ratification.ratifiers[int(path[4])].id!r}")
+        elif path[:1] == ("markets",):
+            mk = scn.markets[int(path[1])]
+            out.append(f"market {mk.id!r}")
+            if path[2:3] == ("suppliers",):
+                out.append(f"supplier {mk.suppliers[int(path[3])].id!r}")
+        elif path[:1] == ("issues",):
+            iss = scn.issues[int(path[1])]
+            out.append(f"issue {iss.id!r}")
+            if path[2:3] == ("options",):
+                out.append(f"option {iss.options[int(path[3])].id!r}")
+    except (IndexError, ValueError, TypeError):
+        return ""
+    return ", ".join(out) + ": " if out else ""
+
+
+def _unknown(q: Any, values: Mapping[str, float]) -> bool:
+    """Whether a quantity uses a fact whose value is unusable (not finite; it is reported where it is defined)."""
+    return any(isinstance(values.get(n), float) and not math.isfinite(values[n]) for n in expressions.names_in(q))
+
+
+def _time_functions(scn: Scenario, values: Mapping[str, float]) -> expressions.Functions | None:
+    """``flow``/``lump`` on the scenario's time basis, to evaluate payoffs that call them (None without one)."""
+    if scn.valuation is None:
+        return None
+    try:
+        rate = expressions.evaluate(scn.valuation.discount_rate, values)
+        horizon = expressions.evaluate(scn.valuation.horizon, values)
+    except (expressions.ExpressionError, ZeroDivisionError):
+        return None
+    if not (rate >= 0 and horizon > 0):
+        return None
+    return {"flow": lambda amount, start, years: flow_equivalent(amount, rate, horizon, start, years),
+            "lump": lambda amount, at: lump_equivalent(amount, rate, horizon, at)}
 
 
 def _check_expressions(scn: Scenario, values: Mapping[str, float]) -> Iterator[Finding]:
+    """Every quantity is well formed, names known facts, and evaluates to a finite number with these facts."""
+    functions = _time_functions(scn, values)
     for path, q in _quantities(scn):
         msg = expressions.check(q, values)
         if msg:
             yield path, msg + ".", "use a number or ids from `facts:` joined by + - * /"
+            continue
+        if _unknown(q, values):
+            continue
+        try:
+            v = expressions.evaluate(q, values, functions)
+        except ZeroDivisionError:
+            yield path, f"{_where(scn, path)}{q!r} divides by zero with the facts' values.", \
+                "check the facts in the denominator"
+            continue
+        except (expressions.ExpressionError, TradetalksError) as exc:
+            yield path, f"{_where(scn, path)}{q!r} cannot be evaluated: {getattr(exc, 'message', exc)}", \
+                "check the arguments of flow(amount, start, years) / lump(amount, at) and the valuation block"
+            continue
+        if not math.isfinite(v):
+            used = ", ".join(f"{n} = {values[n]:.3g}" for n in sorted(expressions.names_in(q)) if n in values)
+            shown = q if len(q) <= 80 else q[:77] + "..."
+            yield path, f"{_where(scn, path)}`{shown}` evaluates to {v} (the arithmetic overflows" \
+                + (f"; {used})." if used else ")."), \
+                "check the facts' exponents and units: a quantity must be a finite number"
 
 
-def _value(q: Any, values: Mapping[str, float]) -> float | None:
+def _check_bounds(scn: Scenario, values: Mapping[str, float]) -> Iterator[Finding]:
+    """Every quantity lies in the plausible range of its kind (:data:`~tradetalks.scenario.bounds.BOUNDS`)."""
+    functions = _time_functions(scn, values)
+    for path, q in _quantities(scn):
+        kind = kind_of(path)
+        v = _value(q, values, functions)
+        if kind is None or v is None or not math.isfinite(v):
+            continue
+        bound = BOUNDS[kind]
+        if not bound.contains(v):
+            yield path, f"{_where(scn, path)}{bound.name}{_OF.get(kind, '').format(path[-1])} must be " \
+                f"{bound.describe()}; got {v:.6g}{_via(q)}.", bound.fix
+
+
+_OF = {"set": " of lever {!r}", "payoffs": " to stakeholder {!r}", "cares_about": " on stakeholder {!r}"}
+
+
+def _value(q: Any, values: Mapping[str, float], functions: expressions.Functions | None = None) -> float | None:
+    """Value of a quantity, or ``None`` when it cannot be computed (reported by :func:`_check_expressions`)."""
     try:
-        return expressions.evaluate(q, values)
-    except (expressions.ExpressionError, ZeroDivisionError):
+        v = expressions.evaluate(q, values, functions)
+    except (expressions.ExpressionError, ZeroDivisionError, TradetalksError):
         return None
+    return None if math.isnan(v) else v
 
 
 def _via(q: Any) -> str:
     """' (from `expr`)' when a value comes from facts, so the user knows which fact to fix."""
-    return f" (from `{q}` in facts)" if isinstance(q, str) else ""
+    return f" (from `{q}` in facts)" if isinstance(q, str) and expressions.names_in(q) else ""
 
 
 def _check_parties(scn: Scenario, values: Mapping[str, float]) -> Iterator[Finding]:
@@ -107,16 +201,6 @@ def _check_parties(scn: Scenario, values: Mapping[str, float]) -> Iterator[Findi
                             for p, party in enumerate(scn.parties) for s, st in enumerate(party.stakeholders)),
                            "stakeholder")
     for p, party in enumerate(scn.parties):
-        v = _value(party.bargaining_power, values)
-        if v is not None and v <= 0:
-            yield ("parties", p, "bargaining_power"), f"bargaining power must be positive; got {v}.", \
-                "use a positive number (1 for symmetric Nash)"
-        for s, st in enumerate(party.stakeholders):
-            w = _value(st.weight, values)
-            if w is not None and w < 0:
-                yield ("parties", p, "stakeholders", s, "weight"), \
-                    f"political weight must be ≥ 0; got {w}{_via(st.weight)}.", \
-                    "use 1 for an unorganised group and more than 1 for an organised lobby"
         dates = [d.since for d in party.delegations]
         if dates != sorted(dates):
             yield ("parties", p, "delegations"), "delegations are not in date order.", "sort them by `since`"
@@ -136,16 +220,6 @@ def _check_markets(scn: Scenario, values: Mapping[str, float], stakeholders: set
             sid = getattr(mk, role)
             if sid is not None and sid not in stakeholders:
                 yield base + (role,), f"unknown stakeholder {sid!r}.", f"use one of {sorted(stakeholders)}"
-        e = _value(mk.demand_elasticity, values)
-        if e is not None and e >= 0:
-            yield base + ("demand_elasticity",), \
-                f"demand elasticity must be negative; got {e}{_via(mk.demand_elasticity)}.", \
-                "write it with a minus sign (e.g. -1.5): demand falls when the price rises"
-        s_ = _value(mk.armington_elasticity, values)
-        if s_ is not None and s_ <= 0:
-            yield base + ("armington_elasticity",), \
-                f"Armington elasticity must be positive; got {s_}{_via(mk.armington_elasticity)}.", \
-                "use a positive substitution elasticity (median estimate 3.8, Bajzik et al. 2020)"
         if not any(not sp.domestic for sp in mk.suppliers):
             yield base + ("suppliers",), "a market needs at least one foreign supplier.", \
                 "add the partner's exports (domestic: false)"
@@ -155,22 +229,10 @@ def _check_markets(scn: Scenario, values: Mapping[str, float], stakeholders: set
 
 def _check_supplier(path: tuple[str | int, ...], sp: Any, values: Mapping[str, float],
                     stakeholders: set[str]) -> Iterator[Finding]:
-    v = _value(sp.value, values)
-    if v is not None and v <= 0:
-        yield path + ("value",), f"trade value must be positive; got {v}{_via(sp.value)}.", \
-            "give the base-year sales in USD a year (drop suppliers with no sales)"
     for name in ("tariff", "ntb"):
         r = _value(getattr(sp, name), values)
-        if r is not None and r <= -1:
-            yield path + (name,), f"{name} rate {r} is −100 % or below.", "write rates as fractions (25 % = 0.25)"
         if r is not None and sp.domestic and r != 0:
             yield path + (name,), f"a domestic supplier pays no {name}; got {r}.", f"set {name}: 0 or remove it"
-    if sp.supply_elasticity is not None:
-        eta = _value(sp.supply_elasticity, values)
-        if eta is not None and eta <= 0:
-            yield path + ("supply_elasticity",), \
-                f"supply elasticity must be positive; got {eta}{_via(sp.supply_elasticity)}.", \
-                "use a positive number, or omit it for perfectly elastic supply"
     if sp.stakeholder is not None and sp.stakeholder not in stakeholders:
         yield path + ("stakeholder",), f"unknown stakeholder {sp.stakeholder!r}.", \
             f"use one of {sorted(stakeholders)}"
@@ -216,10 +278,6 @@ def _check_issues(scn: Scenario, values: Mapping[str, float], stakeholders: set[
                 elif owner.setdefault(lever, iss.id) != iss.id:
                     yield path, f"lever {lever!r} is already set by issue {owner[lever]!r}; a lever belongs to " \
                         "one issue.", "merge the two issues or declare a second lever"
-                else:
-                    r = _value(op.set[lever], values)
-                    if r is not None and r <= -1:
-                        yield path, f"rate {r} is −100 % or below.", "write rates as fractions (25 % = 0.25)"
             for st in op.payoffs:
                 if st not in stakeholders:
                     yield base + ("options", o, "payoffs", st), f"unknown stakeholder {st!r}.", \
@@ -269,21 +327,11 @@ def _check_ratification(scn: Scenario, values: Mapping[str, float], stakeholders
         if party.ratification is None:
             continue
         base = ("parties", p, "ratification")
-        q = _value(party.ratification.quota, values)
-        if q is not None and not 0 <= q <= 1:
-            yield (*base, "quota"), f"quota must be a share between 0 and 1; got {q}.", "use e.g. 0.5 for a majority"
         for r, rat in enumerate(party.ratification.ratifiers):
             for sid in rat.cares_about:
                 if sid not in stakeholders:
                     yield (*base, "ratifiers", r, "cares_about", sid), f"ratifier {rat.id!r} names unknown " \
                         f"stakeholder {sid!r}.", f"use one of {sorted(stakeholders)}"
-            v = _value(rat.votes, values)
-            if v is not None and v < 0:
-                yield (*base, "ratifiers", r, "votes"), f"votes must be ≥ 0; got {v}.", "use a non-negative number"
-        rate = _value(party.discount_rate, values) if party.discount_rate is not None else None
-        if rate is not None and rate < 0:
-            yield ("parties", p, "discount_rate"), f"discount rate must be ≥ 0; got {rate}.", \
-                "give an annual rate such as 0.05"
 
 
 def _check_dynamics(scn: Scenario) -> Iterator[Finding]:
@@ -322,7 +370,8 @@ def scenario_findings(scn: Scenario, values: Mapping[str, float]) -> list[Findin
     """All cross-reference and value problems of a structurally valid scenario."""
     stakeholders = {st.id for p in scn.parties for st in p.stakeholders}
     out: list[Finding] = []
-    for gen in (_check_facts(scn), _check_expressions(scn, values), _check_parties(scn, values),
+    for gen in (_check_facts(scn), _check_expressions(scn, values), _check_bounds(scn, values),
+                _check_parties(scn, values),
                 _check_markets(scn, values, stakeholders), _check_levers(scn),
                 _check_issues(scn, values, stakeholders), _check_constraints(scn),
                 _check_ratification(scn, values, stakeholders), _check_dynamics(scn), _check_timeline(scn)):

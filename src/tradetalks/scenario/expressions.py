@@ -9,7 +9,7 @@ let a user override a fact once (``--set fact=value``) wherever it is used.
 Two time-basis functions may be called in an option's payoff (see ``docs/scenario-format.md``, "Time basis"):
 ``flow(amount_per_yr, start, years)`` and ``lump(amount, at)``. Their value is the annuity equivalent over the
 scenario's valuation horizon; the caller supplies the implementations (:mod:`tradetalks.econ.valuation` builds them
-from the scenario's ``valuation:`` block with :mod:`tradetalks.econ.timebasis`).
+from the scenario's ``valuation:`` block with :mod:`tradetalks.timebasis`).
 """
 
 from __future__ import annotations
@@ -62,9 +62,14 @@ def names_in(expr: Quantity) -> set[str]:
     """Fact ids referenced by a quantity (empty for a number)."""
     if not isinstance(expr, str):
         return set()
+    return set(_names(expr))
+
+
+@lru_cache(maxsize=4096)
+def _names(expr: str) -> frozenset[str]:
     tree = _parse(expr)
     called = {id(n.func) for n in ast.walk(tree) if isinstance(n, ast.Call)}
-    return {n.id for n in ast.walk(tree) if isinstance(n, ast.Name) and id(n) not in called}
+    return frozenset(n.id for n in ast.walk(tree) if isinstance(n, ast.Name) and id(n) not in called)
 
 
 def calls_in(expr: Quantity) -> set[str]:

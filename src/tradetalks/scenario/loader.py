@@ -2,19 +2,20 @@
 
 from __future__ import annotations
 
-import copy
 import difflib
+import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
 from pydantic import ValidationError
 
 from tradetalks.errors import NotFoundError, Problem, ScenarioError, TradetalksError
+from tradetalks.scenario.bounds import kind_of
 from tradetalks.scenario.checks import observed_findings, scenario_findings
+from tradetalks.scenario.repair import mentions_placeholder, near_repair, repair_for_checks, strip_placeholder
 from tradetalks.scenario.schema import ObservedOutcome, Scenario
-from tradetalks.yamlfile import LoadedYaml, format_path, problems_from_validation, read_yaml, validate_model
+from tradetalks.yamlfile import MAX_SCHEMA_PROBLEMS, LoadedYaml, format_path, problems_from_validation, read_yaml
 
 BUILTIN_DIR = Path(__file__).parent / "builtin"
 OBSERVED_SUFFIX = ".observed.yaml"
@@ -88,6 +89,9 @@ def _apply_overrides(scn: Scenario, overrides: Mapping[str, float]) -> dict[str,
                                   fix="use a fact id from the scenario's `facts:`"
                                       + (f" (closest: {', '.join(close)})" if close else "")
                                       + "; `tradetalks scenario show` lists them")
+        if not math.isfinite(float(val)):
+            raise TradetalksError(f"override of fact {fid!r} must be a finite number; received {val!r}.",
+                                  fix="give an ordinary number such as 2.5 or 1e9")
         values[fid] = float(val)
     return values
 
@@ -129,29 +133,63 @@ def load_scenario(ref: str | Path, *, overrides: Mapping[str, float] | None = No
 
 
 def _validate_all(loaded: LoadedYaml, overrides: Mapping[str, float]) -> Scenario:
-    """Validate structure and cross-references, reporting every problem of both kinds at once.
+    """Validate structure, cross-references and values, reporting every problem of every kind at once.
 
-    When the structure is wrong only through unknown keys (typos), the cross-reference checks still run on the
-    file without those keys, so one run shows everything to fix.
+    When the structure is wrong, the later checks still run on a mended copy (:mod:`~tradetalks.scenario.repair`)
+    and report what they find outside the mended parts, so one run shows everything to fix, in file order.
     """
     try:
         scn = Scenario.model_validate(loaded.data)
     except ValidationError as exc:
-        problems = problems_from_validation(loaded, exc)
-        pruned = _without_unknown_keys(loaded.data, exc)
-        try:
-            partial = Scenario.model_validate(pruned)
-            values = {fid: f.value for fid, f in partial.facts.items()} | {
-                k: v for k, v in overrides.items() if k in partial.facts}
-            problems += _problems(loaded, scenario_findings(partial, values))
-        except ValidationError:
-            pass
-        raise ScenarioError(loaded.file, problems) from None
+        problems = problems_from_validation(loaded, exc, _fix_for)
+        if exc.error_count() > MAX_SCHEMA_PROBLEMS:  # enough to fix first; mending them all would cost time
+            raise ScenarioError(loaded.file, problems) from None
+        partial, mended = repair_for_checks(Scenario, loaded.data, exc)
+        if partial is not None:
+            values = _fact_values(partial, overrides)
+            is_mended = near_repair(mended)
+            findings = [(path, msg, strip_placeholder(fix)) for path, msg, fix in scenario_findings(partial, values)
+                        if not is_mended(path) and not mentions_placeholder(msg)]
+            problems += _problems(loaded, [_blame_overrides(f, overrides) for f in findings])
+        raise ScenarioError(loaded.file, sorted(problems, key=lambda p: p.line or 0)) from None
     values = _apply_overrides(scn, overrides)
     findings = scenario_findings(scn, values)
     if findings:
-        raise ScenarioError(loaded.file, _problems(loaded, [_blame_overrides(f, overrides) for f in findings]))
+        problems = _problems(loaded, [_blame_overrides(f, overrides) for f in findings])
+        raise ScenarioError(loaded.file, sorted(problems, key=lambda p: p.line or 0))
     return scn
+
+
+def _fact_values(scn: Scenario, overrides: Mapping[str, float]) -> dict[str, float]:
+    """Fact values with the overrides that name a known fact (unknown ones are reported after a valid load)."""
+    return {fid: f.value for fid, f in scn.facts.items()} | {k: v for k, v in overrides.items() if k in scn.facts}
+
+
+#: what a missing required field holds, for the fix
+_MISSING: dict[str, str] = {
+    "source": "add `source:` with the publication and its date (a URL if there is one); delegations, timeline "
+              "events, no-deal changes, deadlines and observed choices all need one",
+    "batna": "add `batna:` with the id of the option that holds if there is no deal",
+    "options": "add `options:`, a list of the ways the issue could be settled",
+    "unit": "add `unit:` (e.g. USD/yr, share, elasticity, weight)",
+    "value": "add `value:` with a number",
+    "members": "add `members:`, a list of {name, title}",
+    "label": "add `label:`, the text people see for this option",
+}
+
+
+def _fix_for(kind: str, path: tuple[str | int, ...]) -> str | None:
+    """Fixes that depend on the field (the generic ones come from :mod:`tradetalks.yamlfile`)."""
+    if path[:1] == ("facts",) and path[-1:] == ("value",) and kind in ("float_parsing", "float_type"):
+        return "a fact's value is a plain number such as 0.25 or 2.5e9 (not a fact id or a formula: formulas " \
+               "over facts go in the fields that use them)"
+    if kind in ("float_type", "int_type", "string_type") and kind_of(path) is not None:
+        return "write a number such as 0.25, or arithmetic over fact ids such as `aid * 2`"
+    if kind == "missing" and path and isinstance(path[-1], str):
+        return _MISSING.get(path[-1])
+    if path == ("parties",) and kind in ("too_short", "too_long"):
+        return "a scenario has exactly two parties (a bilateral negotiation)"
+    return None
 
 
 def _blame_overrides(finding: tuple[tuple[str | int, ...], str, str],
@@ -163,24 +201,6 @@ def _blame_overrides(finding: tuple[tuple[str | int, ...], str, str],
             return path, msg.replace(f"(from `{fid}` in facts)", f"(from --set {fid}={val:g})"), \
                 f"choose another value for --set {fid}, or " + fix
     return finding
-
-
-def _without_unknown_keys(data: Any, exc: ValidationError) -> Any:
-    """A deep copy of ``data`` without the keys pydantic reported as unknown."""
-    data = copy.deepcopy(data)
-    for err in exc.errors():
-        if err["type"] != "extra_forbidden":
-            continue
-        node = data
-        for part in err["loc"][:-1]:
-            try:
-                node = node[part]
-            except (KeyError, IndexError, TypeError):
-                node = None
-                break
-        if isinstance(node, dict):
-            node.pop(err["loc"][-1], None)
-    return data
 
 
 def _observed_path(path: Path, scn: Scenario, observed: str | Path | None) -> Path | None:
@@ -195,7 +215,10 @@ def _observed_path(path: Path, scn: Scenario, observed: str | Path | None) -> Pa
 def load_observed(path: str | Path, scn: Scenario) -> ObservedOutcome:
     """Load an observed-outcome file and check it against its scenario."""
     loaded = read_yaml(path, ScenarioError)
-    obs = validate_model(loaded, ObservedOutcome, ScenarioError)
+    try:
+        obs = ObservedOutcome.model_validate(loaded.data)
+    except ValidationError as exc:
+        raise ScenarioError(loaded.file, problems_from_validation(loaded, exc, _fix_for)) from None
     findings = observed_findings(obs, scn)
     if findings:
         raise ScenarioError(loaded.file, _problems(loaded, findings))

@@ -289,7 +289,7 @@ class Valuation(_Model):
     (default: the whole horizon), or a market's own ``duration``, times its ``probability``. Direct payoffs
     written with ``flow(amount_per_yr, start, years)`` or ``lump(amount, at)`` are converted to their annuity
     equivalent over the horizon; a plain quantity is a flow over the whole horizon. See
-    ``docs/scenario-format.md`` ("Time basis") and :mod:`tradetalks.econ.timebasis`.
+    ``docs/scenario-format.md`` ("Time basis") and :mod:`tradetalks.timebasis`.
     """
 
     discount_rate: Quantity
