@@ -111,6 +111,7 @@ __all__ = [
     "evaluate_chunk",
     "evaluate_draws",
     "infer",
+    "joint_weights",
     "prior_from_facts",
 ]
 
@@ -526,6 +527,16 @@ def _log_mean_exp(x: FloatArray, axis: int) -> FloatArray:
     m = np.where(np.isfinite(m), m, 0.0)
     with np.errstate(divide="ignore"):
         return np.asarray(np.log(np.mean(np.exp(x - m), axis=axis)) + np.squeeze(m, axis=axis))
+
+
+def joint_weights(draws: Draws, targets: Sequence[int], temperature_index: int = 0) -> FloatArray:
+    """Posterior weights ``(n,)`` (summing to 1) given several targets taken as independent observations.
+
+    The log likelihoods of the chosen targets add up. Use it for separate negotiations that share parameters (the
+    synthetic checks); nested settlements of one negotiation are not independent, so :func:`infer` conditions on
+    the observed deal alone.
+    """
+    return _weights(draws.loglik[:, list(targets), temperature_index].sum(axis=1))
 
 
 def _weights(loglik: FloatArray) -> FloatArray:

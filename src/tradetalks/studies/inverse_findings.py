@@ -23,6 +23,8 @@ if TYPE_CHECKING:
 QUANTILES = (0.05, 0.5, 0.95)
 #: a parameter is worth a sentence when its posterior mean moved at least this many prior standard deviations
 SHIFT_WORTH_SAYING = 0.1
+#: ... and at least this many standard errors of a weighted mean (1 / sqrt(ESS) prior s.d.), so noise is not news
+NOISE_MULTIPLE = 2.0
 #: at most this many parameter sentences, largest shifts first
 MAX_PARAMETER_FINDINGS = 5
 #: below this effective sample size the findings warn that the posterior rests on few draws
@@ -137,12 +139,19 @@ def findings(r: InverseResult) -> list[str]:
                f"and {obs.p_predicted_posterior:.1%} of the posterior; its Nash product is within {r.near:g} log "
                f"units of the best package's in {obs.p_near_prior:.1%} (prior) and {obs.p_near_posterior:.1%} "
                f"(posterior); median posterior gap {_g(obs.gap_posterior_quantiles[1])}.")
-    movers = sorted((p for p in r.parameters[:-1] if abs(p.shift) >= SHIFT_WORTH_SAYING),
+    # a shift is worth a sentence only above Monte Carlo noise: a weighted mean's standard error is about one prior
+    # s.d. over the square root of the effective sample
+    threshold = max(SHIFT_WORTH_SAYING, NOISE_MULTIPLE / np.sqrt(max(r.ess, 1.0)))
+    movers = sorted((p for p in r.parameters[:-1] if abs(p.shift) >= threshold),
                     key=lambda p: -abs(p.shift))[:MAX_PARAMETER_FINDINGS]
     out += [_parameter_sentence(p) for p in movers]
-    if not movers:
-        out.append("No political weight moved by as much as "
-                   f"{SHIFT_WORTH_SAYING:g} prior standard deviations: the deal says little about them.")
+    if movers:
+        out.append("A political weight is the value of a stakeholder's dollar relative to a dollar of consumers, "
+                   "taxpayers or security (weight 1); the other parameters moved less than "
+                   f"{threshold:.2f} prior standard deviations, within Monte Carlo noise or uninformed by the deal.")
+    else:
+        out.append(f"No parameter moved by as much as {threshold:.2f} prior standard deviations: the deal says "
+                   "little about them.")
     pw = r.parameters[-1]
     lo, med, hi = pw.posterior_quantiles
     out.append(f"{r.parties[0]}'s bargaining-power share: posterior median {med:.2f} (90 % interval "
