@@ -30,7 +30,7 @@ points of the Pareto frontier that beat :math:`d_\theta` for both plus the obser
     L(\theta) = \Pr(c^* \mid \theta) = \frac{\exp(\ell_\theta(c^*) / \tau)}{\sum_{c \in C_\theta}
     \exp(\ell_\theta(c) / \tau)}, \qquad L(\theta) = 0 \text{ if } c^* \text{ is not in the ZOPA.}
 
-Normalising over all :math:`\sim 10^9` packages is intractable and not wanted: every dominated package has a lower
+Normalising over all packages (billions) is intractable and not wanted: every dominated package has a lower
 Nash product than a frontier point that dominates it, so restricting the choice set to efficient packages is the
 model "the parties pick an efficient package, with logit noise in the Nash product", and the observed package is
 added when it is not itself a frontier point (it is often dominated: value left on the table). Estimating a logit
