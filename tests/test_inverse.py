@@ -283,3 +283,10 @@ def test_cli_inverse_json() -> None:
     assert res.exit_code == 0, res.output
     data = json.loads(res.output)
     assert data["draws"] == 10 and data["parameters"][-1]["id"] == "power_share:KOR" and data["findings"]
+
+
+def test_on_frontier_flags_efficient_deals() -> None:
+    tables = (np.array([[2.0, 0, 2.0, 0], [1.0, 0, 1.0, 0]]),)
+    theta = np.array([[1.0, 1.0, 0.5]])
+    assert evaluate_draws(_single(tables, np.array([2.0, 0, 2.0, 0])), theta).on_frontier[0, 0]
+    assert not evaluate_draws(_single(tables, np.array([1.0, 0, 1.0, 0])), theta).on_frontier[0, 0]

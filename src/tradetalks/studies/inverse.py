@@ -254,6 +254,8 @@ class Draws:
         Shape ``(n, T)``: Nash-product gap to the best package, log units (``inf`` outside the ZOPA).
     predicted
         Shape ``(n, T)``: the target is the Nash package (up to ties).
+    on_frontier
+        Shape ``(n, T)``: the target's utility pair is a point of the Pareto frontier of its menu.
     """
 
     theta: FloatArray
@@ -261,12 +263,13 @@ class Draws:
     loglik: FloatArray
     gap: FloatArray
     predicted: BoolArray
+    on_frontier: BoolArray
 
     @staticmethod
     def concat(parts: Sequence[Draws]) -> Draws:
         """Stack chunks in order."""
         return Draws(*(np.concatenate([getattr(p, f) for p in parts]) for f in
-                       ("theta", "share", "loglik", "gap", "predicted")))
+                       ("theta", "share", "loglik", "gap", "predicted", "on_frontier")))
 
 
 def _log_nash(gains: FloatArray, a: float) -> FloatArray:
@@ -275,27 +278,27 @@ def _log_nash(gains: FloatArray, a: float) -> FloatArray:
 
 
 def _fit_one(tables: Sequence[FloatArray], w: FloatArray, a: float, target: Target,
-             temperatures: FloatArray, frontier_cache: dict[int, FloatArray]) -> tuple[FloatArray, float, bool]:
-    """Log likelihood per temperature, Nash gap and "predicted" of one target under one draw."""
+             temperatures: FloatArray, frontier_cache: dict[int, FloatArray]) -> tuple[FloatArray, float, bool, bool]:
+    """Log likelihood per temperature, Nash gap, "predicted" and "on the frontier" of one target under one draw."""
     if target.menu not in frontier_cache:
         frontier_cache[target.menu] = pareto_frontier([t @ w for t in tables]).utilities
     front = frontier_cache[target.menu]
     d, u_obs = target.batna_payoffs @ w, target.package_payoffs @ w
     g_obs = u_obs - d
+    scale = SAME_RTOL * (np.abs(front) + np.abs(u_obs)).max(axis=1)
+    on_front = bool((np.abs(front - u_obs).max(axis=1) <= scale).any())
     if not (g_obs > 0).all():
-        return np.full(temperatures.shape, -np.inf), np.inf, False
+        return np.full(temperatures.shape, -np.inf), np.inf, False, on_front
     g = front - d
     lf = _log_nash(g[(g > 0).all(axis=1)], a)
     l_obs = float(_log_nash(g_obs, a))
     l_max = max(float(lf.max()), l_obs)
-    scale = SAME_RTOL * (np.abs(front) + np.abs(u_obs)).max(axis=1)
-    on_front = bool((np.abs(front - u_obs).max(axis=1) <= scale).any())
     terms = lf if on_front else np.append(lf, l_obs)
     z = (terms[None, :] - l_max) / temperatures[:, None]
     log_norm = np.log(np.exp(z).sum(axis=1))
     loglik = (l_obs - l_max) / temperatures - log_norm
     gap = max(l_max - l_obs, 0.0)
-    return loglik, gap, gap <= SAME_RTOL * max(1.0, abs(l_max))
+    return loglik, gap, gap <= SAME_RTOL * max(1.0, abs(l_max)), on_front
 
 
 def _powers_share(problem: InverseProblem, facts: dict[str, float]) -> float:
@@ -317,6 +320,7 @@ def evaluate_draws(problem: InverseProblem, theta: FloatArray) -> Draws:
     loglik = np.empty((n, n_t, temps.size))
     gap = np.empty((n, n_t))
     predicted = np.zeros((n, n_t), dtype=bool)
+    on_frontier = np.zeros((n, n_t), dtype=bool)
     share = np.empty(n)
     facts = dict(problem.facts)
     for i in range(n):
@@ -325,8 +329,9 @@ def evaluate_draws(problem: InverseProblem, theta: FloatArray) -> Draws:
         a = share[i] = _powers_share(problem, facts)
         cache: dict[int, FloatArray] = {}
         for k, tg in enumerate(problem.targets):
-            loglik[i, k], gap[i, k], predicted[i, k] = _fit_one(problem.menus[tg.menu], w, a, tg, temps, cache)
-    return Draws(theta=theta, share=share, loglik=loglik, gap=gap, predicted=predicted)
+            loglik[i, k], gap[i, k], predicted[i, k], on_frontier[i, k] = _fit_one(
+                problem.menus[tg.menu], w, a, tg, temps, cache)
+    return Draws(theta=theta, share=share, loglik=loglik, gap=gap, predicted=predicted, on_frontier=on_frontier)
 
 
 def evaluate_chunk(problem: InverseProblem, chunk: Chunk) -> Draws:

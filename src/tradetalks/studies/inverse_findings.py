@@ -102,10 +102,12 @@ def settlement_fit(tg: Target, out: Draws, k: int, w_obs: FloatArray, w_own: Flo
     """How well the draws explain target ``k``: under the prior, the observed deal's posterior and its own."""
     pred, gap = out.predicted[:, k].astype(np.float64), out.gap[:, k]
     close = (gap <= near).astype(np.float64)
+    front = out.on_frontier[:, k].astype(np.float64)
     has = w_own.sum() > 0
     return SettlementFit(
         label=tg.label, date=None if tg.date is None else tg.date.isoformat(), settled_issues=tg.settled,
         package=dict(tg.package), p_in_zopa_prior=float(np.isfinite(gap).mean()),
+        p_on_frontier_prior=float(front.mean()), p_on_frontier_posterior=float(front @ w_obs),
         p_predicted_prior=float(pred.mean()), p_predicted_posterior=float(pred @ w_obs),
         p_near_prior=float(close.mean()), p_near_posterior=float(close @ w_obs),
         gap_posterior_quantiles=weighted_quantiles(gap, w_obs),  # type: ignore[arg-type]
@@ -138,7 +140,9 @@ def findings(r: InverseResult) -> list[str]:
     out.append(f"The observed deal is the predicted (Nash) package in {obs.p_predicted_prior:.1%} of prior draws "
                f"and {obs.p_predicted_posterior:.1%} of the posterior; its Nash product is within {r.near:g} log "
                f"units of the best package's in {obs.p_near_prior:.1%} (prior) and {obs.p_near_posterior:.1%} "
-               f"(posterior); median posterior gap {_g(obs.gap_posterior_quantiles[1])}.")
+               f"(posterior); median posterior gap {_g(obs.gap_posterior_quantiles[1])}. It is Pareto-efficient "
+               f"(nothing left on the table) in {obs.p_on_frontier_prior:.1%} of prior and "
+               f"{obs.p_on_frontier_posterior:.1%} of posterior draws.")
     # a shift is worth a sentence only above Monte Carlo noise: a weighted mean's standard error is about one prior
     # s.d. over the square root of the effective sample
     threshold = max(SHIFT_WORTH_SAYING, NOISE_MULTIPLE / np.sqrt(max(r.ess, 1.0)))

@@ -86,6 +86,8 @@ class SettlementFit:
         Issue → option of the settled package (unsettled issues at their no-deal option).
     p_in_zopa_prior
         Share of prior draws under which the package beats the no-deal outcome of its date for both sides.
+    p_on_frontier_prior, p_on_frontier_posterior
+        Probability that it is Pareto-efficient (a point of its menu's frontier), under the prior and the posterior.
     p_predicted_prior, p_predicted_posterior
         Probability that it *is* the predicted (Nash) package, under the prior and under the posterior given the
         observed deal.
@@ -106,6 +108,8 @@ class SettlementFit:
     settled_issues: tuple[str, ...]
     package: dict[str, str]
     p_in_zopa_prior: float
+    p_on_frontier_prior: float
+    p_on_frontier_posterior: float
     p_predicted_prior: float
     p_predicted_posterior: float
     p_near_prior: float
