@@ -290,3 +290,21 @@ def test_on_frontier_flags_efficient_deals() -> None:
     theta = np.array([[1.0, 1.0, 0.5]])
     assert evaluate_draws(_single(tables, np.array([2.0, 0, 2.0, 0])), theta).on_frontier[0, 0]
     assert not evaluate_draws(_single(tables, np.array([1.0, 0, 1.0, 0])), theta).on_frontier[0, 0]
+
+
+def test_findings_quote_the_posterior(korus: tuple) -> None:
+    """A parameter whose mean moved up is reported with its posterior 5 % quantile ("at least"), one that moved
+    down with its 95 % quantile ("at most"); a still one is not named."""
+    import dataclasses
+
+    from tradetalks.studies.inverse_findings import findings
+    loaded, model = korus
+    r = infer(loaded, model, draws=20, seed=2)
+    up, down, still = (dataclasses.replace(p, shift=s) for p, s in zip(r.parameters[:3], (1.5, -1.2, 0.0),
+                                                                        strict=True))
+    r2 = dataclasses.replace(r, parameters=(up, down, still, *r.parameters[3:-1], r.parameters[-1]), ess=1e6)
+    text = findings(r2)
+    assert any(f"({up.id}) at least {up.posterior_quantiles[0]:.3g}" in t for t in text)
+    assert any(f"({down.id}) at most {down.posterior_quantiles[2]:.3g}" in t for t in text)
+    assert not any(f"({still.id})" in t for t in text)
+    assert any("the observed deal itself" in t for t in r.findings)  # the 14 November fact sheet

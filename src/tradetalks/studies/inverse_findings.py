@@ -162,6 +162,9 @@ def findings(r: InverseResult) -> list[str]:
                f"{lo:.2f}-{hi:.2f}) against a prior median of {pw.prior_quantiles[1]:.2f}; the scenario's point "
                f"value is {pw.value:.2f}.")
     for s in r.settlements:
+        if s.package == obs.package and s.date == obs.date:
+            out.append(f"Settlement {s.label}: the observed deal itself (same package and date).")
+            continue
         out.append(f"Settlement {s.label}: predicted in {s.p_predicted_prior:.1%} of prior and "
                    f"{s.p_predicted_posterior:.1%} of posterior draws; within {r.near:g} of the best in "
                    f"{s.p_near_posterior:.1%} of the posterior.")
