@@ -270,6 +270,8 @@ def test_bad_requests_say_what_to_fix(korus: tuple) -> None:
     loaded, model = korus
     with pytest.raises(InverseError, match="unknown parameter"):
         infer(loaded, model, draws=5, parameters=["w_nobody"])
+    with pytest.raises(InverseError, match="enter no political weight"):
+        infer(loaded, model, draws=5, parameters=["w_kor_auto", "us_steel_imports_value"])
     with pytest.raises(InverseError, match="temperature"):
         infer(loaded, model, draws=5, temperature=0.0)
     with pytest.raises(InverseError, match="at least one draw"):

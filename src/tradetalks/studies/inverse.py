@@ -442,9 +442,16 @@ def build_problem(loaded: LoadedScenario, model: Model, ids: Sequence[str],
                               menu=keys.index(key), package_payoffs=package_value(model, package)[0],
                               batna_payoffs=package_value(model, no_deal)[0]))
     rule, power_exprs = _power_source(scn)
+    weight_exprs = tuple(st.weight for p in scn.parties for st in p.stakeholders)
+    used = set().union(*(names_in(e) for e in (*weight_exprs, *power_exprs)))
+    idle = [f for f in ids if f in scn.facts and f not in used]
+    if idle:
+        raise InverseError(f"fact(s) {', '.join(idle)} enter no political weight or bargaining power.",
+                           fix="infer facts behind `weight:`, `discount_rate` or `bargaining_power`; the inverse "
+                               "re-weights fixed payoffs, so valuations and elasticities cannot vary here yet.")
     return InverseProblem(
         menus=tuple(menus[k] for k in keys), stakeholder_party=np.asarray(model.cs.stakeholder_party),
-        weight_exprs=tuple(st.weight for p in scn.parties for st in p.stakeholders), power_exprs=power_exprs,
+        weight_exprs=weight_exprs, power_exprs=power_exprs,
         power_rule=rule, facts=dict(loaded.facts), prior=prior_from_facts(scn, loaded.facts, ids),
         targets=tuple(targets), temperatures=temperatures)
 
