@@ -310,3 +310,11 @@ def test_findings_quote_the_posterior(korus: tuple) -> None:
     assert any(f"({down.id}) at most {down.posterior_quantiles[2]:.3g}" in t for t in text)
     assert not any(f"({still.id})" in t for t in text)
     assert any("the observed deal itself" in t for t in r.findings)  # the 14 November fact sheet
+
+
+def test_deal_outside_the_menu_is_the_only_choice_when_the_menu_has_no_zopa() -> None:
+    """A real deal may break a scenario constraint, so no menu package reaches it; if no menu package beats the
+    no-deal outcome for both, the deal is the whole choice set (probability one)."""
+    tables = (np.array([[-1.0, 0, 3.0, 0]]),)
+    d = evaluate_draws(_single(tables, np.array([1.0, 0, 1.0, 0])), np.array([[1.0, 1.0, 0.5]]))
+    assert d.loglik[0, 0, 0] == 0.0 and d.predicted[0, 0] and not d.on_frontier[0, 0]

@@ -292,7 +292,7 @@ def _fit_one(tables: Sequence[FloatArray], w: FloatArray, a: float, target: Targ
     g = front - d
     lf = _log_nash(g[(g > 0).all(axis=1)], a)
     l_obs = float(_log_nash(g_obs, a))
-    l_max = max(float(lf.max()), l_obs)
+    l_max = max(float(lf.max()), l_obs) if lf.size else l_obs  # empty: a deal outside the menu (broke a constraint)
     terms = lf if on_front else np.append(lf, l_obs)
     z = (terms[None, :] - l_max) / temperatures[:, None]
     log_norm = np.log(np.exp(z).sum(axis=1))
