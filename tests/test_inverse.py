@@ -264,6 +264,8 @@ def test_estimated_temperature_maximises_the_evidence(korus: tuple) -> None:
     r = infer(loaded, model, draws=20, seed=3, temperature=None)
     assert r.temperature_estimated and r.temperature == max(r.evidence_by_temperature,
                                                            key=r.evidence_by_temperature.__getitem__)
+    at_edge = r.temperature == max(r.evidence_by_temperature)
+    assert at_edge == any("top of the grid" in f for f in r.findings)
 
 
 def test_bad_requests_say_what_to_fix(korus: tuple) -> None:

@@ -168,6 +168,10 @@ def findings(r: InverseResult) -> list[str]:
         out.append(f"Settlement {s.label}: predicted in {s.p_predicted_prior:.1%} of prior and "
                    f"{s.p_predicted_posterior:.1%} of posterior draws; within {r.near:g} of the best in "
                    f"{s.p_near_posterior:.1%} of the posterior.")
+    if r.temperature_estimated and r.temperature == max(r.evidence_by_temperature):
+        out.append(f"The estimated temperature sits at the top of the grid ({r.temperature:g}): the marginal "
+                   "likelihood keeps rising as the choice among frontier packages gets flatter, so the Nash product "
+                   "explains the observed deal only weakly.")
     if r.ess < LOW_ESS:
         out.append(f"Caution: an effective sample of {r.ess:.0f} draws is small; raise --draws or the temperature.")
     return out
