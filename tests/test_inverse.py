@@ -320,3 +320,18 @@ def test_deal_outside_the_menu_is_the_only_choice_when_the_menu_has_no_zopa() ->
     tables = (np.array([[-1.0, 0, 3.0, 0]]),)
     d = evaluate_draws(_single(tables, np.array([1.0, 0, 1.0, 0])), np.array([[1.0, 1.0, 0.5]]))
     assert d.loglik[0, 0, 0] == 0.0 and d.predicted[0, 0] and not d.on_frontier[0, 0]
+
+
+def test_any_scenario_with_an_observed_file(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """The generic path: a small scenario and an observed file given by path (dated before its no-deal change)."""
+    obs = tmp_path / "toy.observed.yaml"
+    obs.write_text("schema_version: 1\nscenario: toy\ntitle: a deal\ndate: 2025-02-01\npackage:\n"
+                   "  widget_tariff: {option: t0, source: test}\n  transfer: {option: more, source: test}\n",
+                   encoding="utf-8")
+    loaded = load_scenario("tests/data/toy.yaml", observed=obs)
+    r = infer(loaded, draws=40, seed=0)
+    assert r.power_rule == "rubinstein" and r.settlements == ()
+    assert [p.id for p in r.parameters] == [*default_parameters(loaded.scenario), "power_share:A"]
+    assert r.observed.date == "2025-02-01" and r.observed.package == {"widget_tariff": "t0", "transfer": "more"}
+    assert 0 <= r.observed.p_predicted_posterior <= 1 and r.to_frame().shape[0] == len(r.parameters)
+    assert "InverseResult(scenario='toy'" in repr(r)
