@@ -250,6 +250,9 @@ def test_korus_default_parameters_and_power(korus: tuple) -> None:
     assert first.package["steel_tariff"] == "s50" and first.package["auto_tariff"] == "a15"  # no-deal of 30 July
     assert "investment" not in first.settled_issues
     assert r.findings and any("bargaining-power share" in f for f in r.findings)
+    assert set(r.map_nash_package) == set(r.observed.package)
+    assert bool(r.map_differences) != r.map_predicted
+    assert all(r.map_nash_package[i] == p and r.observed.package[i] == o for i, (p, o) in r.map_differences.items())
 
 
 def test_korus_same_seed_same_result(korus: tuple) -> None:

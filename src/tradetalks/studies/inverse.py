@@ -85,11 +85,12 @@ from dataclasses import dataclass, replace
 import numpy as np
 from numpy.typing import NDArray
 
+from tradetalks.bargain import solutions as sol
 from tradetalks.bargain.frontier import pareto_frontier
 from tradetalks.bargain.timing import batna_options_at
 from tradetalks.errors import TradetalksError
 from tradetalks.executor import Chunk, Executor, plan_chunks
-from tradetalks.model import Model, build_model, package_choice, package_value
+from tradetalks.model import Model, build_model, decode_package, package_choice, package_value
 from tradetalks.scenario.expressions import Quantity, evaluate, names_in
 from tradetalks.scenario.loader import LoadedScenario
 from tradetalks.scenario.schema import Scenario
@@ -524,14 +525,32 @@ def infer(loaded: LoadedScenario, model: Model | None = None, *, draws: int = DE
                            float(_log_mean_exp(ll[:, k], axis=0)), near) for k, tg in enumerate(problem.targets)]
     i_map = int(np.argmax(ll[:, 0]))
     ess = float(w.sum() ** 2 / (w ** 2).sum())
+    nash_map = _nash_at(loaded, model, problem, out.theta[i_map])
     result = InverseResult(
         scenario=scn.id, parties=model.cs.parties, draws=draws, seed=seed, temperature=temps[best],
         temperature_estimated=temperature is None,
         evidence_by_temperature={t: float(e) for t, e in zip(temps, evidence, strict=True)}, near=near,
         power_rule=problem.power_rule, parameters=params, ess=ess, consistent_draws=int(np.isfinite(ll[:, 0]).sum()),
         observed=fits[0], settlements=tuple(fits[1:]), map_point={p.id: p.map for p in params},
-        map_predicted=bool(out.predicted[i_map, 0]), findings=())
+        map_nash_package=nash_map, map_predicted=bool(out.predicted[i_map, 0]), findings=(),
+        map_differences={i: (o, fits[0].package[i]) for i, o in nash_map.items() if o != fits[0].package[i]})
     return replace(result, findings=tuple(findings(result)))
+
+
+def _nash_at(loaded: LoadedScenario, model: Model, problem: InverseProblem, theta: FloatArray) -> dict[str, str]:
+    """The Nash package (whole, unsettled issues at their no-deal option) of the observed deal's menu at ``theta``;
+    empty when its ZOPA is empty."""
+    tg = problem.targets[0]
+    facts = {**problem.facts, **dict(zip(problem.prior.ids, theta.tolist(), strict=True))}
+    side = problem.stakeholder_party
+    w = np.stack([side == 0, side == 1], axis=1) * np.array([evaluate(e, facts) for e in problem.weight_exprs])[:, None]
+    a = _powers_share(problem, facts)
+    rows = _menu_rows(model, set(tg.settled), _no_deal_at(loaded, tg.date))
+    front = pareto_frontier([t @ w for t in problem.menus[tg.menu]])
+    best = sol.nash(front, tg.batna_payoffs @ w, powers=(a, 1 - a))
+    if best is None:
+        return {}
+    return decode_package(model, [int(r[c]) for r, c in zip(rows, best.choices, strict=True)])
 
 
 def _log_mean_exp(x: FloatArray, axis: int) -> FloatArray:

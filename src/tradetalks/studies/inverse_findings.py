@@ -161,6 +161,12 @@ def findings(r: InverseResult) -> list[str]:
     out.append(f"{r.parties[0]}'s bargaining-power share: posterior median {med:.2f} (90 % interval "
                f"{lo:.2f}-{hi:.2f}) against a prior median of {pw.prior_quantiles[1]:.2f}; the scenario's point "
                f"value is {pw.value:.2f}.")
+    if r.map_differences:
+        diff = "; ".join(f"{i}: {p} predicted, {o} signed" for i, (p, o) in r.map_differences.items())
+        out.append(f"At the most likely parameters the predicted package differs from the deal on "
+                   f"{len(r.map_differences)} issue(s): {diff}.")
+    elif r.map_nash_package:
+        out.append("At the most likely parameters the predicted package has the deal's option on every issue.")
     for s in r.settlements:
         if s.package == obs.package and s.date == obs.date:
             out.append(f"Settlement {s.label}: the observed deal itself (same package and date).")

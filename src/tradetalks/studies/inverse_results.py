@@ -154,6 +154,10 @@ class InverseResult:
         Fit of every dated settlement of the timeline (cumulative: what was agreed by the date).
     map_point
         Parameter id → value at the most likely draw, with the power share.
+    map_nash_package
+        Issue → option of the Nash package at the MAP point (against the no-deal outcome of the deal's date).
+    map_differences
+        Issue → (Nash option at the MAP point, observed option) where the two differ.
     map_predicted
         Whether the observed deal is the Nash package at the MAP point.
     findings
@@ -175,6 +179,8 @@ class InverseResult:
     observed: SettlementFit
     settlements: tuple[SettlementFit, ...]
     map_point: dict[str, float]
+    map_nash_package: dict[str, str]
+    map_differences: dict[str, tuple[str, str]]
     map_predicted: bool
     findings: tuple[str, ...]
 
