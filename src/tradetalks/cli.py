@@ -342,6 +342,40 @@ def sensitivity(
          lambda r: print_sensitivity(r, out_console, labels=Labels.from_scenario(loaded.scenario)))
 
 
+@app.command()
+def inverse(
+    scenario: ScenarioArg = DEFAULT_SCENARIO,
+    draws: Annotated[int, typer.Option(min=1, max=1_000_000, help="Prior draws of weights and powers.")] = 2000,
+    seed: Annotated[int, typer.Option(help="Seed of the prior draws.")] = 0,
+    temperature: Annotated[float, typer.Option(min=1e-6, help="Logit temperature, log Nash-product units.")] = 0.1,
+    estimate_temperature: Annotated[bool, typer.Option("--estimate-temperature",
+                                                       help="Choose the temperature by marginal likelihood.")
+                                    ] = False,
+    as_json: JsonOpt = False,
+    set_: SetOpt = None,
+) -> None:
+    """What the real deal reveals: posterior political weights and bargaining power (inverse bargaining)."""
+    from rich.table import Table
+
+    from tradetalks.studies.inverse import infer
+
+    def show(r: Any) -> None:
+        table = Table(title=f"Inverse bargaining, {r.scenario}: {r.draws} draws, ESS {r.ess:.0f}")
+        for col in ("parameter", "prior 5-95 %", "posterior mean", "posterior 5-50-95 %", "MAP", "shift"):
+            table.add_column(col)
+        for p in r.parameters:
+            table.add_row(p.id, f"{p.prior_quantiles[0]:.3g}-{p.prior_quantiles[2]:.3g}", f"{p.posterior_mean:.3g}",
+                          "-".join(f"{q:.3g}" for q in p.posterior_quantiles), f"{p.map:.3g}", f"{p.shift:+.2f}")
+        out_console.print(table)
+        for line in r.findings:
+            out_console.print(f"- {line}")
+
+    loaded = _load(scenario, set_, as_json)
+    _run(as_json, lambda: infer(loaded, draws=draws, seed=seed,
+                                temperature=None if estimate_temperature else temperature),
+         lambda r: r.to_dict(), show)
+
+
 @app.command("scenarios")
 def list_scenarios() -> None:
     """List the built-in scenarios."""
