@@ -361,7 +361,8 @@ def _comments(loaded: LoadedScenario, party: str, profile: AdditiveProfile, disc
     scn = loaded.scenario
     if mode == "session":
         about = (f"discount_factor = exp(-rate * horizon_days / 365.25) with rate = {disc.annual_rate} per year over "
-                 f"{disc.horizon_days} days (1 if either is missing), per session in GENIUS; NegMAS applies it per step")
+                 f"{disc.horizon_days} days (1 if either is missing), per session in GENIUS; NegMAS applies it "
+                 "per step")
     else:
         about = (f"discount_factor = 1 (no discounting); the session factor {disc.factor!r} and the per-round factor "
                  f"{disc.per_round!r} are in the sidecar JSON")
