@@ -378,6 +378,13 @@ def test_round_trip_korus_export_import(korus, tmp_path):
     ranked0 = np.argsort(-np.prod(np.clip(original.utilities, 0, None), axis=1), kind="stable")
     ranked1 = np.argsort(-np.prod(np.clip(imported.utilities, 0, None), axis=1), kind="stable")
     np.testing.assert_array_equal(ranked0, ranked1)
+    # the whole pipeline on the imported scenario: the same frontier size and Nash point
+    from tradetalks.studies.analyze import analyze
+    res = analyze(back)
+    assert res.frontier.n_points == original.n_points and res.frontier.n_packages == 289
+    nash = res.solutions["nash"]
+    assert nash is not None and nash.package["agreement"] == "deal"
+    np.testing.assert_allclose([nash.utilities[p] for p in model.cs.parties], n0.utilities * factor, rtol=1e-9)
 
 
 def test_import_refusals(tmp_path):
