@@ -202,7 +202,7 @@ def test_genius_text():
 
 from tradetalks.bargain import solutions as sol  # noqa: E402
 from tradetalks.errors import LimitError  # noqa: E402
-from tradetalks.interop.genius import NEGMAS_MAX_OUTCOMES, select_outcomes  # noqa: E402
+from tradetalks.interop.genius import NEGMAS_MAX_OUTCOMES, _coarsen, _efficient, select_outcomes  # noqa: E402
 from tradetalks.interop.genius_import import DEFAULT_UTILITY_SCALE, MAX_IMPORT_OUTCOMES, import_genius  # noqa: E402
 from tradetalks.interop.genius_xml import domain_xml, profile_xml  # noqa: E402
 
@@ -274,6 +274,23 @@ def test_coarsening_drops_dominated_values_first(korus):
     np.testing.assert_array_equal(pareto_frontier(kept).utilities, pareto_frontier(tables).utilities)
     for part in select_outcomes(model, coarsen=3):
         assert len(part.rows) <= 3 and model.groups[part.group].batna_row in part.rows
+
+
+pairs = st.lists(st.tuples(st.integers(-5, 5), st.integers(-5, 5)), min_size=1, max_size=30)
+
+
+@settings(max_examples=200, deadline=None)
+@given(pairs, st.integers(2, 8), st.data())
+def test_coarsen_keeps_the_batna_and_efficient_values(raw, k, data):
+    u = np.array(raw, dtype=np.float64)
+    batna = data.draw(st.integers(0, len(u) - 1))
+    rows = _coarsen(u, batna, k)
+    assert batna in rows and len(rows) <= k and np.all(np.diff(rows) > 0)
+    efficient = {i for i in range(len(u)) if not ((u >= u[i]).all(axis=1) & (u > u[i]).any(axis=1)).any()}
+    assert set(rows.tolist()) - {batna} <= efficient, "only Pareto-efficient values besides the BATNA"
+    assert {tuple(u[i]) for i in _efficient(u)} == {tuple(u[i]) for i in efficient}, "one row per efficient pair"
+    if k > len({tuple(u[i]) for i in efficient}):
+        assert {tuple(u[i]) for i in efficient} <= {tuple(u[i]) for i in rows}, "room for all: every pair is kept"
 
 
 def test_issue_subset_holds_the_rest_at_the_batna(korus, tmp_path):

@@ -231,7 +231,7 @@ def export_genius_cmd(
             raise TradetalksError(f"--discount must be session or none, got {discount!r}.",
                                   fix="pass --discount session or --discount none")
         keep = None if issues is None else [i.strip() for i in issues.split(",") if i.strip()]
-        exp = export_genius(loaded, out, discount=discount,  # type: ignore[arg-type]
+        exp = export_genius(loaded, out, discount="none" if discount == "none" else "session",
                             issues=keep, coarsen=coarsen, max_outcomes=limit)
     except TradetalksError as exc:
         _fail(exc, False)
