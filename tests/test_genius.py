@@ -433,6 +433,13 @@ def test_import_refusals(tmp_path):
         (real / f).write_bytes(Path(HOLIDAY, f).read_bytes())
     with pytest.raises(DataError, match="only discrete issues"):
         import_genius(real)
+    inf = tmp_path / "inf"
+    inf.mkdir()
+    for f in ("holiday_domain.xml", "holiday_agency_utility.xml", "holiday_traveller_utility.xml"):
+        (inf / f).write_text(Path(HOLIDAY, f).read_text(encoding="utf-8").replace(
+            '<reservation value="0.4"/>', '<reservation value="-inf"/>'), encoding="utf-8")
+    with pytest.raises(DataError, match="not a finite number"):
+        import_genius(inf)
 
 
 def test_cli_import_and_reduced_export(tmp_path):
@@ -449,3 +456,34 @@ def test_cli_import_and_reduced_export(tmp_path):
     assert load_scenario(tmp_path / "toy.yaml", with_observed=False).scenario.issues[-1].id == "agreement"
     res = runner.invoke(app, ["export", "genius", "korus-2025", "-o", str(tmp_path / "k"), "--coarsen", "3"])
     assert res.exit_code == 1 and "above the limit of 100,000" in " ".join(res.output.split())
+
+
+@settings(max_examples=25, deadline=None)
+@given(st.lists(st.integers(1, 4), min_size=1, max_size=3), st.data())
+def test_import_is_exact_on_random_domains(sizes, data):
+    """Any small additive domain: every bid's imported utility is scale * (GENIUS utility - reservation)."""
+    import tempfile
+
+    issues = [GeniusIssue(f"issue {k}", tuple(f"val {j}" for j in range(m)), ("",) * m) for k, m in enumerate(sizes)]
+    unit = st.floats(0.0, 10.0, allow_nan=False)
+    with tempfile.TemporaryDirectory() as tmp:
+        folder = Path(tmp)
+        (folder / "rnd_domain.xml").write_bytes(domain_xml("rnd", "random", issues))
+        profiles = {}
+        for name in ("a", "b"):
+            weights = np.array([data.draw(st.floats(0.01, 1.0)) for _ in sizes])
+            evals = [np.array([data.draw(unit) for _ in range(m)]) for m in sizes]
+            res = data.draw(st.floats(0.0, 1.0))
+            xml = profile_xml("rnd", "random", issues, weights, evals, 1.0, res)
+            (folder / f"rnd_{name}_util.xml").write_bytes(xml)
+            profiles[name] = (weights, evals, res)
+        imp, loaded = _import(folder, folder)
+        model = build_model(loaded)
+        for bid in itertools.product(*[range(m) for m in sizes]):
+            package = {iss.id: iss.options[j].id for iss, j in zip(loaded.scenario.issues[:-1], bid, strict=True)}
+            _, u = package_value(model, package | {"agreement": "deal"})
+            for p, party in enumerate(model.cs.parties):
+                weights, evals, res = profiles[party]
+                v = genius_utility(weights, evals, bid)
+                assert u[p] == pytest.approx(DEFAULT_UTILITY_SCALE * (v - res), abs=1e-9 * DEFAULT_UTILITY_SCALE)
+        assert imp.n_outcomes == math.prod(sizes)

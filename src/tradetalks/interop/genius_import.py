@@ -216,6 +216,10 @@ def import_genius(directory: str | Path, *, scale: float = DEFAULT_UTILITY_SCALE
         if not (np.isfinite(prof.weights).all() and (prof.weights >= 0).all() and prof.weights.sum() > 0):
             raise DataError(f"profile of {p!r} has weights that are not non-negative numbers with a positive sum.",
                             received=prof.weights.tolist(), fix="check the <weight> elements of the profile")
+        if not (math.isfinite(prof.reservation) and math.isfinite(prof.discount_factor)):
+            raise DataError(f"profile of {p!r} has a reservation value or discount factor that is not a finite "
+                            "number.", received=(prof.reservation, prof.discount_factor),
+                            fix="give <reservation value> a number (0, GENIUS's default, if any deal beats none)")
         for issue, ev in zip(issues, prof.evaluations, strict=True):
             if not (np.isfinite(ev).all() and (ev >= 0).all()):
                 raise DataError(f"profile of {p!r}, issue {issue.name!r}: evaluations must be non-negative numbers.",
