@@ -54,7 +54,7 @@ import yaml
 from tradetalks import __version__
 from tradetalks.bargain.packages import MAX_COMPOUND_OPTIONS
 from tradetalks.errors import DataError, LimitError
-from tradetalks.interop.genius_xml import GENIUS_MIN_MAX_EVALUATION, GeniusIssue, read_domain, read_profile
+from tradetalks.interop.genius_xml import GENIUS_MIN_MAX_EVALUATION, GeniusIssue, parse_root, read_domain, read_profile
 
 __all__ = ["DEFAULT_UTILITY_SCALE", "MAX_IMPORT_OUTCOMES", "GeniusImport", "import_genius"]
 
@@ -116,7 +116,6 @@ def _safe_id(text: str, taken: set[str], fallback: str, hyphen: bool = True) -> 
 
 def _classify(directory: Path) -> tuple[Path, list[Path]]:
     """The domain file and the profile files of a folder, told apart by their root tag (as GENIUS tools do)."""
-    import xml.etree.ElementTree as ET
     if not directory.is_dir():
         raise DataError(f"{str(directory)!r} is not a directory.", fix="pass the folder holding the GENIUS XML files")
     domains: list[Path] = []
@@ -124,10 +123,7 @@ def _classify(directory: Path) -> tuple[Path, list[Path]]:
     for path in sorted(directory.glob("*.xml")):
         if path.name.endswith("pareto.xml"):
             continue
-        try:
-            tag = ET.parse(path).getroot().tag
-        except ET.ParseError as exc:
-            raise DataError(f"cannot parse {str(path)!r}: {exc}.", fix="pass well-formed GENIUS XML files") from None
+        tag = parse_root(path).tag
         (domains if tag == "negotiation_template" else profiles if tag == "utility_space" else []).append(path)
     if len(domains) != 1 or len(profiles) != 2:
         raise DataError("a GENIUS folder for a bilateral scenario needs one domain file (<negotiation_template>) and "
@@ -138,8 +134,7 @@ def _classify(directory: Path) -> tuple[Path, list[Path]]:
 
 
 def _check_discrete(domain: Path) -> None:
-    import xml.etree.ElementTree as ET
-    for el in ET.parse(domain).getroot().iter("issue"):
+    for el in parse_root(domain).iter("issue"):
         kind = el.get("type") or el.get("etype") or "discrete"
         if kind != "discrete":
             raise DataError(f"issue {el.get('name')!r} of {domain.name!r} is of type {kind!r}; only discrete issues "
