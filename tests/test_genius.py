@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import ast
+import datetime
 import itertools
 import json
 import math
 import re
 import xml.etree.ElementTree as ET
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -16,8 +19,8 @@ from hypothesis import strategies as st
 from tradetalks.bargain.frontier import pareto_frontier
 from tradetalks.errors import DataError
 from tradetalks.interop.genius import additive_profile, export_genius, read_genius, session_discount
-from tradetalks.interop.genius_xml import genius_text, genius_utility, read_domain, read_profile
-from tradetalks.model import build_model
+from tradetalks.interop.genius_xml import GeniusIssue, genius_text, genius_utility, read_domain, read_profile
+from tradetalks.model import build_model, decode_package, package_feasible, package_value
 from tradetalks.scenario import load_scenario
 
 #: |u - (offset + scale * v)| allowed, relative to scale: a few ulps of the normalisation and of the sums
@@ -193,3 +196,294 @@ def test_parser_refuses_foreign_files(korus, tmp_path):
 def test_genius_text():
     assert genius_text("a—b -- c “d” & <e>") == "a-b - c 'd' and (e)"
     assert GENIUS_SAFE.match(genius_text("Fed–BOK ✓ café"))
+
+
+# --- a domain NegMAS's standard agents can negotiate, and the way back in -----------------------------------------
+
+from tradetalks.bargain import solutions as sol  # noqa: E402
+from tradetalks.errors import LimitError  # noqa: E402
+from tradetalks.interop.genius import NEGMAS_MAX_OUTCOMES, _coarsen, _efficient, select_outcomes  # noqa: E402
+from tradetalks.interop.genius_import import DEFAULT_UTILITY_SCALE, MAX_IMPORT_OUTCOMES, import_genius  # noqa: E402
+from tradetalks.interop.genius_xml import domain_xml, profile_xml  # noqa: E402
+
+#: the hand-written GENIUS domain in the classic format (three discrete issues, two profiles)
+HOLIDAY = "tests/data/genius/holiday"
+#: imported utilities equal scale * (GENIUS utility - reservation) up to this, relative to the scale
+IMPORT_RTOL = 1e-12
+#: a korus-2025 sub-domain small enough to import: 5 issues open, 288 outcomes
+KORUS_SUBSET = ["auto_tariff", "investment", "steel_tariff", "rice", "beef"]
+
+
+def _profile_factors(path):
+    return [float(el.get("value")) for el in ET.parse(path).getroot().iter("discount_factor")]
+
+
+def test_coarsened_export_negotiates_out_of_the_box(korus, tmp_path):
+    loaded, model, _, _ = korus
+    out = export_genius(loaded, tmp_path, model=model, discount="none", coarsen=2, max_outcomes=NEGMAS_MAX_OUTCOMES)
+    space = read_genius(out.domain, out.profiles)
+    assert out.n_outcomes == math.prod(len(i.values) for i in space.issues) == 32_768 <= NEGMAS_MAX_OUTCOMES
+    assert out.n_full_outcomes == 2_486_671_488
+    side = json.loads(out.sidecar.read_text(encoding="utf-8"))
+    assert side["discount_in_profiles"] == "none" and {"genius", "negmas"} <= set(side["discount_semantics"])
+    assert side["reduction"] == {"issues_open": None, "coarsen": 2, "n_scenario_packages": 2_486_671_488,
+                                 "n_outcomes": 32_768}
+    for party, path in out.profiles.items():
+        assert _profile_factors(path) == [1.0], "NegMAS wraps any other factor in a per-step discount"
+        disc = side["transform"][party]["discount"]
+        rate = loaded.facts[f"{party.lower()}_discount_rate"]
+        assert disc["in_profile"] == 1.0
+        assert disc["factor"] == pytest.approx(math.exp(-rate * 99 / 365.25), rel=1e-15)
+        assert disc["per_round"] == pytest.approx(math.exp(-rate * 7 / 365.25), rel=1e-15)
+    # the affine map holds on the reduced space, whose values are rows of the scenario's compound issues
+    parts = select_outcomes(model, coarsen=2)
+    rng = np.random.default_rng(7)
+    for p, party in enumerate(model.cs.parties):
+        t = out.transforms[party]
+        for _ in range(300):
+            pick = [int(rng.integers(len(part.rows))) for part in parts]
+            u = sum(float(model.utilities[part.group][part.rows[j], p]) for part, j in zip(parts, pick, strict=True))
+            v = space.utility(party, [i.values[j] for i, j in zip(space.issues, pick, strict=True)])
+            assert t.offset + t.scale * v == pytest.approx(u, abs=ROUND_TRIP_RTOL * t.scale)
+        batna = [part.batna_position(model) for part in parts]
+        assert space.utility(party, [i.values[j] for i, j in zip(space.issues, batna, strict=True)]) == \
+            pytest.approx(t.reservation, abs=1e-12)
+
+
+def test_session_export_keeps_the_session_factor(korus):
+    _, _, out, _ = korus
+    side = json.loads(out.sidecar.read_text(encoding="utf-8"))
+    for party, path in out.profiles.items():
+        assert _profile_factors(path) == [side["transform"][party]["discount"]["factor"]]
+        assert side["transform"][party]["discount"]["in_profile"] == side["transform"][party]["discount"]["factor"]
+
+
+def test_coarsening_drops_dominated_values_first(korus):
+    _, model, _, _ = korus
+    tables = model.utilities
+
+    def n_efficient(u):  # distinct utility pairs no other row weakly dominates (brute force)
+        pairs = {tuple(r) for r in u.tolist()}
+        return sum(not any(o != r and o[0] >= r[0] and o[1] >= r[1] for o in pairs) for r in pairs)
+
+    k = max(n_efficient(t) for t in tables) + 1  # room for every efficient value and the BATNA
+    assert k < max(len(t) for t in tables)
+    roomy = select_outcomes(model, coarsen=k)
+    kept = [model.utilities[p.group][p.rows] for p in roomy]
+    assert math.prod(len(t) for t in kept) < math.prod(len(t) for t in tables)
+    np.testing.assert_array_equal(pareto_frontier(kept).utilities, pareto_frontier(tables).utilities)
+    for part in select_outcomes(model, coarsen=3):
+        assert len(part.rows) <= 3 and model.groups[part.group].batna_row in part.rows
+
+
+pairs = st.lists(st.tuples(st.integers(-5, 5), st.integers(-5, 5)), min_size=1, max_size=30)
+
+
+@settings(max_examples=200, deadline=None)
+@given(pairs, st.integers(2, 8), st.data())
+def test_coarsen_keeps_the_batna_and_efficient_values(raw, k, data):
+    u = np.array(raw, dtype=np.float64)
+    batna = data.draw(st.integers(0, len(u) - 1))
+    rows = _coarsen(u, batna, k)
+    assert batna in rows and len(rows) <= k and np.all(np.diff(rows) > 0)
+    efficient = {i for i in range(len(u)) if not ((u >= u[i]).all(axis=1) & (u > u[i]).any(axis=1)).any()}
+    assert set(rows.tolist()) - {batna} <= efficient, "only Pareto-efficient values besides the BATNA"
+    assert {tuple(u[i]) for i in _efficient(u)} == {tuple(u[i]) for i in efficient}, "one row per efficient pair"
+    if k > len({tuple(u[i]) for i in efficient}):
+        assert {tuple(u[i]) for i in efficient} <= {tuple(u[i]) for i in rows}, "room for all: every pair is kept"
+
+
+def test_issue_subset_holds_the_rest_at_the_batna(korus, tmp_path):
+    loaded, model, _, _ = korus
+    out = export_genius(loaded, tmp_path, model=model, issues=KORUS_SUBSET)
+    assert out.n_outcomes == 288 and out.issues == ["auto_tariff+investment", "steel_tariff", "beef", "rice"]
+    side = json.loads(out.sidecar.read_text(encoding="utf-8"))
+    car = side["issues"][0]
+    assert car["held_at_batna"] == {"reciprocal_tariff": "r25", "shipbuilding": "none", "fx_swap": "none"}
+    assert side["held_at_batna"]["semiconductors"] == loaded.scenario.issues[
+        [i.id for i in loaded.scenario.issues].index("semiconductors")].batna
+
+
+def test_reduction_refusals(korus, tmp_path):
+    loaded, model, _, _ = korus
+    with pytest.raises(LimitError, match="6,377,292 outcomes, above the limit of 100,000"):
+        export_genius(loaded, tmp_path / "x", model=model, coarsen=3, max_outcomes=NEGMAS_MAX_OUTCOMES)
+    assert not (tmp_path / "x").exists(), "nothing is written when the domain is refused"
+    with pytest.raises(DataError, match="issue ids of the scenario"):
+        select_outcomes(model, issues=["auto_tariff", "no_such_issue"])
+    with pytest.raises(DataError, match="at least 2 values"):
+        select_outcomes(model, coarsen=1)
+
+
+def _holiday_utility(prof, bid):
+    """GENIUS utility of a bid of the holiday fixture, by hand: weights × evaluations over the issue's maximum."""
+    return sum(w * ev[j] / ev.max() for w, ev, j in zip(prof.weights, prof.evaluations, bid, strict=True))
+
+
+def _import(folder, tmp_path, **kw):
+    imp = import_genius(folder, as_of=datetime.date(2026, 1, 1), **kw)
+    path = tmp_path / "imported.yaml"
+    path.write_text(imp.yaml_text, encoding="utf-8")
+    return imp, load_scenario(path, with_observed=False)
+
+
+def test_import_handwritten_domain(tmp_path):
+    imp, loaded = _import(HOLIDAY, tmp_path)
+    assert sorted(imp.profiles) == ["agency", "traveller"] and imp.n_outcomes == 18
+    scn = loaded.scenario
+    assert [i.id for i in scn.issues] == ["Location", "Duration", "Budget", "agreement"]
+    assert [o.id for o in scn.issues[1].options] == ["v_1_week", "v_2_weeks", "v_3_weeks"]
+    space = read_genius("tests/data/genius/holiday/holiday_domain.xml", imp.profiles)
+    model = build_model(loaded)
+    frontier = pareto_frontier(model.utilities)
+    assert frontier.n_packages == 19, "18 bids and the one no-deal package"
+    reservation = {"traveller": 0.4, "agency": 0.35}
+    for bid in itertools.product(range(3), range(3), range(2)):
+        package = {iss.id: iss.options[j].id for iss, j in zip(scn.issues[:3], bid, strict=True)}
+        package["agreement"] = "deal"
+        _, u = package_value(model, package)
+        for p, party in enumerate(model.cs.parties):
+            v = _holiday_utility(space.profiles[party], bid)
+            assert u[p] == pytest.approx(DEFAULT_UTILITY_SCALE * (v - reservation[party]),
+                                         abs=IMPORT_RTOL * DEFAULT_UTILITY_SCALE)
+    _, u_none = package_value(model, {"agreement": "no_deal"})
+    assert u_none.tolist() == [0.0, 0.0]
+    assert not package_feasible(model, {"Location": "City", "agreement": "no_deal"})
+    # by hand: Beach, 2 weeks, High gives the agency 0.1 + 0.225 + 0.5 - 0.35 and the traveller 0.5 + 0.15 + 0.2 - 0.4
+    nash = sol.nash(frontier, np.zeros(2))
+    assert nash is not None
+    assert decode_package(model, nash.choices) == {"Location": "Beach", "Duration": "v_2_weeks", "Budget": "High",
+                                                    "agreement": "deal"}
+    np.testing.assert_allclose(nash.utilities, [0.475e9, 0.45e9], rtol=1e-12)
+
+
+def test_imported_numbers_are_sourced_facts(tmp_path):
+    _, loaded = _import(HOLIDAY, tmp_path)
+    files = {p.name for p in Path(HOLIDAY).iterdir()}
+    facts = loaded.scenario.facts
+    for fid, fact in facts.items():
+        if fid == "genius_utility_scale":
+            assert fact.assumption and fact.source is None
+            continue
+        assert fact.source and any(name in fact.source for name in files), fid
+    assert facts["traveller_reservation"].value == 0.4 and facts["agency_discount_factor"].value == 1.0
+    assert facts["traveller_e2_1"].value == 0.2, "evaluation 2 over the issue's largest evaluation 10"
+    for iss in loaded.scenario.issues:
+        for op in iss.options:
+            for expr in op.payoffs.values():
+                names = {n.id for n in ast.walk(ast.parse(str(expr), mode="eval")) if isinstance(n, ast.Name)}
+                consts = [n for n in ast.walk(ast.parse(str(expr), mode="eval")) if isinstance(n, ast.Constant)]
+                assert names <= set(facts) and not consts, expr
+
+
+def test_round_trip_korus_export_import(korus, tmp_path):
+    loaded, model, _, _ = korus
+    out = export_genius(loaded, tmp_path / "genius", model=model, issues=KORUS_SUBSET, discount="none")
+    imp, back = _import(tmp_path / "genius", tmp_path)
+    assert sorted(imp.profiles) == ["KOR", "USA"] and imp.n_outcomes == out.n_outcomes == 288
+    parts = select_outcomes(model, issues=KORUS_SUBSET)
+    original = pareto_frontier([model.utilities[p.group][p.rows] for p in parts])
+    m2 = build_model(back)
+    imported = pareto_frontier(m2.utilities)
+    # u_imported = scale * (v - reservation) = (scale / R) * u_original: the same frontier up to a positive factor
+    factor = np.array([DEFAULT_UTILITY_SCALE / out.transforms[p].scale for p in model.cs.parties])
+    np.testing.assert_allclose(imported.utilities, original.utilities * factor, rtol=1e-9,
+                               atol=IMPORT_RTOL * DEFAULT_UTILITY_SCALE)
+    n0, n1 = sol.nash(original, np.zeros(2)), sol.nash(imported, np.zeros(2))
+    assert n0 is not None and n1 is not None
+    np.testing.assert_allclose(n1.utilities, n0.utilities * factor, rtol=1e-9)
+    ranked0 = np.argsort(-np.prod(np.clip(original.utilities, 0, None), axis=1), kind="stable")
+    ranked1 = np.argsort(-np.prod(np.clip(imported.utilities, 0, None), axis=1), kind="stable")
+    np.testing.assert_array_equal(ranked0, ranked1)
+    # the whole pipeline on the imported scenario: the same frontier size and Nash point
+    from tradetalks.studies.analyze import analyze
+    res = analyze(back)
+    assert res.frontier.n_points == original.n_points and res.frontier.n_packages == 289
+    nash = res.solutions["nash"]
+    assert nash is not None and nash.package["agreement"] == "deal"
+    np.testing.assert_allclose([nash.utilities[p] for p in model.cs.parties], n0.utilities * factor, rtol=1e-9)
+
+
+def test_import_refusals(tmp_path):
+    (tmp_path / "empty").mkdir()
+    with pytest.raises(DataError, match="one domain file"):
+        import_genius(tmp_path / "empty")
+    with pytest.raises(DataError, match="not a directory"):
+        import_genius(tmp_path / "missing")
+    with pytest.raises(DataError, match="positive number"):
+        import_genius(HOLIDAY, scale=0.0)
+    big = tmp_path / "big"
+    issues = [GeniusIssue(f"i{k}", tuple(f"x{j}" for j in range(400)), ("",) * 400) for k in range(2)]
+    big.mkdir()
+    (big / "big_domain.xml").write_bytes(domain_xml("big", "big", issues))
+    ev = (np.linspace(0, 1, 400),) * 2
+    for name in ("a", "b"):
+        (big / f"big_{name}_util.xml").write_bytes(
+            profile_xml("big", "big", issues, np.array([0.5, 0.5]), ev, 1.0, 0.0))
+    assert MAX_IMPORT_OUTCOMES < 400 * 400
+    with pytest.raises(LimitError, match="160,000 bids"):
+        import_genius(big)
+    text = Path(HOLIDAY, "holiday_domain.xml").read_text(encoding="utf-8").replace(
+        'etype="discrete" type="discrete" vtype="discrete" name="Budget"',
+        'etype="integer" type="integer" vtype="integer" name="Budget"')
+    real = tmp_path / "real"
+    real.mkdir()
+    (real / "holiday_domain.xml").write_text(text, encoding="utf-8")
+    for f in ("holiday_agency_utility.xml", "holiday_traveller_utility.xml"):
+        (real / f).write_bytes(Path(HOLIDAY, f).read_bytes())
+    with pytest.raises(DataError, match="only discrete issues"):
+        import_genius(real)
+    inf = tmp_path / "inf"
+    inf.mkdir()
+    for f in ("holiday_domain.xml", "holiday_agency_utility.xml", "holiday_traveller_utility.xml"):
+        (inf / f).write_text(Path(HOLIDAY, f).read_text(encoding="utf-8").replace(
+            '<reservation value="0.4"/>', '<reservation value="-inf"/>'), encoding="utf-8")
+    with pytest.raises(DataError, match="not a finite number"):
+        import_genius(inf)
+
+
+def test_cli_import_and_reduced_export(tmp_path):
+    from typer.testing import CliRunner
+
+    from tradetalks.cli import app
+    runner = CliRunner()
+    res = runner.invoke(app, ["export", "genius", "tests/data/toy.yaml", "-o", str(tmp_path / "g"),
+                              "--coarsen", "2", "--discount", "none"])
+    assert res.exit_code == 0, res.output
+    assert "4 outcomes (of the scenario's 9 packages)" in " ".join(res.output.split())
+    res = runner.invoke(app, ["import", "genius", str(tmp_path / "g"), "-o", str(tmp_path / "toy.yaml")])
+    assert res.exit_code == 0, res.output
+    assert load_scenario(tmp_path / "toy.yaml", with_observed=False).scenario.issues[-1].id == "agreement"
+    res = runner.invoke(app, ["export", "genius", "korus-2025", "-o", str(tmp_path / "k"), "--coarsen", "3"])
+    assert res.exit_code == 1 and "above the limit of 100,000" in " ".join(res.output.split())
+
+
+@settings(max_examples=25, deadline=None)
+@given(st.lists(st.integers(1, 4), min_size=1, max_size=3), st.data())
+def test_import_is_exact_on_random_domains(sizes, data):
+    """Any small additive domain: every bid's imported utility is scale * (GENIUS utility - reservation)."""
+    import tempfile
+
+    issues = [GeniusIssue(f"issue {k}", tuple(f"val {j}" for j in range(m)), ("",) * m) for k, m in enumerate(sizes)]
+    unit = st.floats(0.0, 10.0, allow_nan=False)
+    with tempfile.TemporaryDirectory() as tmp:
+        folder = Path(tmp)
+        (folder / "rnd_domain.xml").write_bytes(domain_xml("rnd", "random", issues))
+        profiles = {}
+        for name in ("a", "b"):
+            weights = np.array([data.draw(st.floats(0.01, 1.0)) for _ in sizes])
+            evals = [np.array([data.draw(unit) for _ in range(m)]) for m in sizes]
+            res = data.draw(st.floats(0.0, 1.0))
+            xml = profile_xml("rnd", "random", issues, weights, evals, 1.0, res)
+            (folder / f"rnd_{name}_util.xml").write_bytes(xml)
+            profiles[name] = (weights, evals, res)
+        imp, loaded = _import(folder, folder)
+        model = build_model(loaded)
+        for bid in itertools.product(*[range(m) for m in sizes]):
+            package = {iss.id: iss.options[j].id for iss, j in zip(loaded.scenario.issues[:-1], bid, strict=True)}
+            _, u = package_value(model, package | {"agreement": "deal"})
+            for p, party in enumerate(model.cs.parties):
+                weights, evals, res = profiles[party]
+                v = genius_utility(weights, evals, bid)
+                assert u[p] == pytest.approx(DEFAULT_UTILITY_SCALE * (v - res), abs=1e-9 * DEFAULT_UTILITY_SCALE)
+        assert imp.n_outcomes == math.prod(sizes)

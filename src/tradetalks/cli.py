@@ -32,6 +32,8 @@ scenario_app = typer.Typer(no_args_is_help=True, help="Show, validate and export
 app.add_typer(scenario_app, name="scenario")
 export_app = typer.Typer(no_args_is_help=True, help="Export a scenario to other tools' formats.")
 app.add_typer(export_app, name="export")
+import_app = typer.Typer(no_args_is_help=True, help="Import other tools' formats as scenarios.")
+app.add_typer(import_app, name="import")
 
 #: a terminal gets its own width; piped output (files, CI logs) gets 120 columns instead of rich's 80
 out_console = Console(width=None if sys.stdout.isatty() else 120)
@@ -226,21 +228,72 @@ def export_genius_cmd(
     scenario: ScenarioArg = DEFAULT_SCENARIO,
     out: Annotated[Path, typer.Option("--out", "-o", help="Directory for the XML files.")] = DEFAULT_OUT / "genius",
     set_: SetOpt = None,
+    discount: Annotated[str, typer.Option(
+        "--discount", help="session: each profile's discount_factor is the session factor (GENIUS reads it per "
+                           "session); none: 1 in the profiles, the session and per-round factors only in the JSON "
+                           "sidecar (NegMAS applies a profile's factor per step).")] = "session",
+    issues: Annotated[str | None, typer.Option(
+        "--issues", help="Comma-separated scenario issue ids to keep open; the others stay at their BATNA option.")
+    ] = None,
+    coarsen: Annotated[int | None, typer.Option(
+        "--coarsen", help="Keep at most K values per GENIUS issue: the BATNA and the issue's Pareto-efficient values "
+                          "(see docs/genius.md).", metavar="K")] = None,
+    max_outcomes: Annotated[int | None, typer.Option(
+        "--max-outcomes", help="Refuse a domain with more outcomes (default with --issues or --coarsen: 100,000, "
+                               "what NegMAS's standard agents handle; otherwise no limit).")] = None,
 ) -> None:
     """Write the outcome space and both parties' utilities as GENIUS domain and profile XML files."""
-    from tradetalks.interop.genius import export_genius
+    from tradetalks.interop.genius import NEGMAS_MAX_OUTCOMES, export_genius
     loaded = _load(scenario, set_, False)
+    reduced = issues is not None or coarsen is not None
+    limit = max_outcomes if max_outcomes is not None else (NEGMAS_MAX_OUTCOMES if reduced else None)
     try:
-        exp = export_genius(loaded, out)
+        if discount not in ("session", "none"):
+            raise TradetalksError(f"--discount must be session or none, got {discount!r}.",
+                                  fix="pass --discount session or --discount none")
+        keep = None if issues is None else [i.strip() for i in issues.split(",") if i.strip()]
+        exp = export_genius(loaded, out, discount="none" if discount == "none" else "session",
+                            issues=keep, coarsen=coarsen, max_outcomes=limit)
     except TradetalksError as exc:
         _fail(exc, False)
         return
     out_console.print(f"Wrote {exp.domain}, {', '.join(str(p) for p in exp.profiles.values())} and {exp.sidecar}.")
+    of = f" (of the scenario's {exp.n_full_outcomes:,} packages)" if exp.n_outcomes != exp.n_full_outcomes else ""
+    out_console.print(f"  {len(exp.issues)} GENIUS issues, {exp.n_outcomes:,} outcomes{of}.")
     for party, tr in exp.transforms.items():
-        out_console.print(f"  {party}: tradetalks utility = {tr.offset:,.6g} + {tr.scale:,.6g} × GENIUS utility")
-    if exp.n_outcomes > 1_000_000:
+        factor = tr.discount.factor if discount == "session" else 1.0
+        out_console.print(f"  {party}: tradetalks utility = {tr.offset:,.6g} + {tr.scale:,.6g} × GENIUS utility; "
+                          f"reservation {tr.reservation:.4g}; discount_factor {factor:.6g}")
+    if exp.n_outcomes > NEGMAS_MAX_OUTCOMES:
         out_console.print(f"[yellow]note:[/yellow] {exp.n_outcomes:,} outcomes: agents that enumerate every outcome "
-                          "will not cope; use ones that sample or search the space.")
+                          "(NegMAS's AspirationNegotiator, Boulware, Conceder) will not cope; use --coarsen K and/or "
+                          f"--issues to get at most {NEGMAS_MAX_OUTCOMES:,}, or agents that sample the space.")
+    if discount == "session" and any(t.discount.factor != 1.0 for t in exp.transforms.values()):
+        out_console.print("[yellow]note:[/yellow] NegMAS applies discount_factor per step, not per session; "
+                          "--discount none writes 1 and keeps the factors in the sidecar.")
+
+
+@import_app.command("genius")
+def import_genius_cmd(
+    directory: Annotated[Path, typer.Argument(help="Folder with one GENIUS domain XML file and two profiles.")],
+    out: Annotated[Path | None, typer.Option("--out", "-o", help="Scenario YAML file to write (default: "
+                                             "tradetalks-out/<domain>.yaml).")] = None,
+    scale: Annotated[float, typer.Option("--scale", help="USD/yr per GENIUS utility unit in the scenario.")] = 1e9,
+) -> None:
+    """Turn a GENIUS domain and its two profiles into a scenario YAML (reservation values as the no-deal outcome)."""
+    from tradetalks.interop.genius_import import import_genius
+    from tradetalks.outputs import write_atomic
+    from tradetalks.scenario import load_scenario
+    try:
+        imp = import_genius(directory, scale=scale)
+        path = out if out is not None else DEFAULT_OUT / f"{imp.domain.stem}.yaml"
+        write_atomic(path, imp.yaml_text)
+        load_scenario(path, with_observed=False)
+    except TradetalksError as exc:
+        _fail(exc, False)
+        return
+    out_console.print(f"Wrote {path}: {imp.n_outcomes:,} GENIUS bids and the no-deal outcome, parties "
+                      f"{', '.join(imp.profiles)}; it validates. Next: tradetalks analyze {path}")
 
 
 @app.command()

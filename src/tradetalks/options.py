@@ -20,6 +20,8 @@ RatifierKind = Literal["legislature", "lobby", "agency", "executive", "public"]
 DistKind = Literal["uniform", "triangular", "normal", "lognormal", "beta"]
 #: how the HTML report carries plotly.js: embedded, or a file beside it shared by reports in that folder
 ReportJs = Literal["inline", "file"]
+#: GENIUS export: the session discount factor in each profile, or 1 there (the factors then only in the sidecar)
+GeniusDiscount = Literal["session", "none"]
 #: economics behind the payoffs
 EconModel = Literal["pe", "ge"]
 

@@ -22,13 +22,25 @@ equal, :math:`v \equiv 1` and ``scale`` is 0. The **reservation value** is the B
 :math:`-L/R` (utilities are measured against the BATNA, so :math:`u = 0` there).
 
 **Discounting.** GENIUS discounts as :math:`v\,\delta^t` with :math:`t \in [0, 1]` the normalised time of the
-session. With an annual ``discount_rate`` :math:`r` and a horizon of :math:`H` days — from ``dynamics.start`` to the
-first hard deadline (else the last deadline) — the exported factor is :math:`\delta = e^{-rH/365.25}`; without a
-rate or a horizon it is 1. The sidecar also gives the per-round factor :math:`e^{-r\,\text{round\_days}/365.25}`
-and the number of rounds, for protocols counted in rounds (NegMAS's loader reads ``discount_factor`` per round).
-Note that GENIUS shrinks :math:`v` towards 0 (the worst package), not the gain over the BATNA as Rubinstein's
-model does (:mod:`tradetalks.bargain.timing`); the reservation value is discounted alike, so whether an agreement
-beats walking away at a given time is unchanged.
+session (``AbstractUtilitySpace.discount``; a factor outside (0, 1) counts as 1). With an annual ``discount_rate``
+:math:`r` and a horizon of :math:`H` days — from ``dynamics.start`` to the first hard deadline (else the last
+deadline) — the session factor is :math:`\delta = e^{-rH/365.25}`; without a rate or a horizon it is 1. The sidecar
+also gives the per-round factor :math:`e^{-r\,\text{round\_days}/365.25}` and the number of rounds. NegMAS's loader
+reads the same ``discount_factor`` as a factor *per negotiation step* (:math:`v\,\delta^{k}` after :math:`k`
+steps), so a session factor loaded there compounds once per step. ``discount="none"`` therefore writes
+:math:`\delta = 1` in the profiles and leaves the factors to the sidecar, where each tool's user applies the one
+that fits its clock. Note that GENIUS shrinks :math:`v` towards 0 (the worst package), not the gain over the BATNA
+as Rubinstein's model does (:mod:`tradetalks.bargain.timing`); the reservation value is discounted alike, so whether
+an agreement beats walking away at a given time is unchanged.
+
+**Smaller domains.** ``issues=`` keeps some scenario issues open and holds the others at their BATNA option;
+``coarsen=K`` keeps at most :math:`K` values per GENIUS issue: the BATNA, then values on the issue's own Pareto
+frontier (for the two parties' utilities of that issue) in the order: best sum of the two utilities normalised to
+the issue's ranges, best for party 0, best for party 1, then by that sum. Utilities are additive over GENIUS
+issues, so a package with a dominated value on some issue is dominated by swapping that value; the values dropped
+first are therefore those no efficient package uses. Offset, scale and reservation are those of the reduced space.
+``max_outcomes`` refuses a domain larger than stated (:data:`NEGMAS_MAX_OUTCOMES` is the default of the CLI for a
+reduced export).
 
 References
 ----------
@@ -64,18 +76,25 @@ from numpy.typing import ArrayLike, NDArray
 
 from tradetalks import __version__
 from tradetalks.bargain.timing import DAYS_PER_YEAR
-from tradetalks.errors import DataError
+from tradetalks.errors import DataError, LimitError
 from tradetalks.interop.genius_xml import GeniusIssue, domain_xml, genius_text, profile_xml, read_domain, read_profile
 from tradetalks.model import Model, build_model
+from tradetalks.options import GeniusDiscount
 from tradetalks.outputs import write_atomic
 from tradetalks.scenario.expressions import evaluate
 from tradetalks.scenario.loader import LoadedScenario
 from tradetalks.scenario.schema import Dynamics
 
-__all__ = ["AdditiveProfile", "GeniusExport", "GeniusSpace", "GeniusTransform", "SessionDiscount",
-           "additive_profile", "export_genius", "genius_issues", "read_genius", "session_discount"]
+__all__ = ["NEGMAS_MAX_OUTCOMES", "AdditiveProfile", "GeniusExport", "GeniusPart", "GeniusSpace", "GeniusTransform",
+           "SessionDiscount", "additive_profile", "export_genius", "genius_issues", "read_genius", "select_outcomes",
+           "session_discount"]
 
 FloatArray = NDArray[np.float64]
+IntArray = NDArray[np.int64]
+
+#: outcomes above which an export is not expected to negotiate out of the box in NegMAS: its standard agents
+#: (AspirationNegotiator, Boulware, Conceder) enumerate and sort every outcome; 10^5 outcomes take seconds there
+NEGMAS_MAX_OUTCOMES = 100_000
 
 
 @dataclass(frozen=True, eq=False)
@@ -178,12 +197,111 @@ def session_discount(annual_rate: float | None, start: dt.date | None, end: dt.d
     return SessionDiscount(annual_rate, days, round_days, factor, per_round, n_rounds)
 
 
-def genius_issues(model: Model, labels: Mapping[str, Mapping[str, str]]) -> list[GeniusIssue]:
-    """One GENIUS issue per compound issue: ids for names and values, option labels for descriptions."""
+@dataclass(frozen=True, eq=False)
+class GeniusPart:
+    """One GENIUS issue of an export: a compound issue restricted to some of its rows.
+
+    Attributes
+    ----------
+    group
+        Index into ``model.groups``.
+    rows
+        Shape ``(m,)``, increasing: the rows of the group's ``combos`` kept as values (the BATNA row among them).
+    members
+        Positions in the group's issues that vary among the kept rows and name the GENIUS issue; the other
+        members are held at their BATNA option.
+    """
+
+    group: int
+    rows: IntArray
+    members: tuple[int, ...]
+
+    def batna_position(self, model: Model) -> int:
+        """Index of the group's BATNA row among ``rows``."""
+        return int(np.flatnonzero(self.rows == model.groups[self.group].batna_row)[0])
+
+
+def _efficient(u: FloatArray) -> IntArray:
+    """Rows of ``u`` (shape ``(n, 2)``) not weakly dominated by another row; one row per tied utility pair."""
+    order = np.lexsort((-u[:, 1], -u[:, 0]))  # party 0 descending, then party 1 descending
+    out, best1 = [], -np.inf
+    for r in order.tolist():
+        if u[r, 1] > best1:
+            out.append(r)
+            best1 = float(u[r, 1])
+    return np.array(sorted(out), dtype=np.int64)
+
+
+def _coarsen(u: FloatArray, batna: int, k: int) -> IntArray:
+    """At most ``k`` rows of ``u`` (shape ``(n, 2)``): ``batna`` first, then efficient rows by priority."""
+    eff = _efficient(u)
+    low, span = u.min(axis=0), np.ptp(u, axis=0)
+    norm = ((u - low) / np.where(span > 0, span, 1.0)).sum(axis=1)
+    by_sum = sorted(eff.tolist(), key=lambda r: (-norm[r], r))
+    best0 = max(eff.tolist(), key=lambda r: (u[r, 0], u[r, 1], -r))
+    best1 = max(eff.tolist(), key=lambda r: (u[r, 1], u[r, 0], -r))
+    chosen = [batna]
+    for r in [by_sum[0], best0, best1, *by_sum]:
+        if len(chosen) >= k:
+            break
+        if r not in chosen:
+            chosen.append(r)
+    return np.array(sorted(chosen), dtype=np.int64)
+
+
+def select_outcomes(model: Model, issues: Sequence[str] | None = None, coarsen: int | None = None) -> list[GeniusPart]:
+    """The GENIUS issues of an export: every compound issue in full, or a reduced space (module docstring).
+
+    Parameters
+    ----------
+    issues
+        Scenario issue ids to keep open; every other issue stays at its BATNA option (``None``: all).
+    coarsen
+        At most this many values per GENIUS issue (at least 2), chosen as in the module docstring.
+
+    Examples
+    --------
+    >>> from tradetalks.scenario import load_scenario
+    >>> model = build_model(load_scenario("tests/data/toy.yaml"))
+    >>> [len(p.rows) for p in select_outcomes(model)], [len(p.rows) for p in select_outcomes(model, coarsen=2)]
+    ([3, 3], [2, 2])
+    """
+    cs = model.cs
+    if issues is not None:
+        unknown = sorted(set(issues) - set(cs.issue_ids))
+        if unknown or not issues:
+            raise DataError("issues to keep must be issue ids of the scenario (at least one).",
+                            received=unknown or list(issues), fix=f"use some of {', '.join(cs.issue_ids)}")
+    if coarsen is not None and coarsen < 2:
+        raise DataError("coarsen must keep at least 2 values per issue (the BATNA and one other).",
+                        received=coarsen, fix="pass --coarsen 2 or more")
+    keep = set(range(len(cs.issue_ids))) if issues is None else {cs.issue_ids.index(i) for i in issues}
+    parts = []
+    for k, (g, u) in enumerate(zip(model.groups, model.utilities, strict=True)):
+        members = tuple(j for j, i in enumerate(g.issues) if i in keep)
+        if not members:
+            continue
+        fixed = [j for j in range(len(g.issues)) if j not in members]
+        rows = np.arange(len(g.combos), dtype=np.int64)
+        if fixed:
+            rows = rows[(g.combos[:, fixed] == g.combos[g.batna_row, fixed]).all(axis=1)]
+        if coarsen is not None and len(rows) > coarsen:
+            batna = int(np.flatnonzero(rows == g.batna_row)[0])
+            rows = rows[_coarsen(np.asarray(u[rows], dtype=np.float64), batna, coarsen)]
+        parts.append(GeniusPart(k, rows, members))
+    return parts
+
+
+def genius_issues(model: Model, labels: Mapping[str, Mapping[str, str]],
+                  parts: Sequence[GeniusPart] | None = None) -> list[GeniusIssue]:
+    """One GENIUS issue per part (default: every compound issue): ids for names and values, labels as descriptions."""
     cs, out = model.cs, []
-    for g in model.groups:
-        ids = [cs.issue_ids[i] for i in g.issues]
-        opts = [[cs.issues[i][o].id for i, o in zip(g.issues, row, strict=True)] for row in g.combos.tolist()]
+    for part in parts if parts is not None else select_outcomes(model):
+        g = model.groups[part.group]
+        members = [g.issues[j] for j in part.members]
+        ids = [cs.issue_ids[i] for i in members]
+        opts = [[cs.issues[i][row[j]].id for i, j in zip(members, part.members, strict=True)]
+                for row in g.combos[part.rows].tolist()]
         if len(ids) == 1:
             values = [o[0] for o in opts]
         else:
@@ -206,7 +324,12 @@ class GeniusTransform:
 
 @dataclass(frozen=True)
 class GeniusExport:
-    """Files written by :func:`export_genius` and the constants needed to read them back."""
+    """Files written by :func:`export_genius` and the constants needed to read them back.
+
+    ``n_outcomes`` counts the exported domain's bids; ``n_full_outcomes`` the scenario's feasible packages (equal
+    unless ``issues`` or ``coarsen`` reduced the domain). ``discount`` says what the profiles' ``discount_factor``
+    holds: the session factor, or 1 (``"none"``; the factors are then only in the sidecar).
+    """
 
     directory: Path
     domain: Path
@@ -215,6 +338,8 @@ class GeniusExport:
     transforms: dict[str, GeniusTransform]
     issues: list[str]
     n_outcomes: int
+    n_full_outcomes: int = 0
+    discount: GeniusDiscount = "session"
 
     def __repr__(self) -> str:
         return (f"GeniusExport({self.domain.name} + {len(self.profiles)} profiles in {str(self.directory)!r}: "
@@ -231,37 +356,72 @@ def _party_discount(loaded: LoadedScenario, party: int) -> SessionDiscount:
     return session_discount(rate, start, end, round_days)
 
 
-def _comments(loaded: LoadedScenario, party: str, profile: AdditiveProfile, disc: SessionDiscount) -> list[str]:
+def _comments(loaded: LoadedScenario, party: str, profile: AdditiveProfile, disc: SessionDiscount,
+              mode: GeniusDiscount) -> list[str]:
     scn = loaded.scenario
+    if mode == "session":
+        about = (f"discount_factor = exp(-rate * horizon_days / 365.25) with rate = {disc.annual_rate} per year over "
+                 f"{disc.horizon_days} days (1 if either is missing), per session in GENIUS; NegMAS applies it "
+                 "per step")
+    else:
+        about = (f"discount_factor = 1 (no discounting); the session factor {disc.factor!r} and the per-round factor "
+                 f"{disc.per_round!r} are in the sidecar JSON")
     return [f"tradetalks {__version__}: GENIUS profile of party {party} in scenario {scn.id} ({scn.title})",
             f"u = offset + scale * v with offset = {profile.offset!r} and scale = {profile.scale!r} USD/yr, where u "
             f"is the tradetalks utility (weighted, against the BATNA) and v this profile's utility",
-            f"reservation = v of the BATNA; discount_factor = exp(-rate * horizon_days / 365.25) with rate = "
-            f"{disc.annual_rate} per year over {disc.horizon_days} days (1 if either is missing)"]
+            f"reservation = v of the BATNA; {about}"]
+
+
+#: what the discount factors mean in each tool, written into the sidecar
+DISCOUNT_SEMANTICS = {
+    "genius": "v * factor ** t with t in [0, 1] the normalised time of the session (time or rounds used over the "
+              "deadline); 'factor' is the profile's discount_factor, a value outside (0, 1) meaning none",
+    "negmas": "load_genius_domain_from_folder (and load_genius_domain) wraps a profile whose discount_factor is not "
+              "exactly 1 in an exponential discount per negotiation step (make_discounted_ufun with "
+              "discount_per_round = factor): v * factor ** step. A factor of 1 is loaded unwrapped, as is every "
+              "profile with ignore_discount=True. To discount in NegMAS, wrap the profile yourself with per_round "
+              "(one step per round of round_days) or with factor ** (1 / n_steps) to spread the session over n_steps",
+    "per_round": "exp(-annual_rate * round_days / 365.25): the factor per round of round_days days; n_rounds rounds "
+                 "fit in the horizon",
+}
 
 
 def _sidecar(loaded: LoadedScenario, files: Mapping[str, str], transforms: Mapping[str, GeniusTransform],
-             issues: Sequence[GeniusIssue], model: Model) -> dict[str, Any]:
+             issues: Sequence[GeniusIssue], parts: Sequence[GeniusPart], model: Model, mode: GeniusDiscount,
+             reduction: Mapping[str, Any]) -> dict[str, Any]:
     cs = model.cs
-    groups = [{"name": gi.name, "scenario_issues": [cs.issue_ids[i] for i in g.issues],
-               "batna_value": gi.values[g.batna_row],
-               "values": [{"value": v, "options": {cs.issue_ids[i]: cs.issues[i][o].id
-                                                   for i, o in zip(g.issues, row, strict=True)}}
-                          for v, row in zip(gi.values, g.combos.tolist(), strict=True)]}
-              for gi, g in zip(issues, model.groups, strict=True)]
+    groups = []
+    for gi, part in zip(issues, parts, strict=True):
+        g = model.groups[part.group]
+        fixed = [j for j in range(len(g.issues)) if j not in part.members]
+        batna = g.combos[g.batna_row]
+        groups.append({
+            "name": gi.name, "scenario_issues": [cs.issue_ids[g.issues[j]] for j in part.members],
+            "held_at_batna": {cs.issue_ids[g.issues[j]]: cs.issues[g.issues[j]][batna[j]].id for j in fixed},
+            "batna_value": gi.values[part.batna_position(model)],
+            "values": [{"value": v, "options": {cs.issue_ids[i]: cs.issues[i][o].id
+                                                for i, o in zip(g.issues, row, strict=True)}}
+                       for v, row in zip(gi.values, g.combos[part.rows].tolist(), strict=True)]})
+    used = {part.group for part in parts}
+    held = {cs.issue_ids[i]: cs.issues[i][cs.batna[i]].id
+            for k, g in enumerate(model.groups) if k not in used for i in g.issues}
     return {"format": "GENIUS additive utility spaces exported by tradetalks", "tradetalks_version": __version__,
             "scenario": loaded.scenario.id, "title": loaded.scenario.title, "files": dict(files),
             "units": {"u": "USD/yr, weighted by political weights, against the BATNA",
                       "v": "GENIUS utility in [0, 1]: 0 = the party's worst package, 1 = its best"},
             "transform": {p: {"formula": "u = offset + scale * v", "offset": t.offset, "scale": t.scale,
-                              "reservation": t.reservation, "discount": vars(t.discount)}
+                              "reservation": t.reservation,
+                              "discount": {**vars(t.discount),
+                                           "in_profile": t.discount.factor if mode == "session" else 1.0}}
                           for p, t in transforms.items()},
-            "discount_semantics": "GENIUS: v * discount_factor ** t, t in [0, 1] the normalised session time; "
-                                  "per_round is the factor per round of round_days for round-based protocols",
-            "issues": groups, "n_outcomes": int(np.prod([len(i.values) for i in issues], dtype=object))}
+            "discount_in_profiles": mode, "discount_semantics": DISCOUNT_SEMANTICS,
+            "reduction": dict(reduction), "held_at_batna": held,
+            "issues": groups, "n_outcomes": math.prod(len(i.values) for i in issues)}
 
 
-def export_genius(loaded: LoadedScenario, out_dir: str | Path, model: Model | None = None) -> GeniusExport:
+def export_genius(loaded: LoadedScenario, out_dir: str | Path, model: Model | None = None, *,
+                  discount: GeniusDiscount = "session", issues: Sequence[str] | None = None,
+                  coarsen: int | None = None, max_outcomes: int | None = None) -> GeniusExport:
     """Write ``<id>_domain.xml``, ``<id>_<party>_util.xml`` per party and ``<id>_genius.json`` to ``out_dir``.
 
     Parameters
@@ -273,6 +433,15 @@ def export_genius(loaded: LoadedScenario, out_dir: str | Path, model: Model | No
         a folder.
     model
         A precomputed :func:`~tradetalks.model.build_model` (optional).
+    discount
+        ``"session"``: each profile's ``discount_factor`` is the session factor (GENIUS's meaning). ``"none"``: it
+        is 1, and the session and per-round factors are only in the sidecar (for NegMAS, which applies the factor
+        per step).
+    issues, coarsen
+        Reduce the domain (:func:`select_outcomes`): keep these scenario issues open (others at their BATNA
+        option), and at most ``coarsen`` values per GENIUS issue.
+    max_outcomes
+        Refuse (:class:`~tradetalks.errors.LimitError`, before writing anything) a domain with more outcomes.
 
     Returns
     -------
@@ -285,25 +454,38 @@ def export_genius(loaded: LoadedScenario, out_dir: str | Path, model: Model | No
     """
     model = model or build_model(loaded)
     scn, cs, out = loaded.scenario, model.cs, Path(out_dir)
+    parts = select_outcomes(model, issues, coarsen)
+    n_full = math.prod(len(g.combos) for g in model.groups)
+    n_outcomes = math.prod(len(p.rows) for p in parts)
+    if max_outcomes is not None and n_outcomes > max_outcomes:
+        raise LimitError(f"the GENIUS domain would have {n_outcomes:,} outcomes, above the limit of {max_outcomes:,}.",
+                         received={"issues": len(parts), "values": [len(p.rows) for p in parts]},
+                         fix="keep fewer issues open (--issues a,b,c), fewer values per issue (--coarsen K), "
+                             "or raise --max-outcomes")
     labels = {iss.id: {op.id: op.label for op in iss.options} for iss in scn.issues}
-    issues = genius_issues(model, labels)
+    gissues = genius_issues(model, labels, parts)
     title = genius_text(scn.title)
-    domain = write_atomic(out / f"{scn.id}_domain.xml", domain_xml(scn.id, title, issues, [
+    reduced = "" if n_outcomes == n_full else f" reduced to {n_outcomes:,} of the scenario's {n_full:,} packages;"
+    domain = write_atomic(out / f"{scn.id}_domain.xml", domain_xml(scn.id, title, gissues, [
         f"tradetalks {__version__}: GENIUS domain of scenario {scn.id}; issues are compound issues (coupled "
-        f"issues merged), values are feasible option combinations; see {scn.id}_genius.json"]))
+        f"issues merged), values are feasible option combinations;{reduced} see {scn.id}_genius.json"]))
     profiles, transforms = {}, {}
     for p, party in enumerate(cs.parties):
-        prof = additive_profile([u[:, p] for u in model.utilities], [g.batna_row for g in model.groups])
+        prof = additive_profile([model.utilities[part.group][part.rows, p] for part in parts],
+                                [part.batna_position(model) for part in parts])
         disc = _party_discount(loaded, p)
-        data = profile_xml(scn.id, title, issues, prof.weights, prof.evaluations, disc.factor, prof.reservation,
-                           _comments(loaded, party, prof, disc))
+        data = profile_xml(scn.id, title, gissues, prof.weights, prof.evaluations,
+                           disc.factor if discount == "session" else 1.0, prof.reservation,
+                           _comments(loaded, party, prof, disc, discount))
         profiles[party] = write_atomic(out / f"{scn.id}_{party}_util.xml", data)
         transforms[party] = GeniusTransform(party, prof.offset, prof.scale, prof.reservation, disc)
     files = {"domain": domain.name, **{f"profile_{p}": path.name for p, path in profiles.items()}}
-    sidecar = write_atomic(out / f"{scn.id}_genius.json",
-                           json.dumps(_sidecar(loaded, files, transforms, issues, model), indent=2) + "\n")
-    return GeniusExport(out, domain, profiles, sidecar, transforms, [i.name for i in issues],
-                        int(np.prod([len(i.values) for i in issues], dtype=object)))
+    reduction = {"issues_open": None if issues is None else list(issues), "coarsen": coarsen,
+                 "n_scenario_packages": n_full, "n_outcomes": n_outcomes}
+    sidecar = write_atomic(out / f"{scn.id}_genius.json", json.dumps(
+        _sidecar(loaded, files, transforms, gissues, parts, model, discount, reduction), indent=2) + "\n")
+    return GeniusExport(out, domain, profiles, sidecar, transforms, [i.name for i in gissues], n_outcomes,
+                        n_full, discount)
 
 
 @dataclass(frozen=True)

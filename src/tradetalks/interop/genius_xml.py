@@ -50,7 +50,7 @@ except ImportError:  # the standard parser; see the module docstring
     _parse_xml = ET.parse
 
 __all__ = ["GENIUS_MIN_MAX_EVALUATION", "GeniusIssue", "GeniusProfileFile", "domain_xml", "genius_text",
-           "genius_utility", "profile_xml", "read_domain", "read_profile"]
+           "genius_utility", "parse_root", "profile_xml", "read_domain", "read_profile"]
 
 #: GENIUS treats an issue whose largest evaluation is below this as worth 0 (EvaluatorDiscrete.normalize)
 GENIUS_MIN_MAX_EVALUATION = 1e-5
@@ -174,6 +174,15 @@ def profile_xml(name: str, description: str, issues: Sequence[GeniusIssue], weig
     ET.SubElement(root, "discount_factor", {"value": _num(discount_factor)})
     ET.SubElement(root, "reservation", {"value": _num(reservation)})
     return _serialise(root, comments)
+
+
+def parse_root(path: str | Path) -> ET.Element:
+    """The root element of an XML file, parsed as the readers here parse (``defusedxml`` when installed)."""
+    try:
+        root: Any = _parse_xml(str(path)).getroot()
+    except (OSError, ET.ParseError) as exc:
+        raise DataError(f"cannot read GENIUS file {str(path)!r}: {exc}.", fix="pass a GENIUS XML file") from None
+    return root  # type: ignore[no-any-return]
 
 
 def _root(path: str | Path, tag: str) -> ET.Element:
