@@ -39,8 +39,9 @@ MenuKind = Literal["frontier", "ratifiable", "candidates"]
 EndReason = Literal["agreement", "hard_deadline", "round_limit"]
 
 #: Strategy names, declared once.
-StrategyName = Literal["boulware", "linear", "conceder", "tit_for_tat", "rubinstein", "ratifier_aware",
-                       "frequency_model", "bayesian_model"]
+StrategyName = Literal[
+    "boulware", "linear", "conceder", "tit_for_tat", "rubinstein", "ratifier_aware", "frequency_model", "bayesian_model"
+]
 
 #: how a package count was obtained
 CountMethod = Literal["exact", "sampled"]
@@ -89,6 +90,11 @@ GEKind = Literal["conditional", "full"]
 #: φ_j = E_j / Y_j (Yotov et al. 2016, eq. 2-33), rescaled by one world factor so that world expenditure equals world
 #: output; ``"level"`` keeps each deficit D_j = E_j - Y_j fixed in units of the numeraire
 DeficitClosure = Literal["ratio", "level"]
+
+#: deficit closures of the multi-sector (Caliendo–Parro) solver: the two above, plus ``"world-share"`` (each deficit a
+#: fixed share of world value added, so real results do not depend on the numeraire; Caliendo & Parro 2015, App. A.4)
+#: and ``"zero"`` (every deficit is removed in the counterfactual: how Caliendo & Parro build a zero-deficit base year)
+MultiSectorDeficitClosure = Literal["ratio", "level", "world-share", "zero"]
 
 #: how a one-sector full endowment counterfactual is solved: ``"newton"`` solves the equilibrium equations exactly
 #: (the default); ``"book-loop"`` runs the iterative procedure of Yotov et al. (2016, ch. 2) with its loose stopping
