@@ -560,6 +560,7 @@ def _assemble(
         tot_contribution=tot,
         vot_contribution=vot,
         income_baseline=I0,
+        value_added_baseline=m.VA,
         trade_baseline=X,
         trade_counterfactual=X_new,
         tariff_revenue_baseline=R0,

@@ -346,8 +346,8 @@ class MultiSectorCounterfactual:
     vot_contribution
         Volume-of-trade effect, same shape and unit: τ_nij · M_nij · ((M̂_nij − 1) − (ĉ_ij − 1)) / I_n, with the
         baseline tariff τ_nij of importer n on partner i; zero where there is no baseline trade.
-    income_baseline
-        I_n, shape (N,), levels.
+    income_baseline, value_added_baseline
+        I_n and V_n = w_n L_n, shape (N,), levels.
     trade_baseline, trade_counterfactual
         X[j, i, n], shape (J, N, N).
     tariff_revenue_baseline, tariff_revenue_counterfactual
@@ -378,6 +378,7 @@ class MultiSectorCounterfactual:
     tot_contribution: np.ndarray = field(repr=False)
     vot_contribution: np.ndarray = field(repr=False)
     income_baseline: np.ndarray = field(repr=False)
+    value_added_baseline: np.ndarray = field(repr=False)
     trade_baseline: np.ndarray = field(repr=False)
     trade_counterfactual: np.ndarray = field(repr=False)
     tariff_revenue_baseline: np.ndarray = field(repr=False)
@@ -392,6 +393,7 @@ class MultiSectorCounterfactual:
             "tot_contribution",
             "vot_contribution",
             "income_baseline",
+            "value_added_baseline",
             "trade_baseline",
             "trade_counterfactual",
             "tariff_revenue_baseline",
@@ -413,6 +415,16 @@ class MultiSectorCounterfactual:
         """Country × sector table of % changes in :data:`MULTISECTOR_SECTOR_FIELDS`."""
         index = pd.MultiIndex.from_product([self.countries, self.sectors], names=["country", "sector"])
         return pd.DataFrame({k: getattr(self, k).reshape(-1) for k in MULTISECTOR_SECTOR_FIELDS}, index=index)
+
+    @property
+    def world_value_added_deflator(self) -> float:
+        """Factor that re-expresses counterfactual levels with world value added as the numeraire (Σ ŵ V = Σ V).
+
+        Caliendo & Parro's code keeps world value added fixed; multiply ``trade_counterfactual`` by this factor to
+        compare nominal changes (e.g. import growth, their Table 5) with theirs. Real changes do not depend on it.
+        """
+        va = self.value_added_baseline
+        return float(va.sum() / (va * (1.0 + self.wage / 100.0)).sum())
 
     def welfare_split(self, partners: Sequence[str]) -> pd.DataFrame:
         """Terms-of-trade and volume-of-trade effects with a group of partners and with everyone else.
