@@ -213,13 +213,20 @@ def _ge_section(res: AnalysisResult) -> str:
         return ("<p class='note'>Partial equilibrium only. Run <code>tradetalks analyze --econ ge</code> for a "
                 "structural-gravity general-equilibrium second opinion on the tariff levers.</p>")
     parties = [p["id"] for p in res.parties]
+    ms = ge.get("multisector")
     rows = []
     for pk in ge["packages"]:
         by = {c["party"]: c for c in pk["comparison"]}
         rows.append([html.escape(pk["name"]), *(cell for p in parties for cell in (
-            money(by[p]["pe_payoff"]), f"{by[p]['ge_welfare']:+.3f} % ({money(by[p]['ge_usd'])})"))])
-    heads = ["package (tariff levers only)", *(h for p in parties for h in (f"{p} PE payoff", f"{p} GE welfare"))]
-    out = [_table(heads, rows, set(range(1, 1 + 2 * len(parties))))]
+            money(by[p]["pe_payoff"]), f"{by[p]['ge_welfare']:+.3f} % ({money(by[p]['ge_usd'])})",
+            *([] if not ms else ["—" if by[p].get("ge_multisector_welfare") is None
+                                 else f"{by[p]['ge_multisector_welfare']:+.3f} %"])))])
+    per = 3 if ms else 2
+    heads = ["package (tariff levers only)", *(h for p in parties for h in (
+        f"{p} PE payoff", f"{p} GE welfare", *([f"{p} GE welfare, 40 sectors"] if ms else [])))]
+    out = [_table(heads, rows, set(range(1, 1 + per * len(parties))))]
+    if ms:
+        out.append("<p class='note'>" + "<br>".join(html.escape(n) for n in ms["notes"]) + "</p>")
     for pk in ge["packages"]:
         if pk["name"] in ("observed", "nash"):
             out.append(f"<p><b>Why PE and GE differ for the {html.escape(pk['name'])} package</b></p><ul>"

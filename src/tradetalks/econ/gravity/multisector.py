@@ -21,12 +21,15 @@ elasticity θ_j = σ_j − 1), value-added shares γ_nj = 1 − Σ_k γ_nj,k and
 with φ̂ = t̂^(1−σ_j) · ((1 + τ')/(1 + τ))^(1−σ_j) and the numeraire P̂_ref = Π_j P̂_ref,j^α_ref,j = 1. The unknowns
 are log ŵ (positivity by construction); for given wages the price system is a contraction (input shares sum to
 less than one) and expenditures solve a linear system, so the outer problem is N equations in N unknowns, solved
-by Newton's method (finite-difference Jacobian, backtracking line search).
+by a quasi-Newton method (one finite-difference Jacobian, then Broyden updates; backtracking line search), falling
+back to Newton with a fresh finite-difference Jacobian at each step if that does not converge.
 
 References
 ----------
 Caliendo, L. & Parro, F. (2015). Estimates of the Trade and Welfare Effects of NAFTA. *Review of Economic
 Studies* 82(1), 1–44. doi:10.1093/restud/rdu035
+Nocedal, J. & Wright, S. J. (2006). *Numerical Optimization*, 2nd ed., ch. 11 (Broyden's method).
+doi:10.1007/978-0-387-40065-5
 Dekle, R., Eaton, J. & Kortum, S. (2008). Global Rebalancing with Gravity. *IMF Staff Papers* 55(3), 511–540.
 doi:10.1057/imfsp.2008.17
 """
@@ -62,7 +65,7 @@ _MAX_INPUT_SHARE = 1.0 - 1e-9
 #: iterative refinement of the spending system (finite-difference states): stop when the step is this small
 #: relative to the solution, or fall back to a direct solve after this many steps
 _REFINE_TOL = 1e-15
-_REFINE_MAX_STEPS = 8
+_REFINE_MAX_STEPS = 30
 #: final-demand shares given by the caller must sum to one per country within this
 _SHARE_SUM_TOL = 1e-9
 
@@ -162,9 +165,10 @@ def _expenditure(
     """Solve the linear system X' = A X' + b for sector spending X'_nj.
 
     Returns spending (N, J), gross output (J, N), D' (N,) and, when solved directly, the LU factors of I − A.
-    With ``near`` (the factors and solution at a nearby state, as in a finite-difference Jacobian) the system is
-    solved by iterative refinement preconditioned with those factors: each step costs two triangular solves
-    instead of a factorisation; it falls back to a direct solve if refinement does not converge quickly.
+    With ``near`` (the factors and solution at an earlier, nearby state: a finite-difference column, the next
+    Newton step) the system is solved by iterative refinement preconditioned with those factors: each step costs
+    two triangular solves instead of a factorisation; it falls back to a direct solve (and returns its factors) if
+    refinement does not converge quickly.
     """
     J, N, _ = share.shape
     B = share * (1.0 - m.g_new)  # (J, i, n): fraction of n's sector-j spending received by i
@@ -193,12 +197,14 @@ def _expenditure(
     return spend, gross, Dn, _Factor(lu=lu, spend=spend)
 
 
-def _solve_state(
-    m: _Model, log_w: np.ndarray, start: np.ndarray, near: _Factor | None = None
-) -> tuple[_Solution, _Factor | None]:
+def _solve_state(m: _Model, log_w: np.ndarray, start: np.ndarray, cache: list[_Factor]) -> _Solution:
+    """The state at wages ``log_w``; the spending system reuses the LU factors in ``cache`` and refreshes them when
+    iterative refinement with them does not converge."""
     log_p, share = _prices(m, log_w, start)
-    spend, gross, Dn, factor = _expenditure(m, log_w, share, near)
-    return _Solution(log_p=log_p, share=share, spend=spend, gross=gross, Dn=Dn), factor
+    spend, gross, Dn, factor = _expenditure(m, log_w, share, cache[0] if cache else None)
+    if factor is not None:
+        cache[:] = [factor]
+    return _Solution(log_p=log_p, share=share, spend=spend, gross=gross, Dn=Dn)
 
 
 def _residual(m: _Model, log_w: np.ndarray, sol: _Solution) -> np.ndarray:
@@ -215,32 +221,44 @@ def _dropped(m: _Model) -> int:
     return int(np.argmax(m.VA))
 
 
-def _implied(m: _Model) -> Callable[[np.ndarray], float]:
+def _implied(m: _Model, cache: list[_Factor]) -> Callable[[np.ndarray], float]:
     drop = _dropped(m)
     start = np.zeros((m.VA.shape[0], m.theta.shape[0]))
 
     def implied(log_w: np.ndarray) -> float:
-        sol, _ = _solve_state(m, log_w, start)
+        sol = _solve_state(m, log_w, start, cache)
         demand = float(m.gamma[drop] @ sol.gross[:, drop])
         return abs(np.log(demand) - log_w[drop] - np.log(m.VA[drop])) if demand > 0 else float("inf")
 
     return implied
 
 
-def _system(m: _Model) -> System:
+def _system(m: _Model, broyden: bool, cache: list[_Factor]) -> System:
+    """F(x) and its Jacobian: by finite differences, or (``broyden``) by finite differences once and then Broyden's
+    rank-one updates along the accepted Newton steps (Nocedal & Wright 2006, eq. 11.27), one state per iteration."""
     N = m.VA.shape[0]
     start = np.zeros((N, m.theta.shape[0]))
+    last: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []
 
     def system(x: np.ndarray, jac: bool) -> tuple[np.ndarray, np.ndarray | None]:
-        sol, factor = _solve_state(m, x, start)
+        sol = _solve_state(m, x, start, cache)
         F = _residual(m, x, sol)
         if not jac or not np.all(np.isfinite(F)):
             return F, None
+        if broyden and last:
+            x0, F0, J0 = last[0]
+            dx = x - x0
+            step = float(dx @ dx)
+            if step > 0:
+                Jm = J0 + np.outer(F - F0 - J0 @ dx, dx) / step
+                last[0] = (x.copy(), F, Jm)
+                return F, Jm
         Jm = np.empty((N, N))
         for k in range(N):
             xk = x.copy()
             xk[k] += _FD_STEP
-            Jm[:, k] = (_residual(m, xk, _solve_state(m, xk, sol.log_p, factor)[0]) - F) / _FD_STEP
+            Jm[:, k] = (_residual(m, xk, _solve_state(m, xk, sol.log_p, cache)) - F) / _FD_STEP
+        last[:] = [(x.copy(), F, Jm)]
         return F, Jm
 
     return system
@@ -447,8 +465,12 @@ def solve_multisector(
     alpha = None if final_shares is None else _check_final_shares(final_shares, (N, J))
 
     m = _build_model(X, ph, sig, io, tb, t1, deficits, ref, labels, alpha)
-    res = newton(_system(m), np.zeros(N), tol=tol, max_iter=max_iter, implied=_implied(m))
-    sol, _ = _solve_state(m, res.x, np.zeros((N, J)))
+    # Broyden first (one finite-difference Jacobian per solve); Newton with fresh Jacobians if that fails
+    cache: list[_Factor] = []
+    res = newton(_system(m, True, cache), np.zeros(N), tol=tol, max_iter=max_iter, implied=_implied(m, cache))
+    if not res.converged:
+        res = newton(_system(m, False, cache), np.zeros(N), tol=tol, max_iter=max_iter, implied=_implied(m, cache))
+    sol = _solve_state(m, res.x, np.zeros((N, J)), cache)
     diagnostics = _diagnostics(m, res.x, sol, res.iterations, tol, res.converged)
     if not diagnostics.converged:
         raise ConvergenceError(
@@ -499,7 +521,7 @@ def _diagnostics(
     }
     ok = converged and max(residuals.values()) <= 10 * max(tol, 1e-12)
     return SolverDiagnostics(
-        method="newton-fd (outer, log wages) + contraction (prices) + linear solve (expenditure)",
+        method="broyden/newton-fd (outer, log wages) + contraction (prices) + linear solve (expenditure)",
         iterations=iterations,
         tolerance=tol,
         converged=ok,
