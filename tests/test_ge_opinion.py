@@ -365,3 +365,17 @@ def test_multisector_data_missing_names_the_option_and_the_variable(
 def test_an_unknown_sector_is_named(loaded: LoadedScenario, model: Model, data: GEData, cp_base: CP2015Data) -> None:
     with pytest.raises(DataError, match="Cars"):
         ge_second_opinion(loaded, model, data=data, packages={}, cp_base=cp_base, sector_map={"us_cars": ["Cars"]})
+
+
+@pytest.mark.slow
+def test_a_lower_auto_elasticity_moves_less_trade(loaded: LoadedScenario, model: Model, data: GEData,
+                                                  cp_base: CP2015Data, ms_opinion: GEOpinion) -> None:
+    low = ge_second_opinion(loaded, model, data=data, packages={"auto": {"auto_tariff": "a15"}}, cp_base=cp_base,
+                            sector_theta={"Auto": 1.84})
+    assert low.multisector is not None and ms_opinion.multisector is not None
+    assert low.multisector.theta["Auto"] == 1.84 and ms_opinion.multisector.theta["Auto"] == 8.22
+    auto = {t.sector: t for t in low.multisector.packages[0].tariffs}["Auto"]
+    ref = {t.sector: t for t in ms_opinion.multisector.packages[0].tariffs}["Auto"]
+    assert 0 < auto.exports_pct < ref.exports_pct
+    with pytest.raises(DataError):
+        ge_second_opinion(loaded, model, data=data, packages={}, cp_base=cp_base, sector_theta={"Auto": -0.5})

@@ -1,4 +1,4 @@
-"""A general-equilibrium second opinion on a negotiation's tariff levers (one-sector structural gravity).
+"""A general-equilibrium second opinion on a negotiation's tariff levers (one-sector gravity; 40-sector Caliendo–Parro).
 
 The partial-equilibrium valuation (:mod:`tradetalks.econ.valuation`) values each tariff lever market by market.
 This module asks the structural-gravity model of :mod:`tradetalks.econ.gravity.solver` the same question on the
@@ -21,12 +21,24 @@ outcome *relative to the BATNA's* (ratios of levels), as PE payoffs are differen
 Units: GE changes are in per cent; dollar figures are USD a year, % welfare change × a scale per country, by
 default the country's expenditure on manufactures in the data year (2006 USD, domestic sales included).
 
+A second GE model, sector by sector. Where Caliendo & Parro's (2015) data are in the data directory (``cp2015/``),
+each package is also solved in their 40-sector model with input–output links (:mod:`tradetalks.econ.gravity.cp2015`):
+every tariff lever is applied to the sectors its market maps to (:data:`DEFAULT_SECTOR_MAP`: cars and parts → Auto,
+steel → Basic metals, other goods → the other tradables less Communication), from the authors' zero-deficit 1993
+base year moved to the 2005 tariffs and the PE base year's rates; the BATNA and each package that moves a mapped
+tariff are solved from there (:class:`~tradetalks.studies.ge_opinion_results.MultiSectorOpinion`).
+
+Data are found through :mod:`tradetalks.datadir` (``data_dir``, ``$TRADETALKS_DATA_DIR``, the user data directory),
+never through the current directory.
+
 References
 ----------
 Anderson, J. E. & van Wincoop, E. (2003). Gravity with Gravitas. *AER* 93(1), 170–192. doi:10.1257/000282803321455214
 Yotov, Y. V., Piermartini, R., Monteiro, J.-A. & Larch, M. (2016). *An Advanced Guide to Trade Policy Analysis:
 The Structural Gravity Model*. WTO/UNCTAD, ch. 2. doi:10.30875/abc0167e-en
 Dekle, R., Eaton, J. & Kortum, S. (2007). Unbalanced Trade. *AER* 97(2), 351–355. doi:10.1257/aer.97.2.351
+Caliendo, L. & Parro, F. (2015). Estimates of the Trade and Welfare Effects of NAFTA. *Review of Economic Studies*
+82(1), 1–44. doi:10.1093/restud/rdu035
 """
 
 from __future__ import annotations
@@ -575,7 +587,7 @@ def _multisector(cs: CompiledScenario, channels: Sequence[_Channel], issues: Seq
         "flows, input–output tables, value added) with the deficits removed as in the paper, moved to the 2005 "
         "tariffs and then to the PE base year's rates on the mapped sectors; the BATNA and each package are solved "
         "from there. Everything is in 1993 economies: a % change, not a 2025 dollar figure.",
-        "Trade elasticities θ of the mapped sectors as in the authors' code: "
+        "Trade elasticities θ of the mapped sectors (the authors' code's unless sector_theta was given): "
         + ", ".join(f"{s} {t:g}" for s, t in theta.items())
         + " (σ = θ + 1). For Auto the code uses 8.22, the paper's Table 1 estimate is 1.84 (s.e. 0.92); the PE "
         "cars market uses its own Armington elasticity.",
@@ -652,6 +664,7 @@ def ge_second_opinion(
     multisector: bool | None = None,
     sector_map: Mapping[str, Sequence[str]] | None = None,
     cp_base: CP2015Data | None = None,
+    sector_theta: Mapping[str, float] | None = None,
 ) -> GEOpinion:
     """Value named packages of a scenario's tariff options in one-sector structural-gravity GE, beside PE.
 
@@ -685,6 +698,9 @@ def ge_second_opinion(
         Scenario market id → Caliendo–Parro sectors (default :data:`DEFAULT_SECTOR_MAP`, for korus-2025).
     cp_base
         Pre-computed :func:`load_cp2015_base` (skips reading and the base-year solves).
+    sector_theta
+        Trade elasticities θ to use instead of the authors' for some sectors, e.g. ``{"Auto": 1.84}`` (their
+        Table 1 estimate; their code uses 8.22). The base year does not depend on θ.
 
     Returns
     -------
@@ -734,6 +750,14 @@ def ge_second_opinion(
                     raise
                 ms_notes.append(f"The 40-sector Caliendo–Parro model was not run: {exc.what} ({exc.fix})")
         if cp_base is not None:
+            if sector_theta:
+                theta = cp_base.theta.copy()
+                for name, value in sector_theta.items():
+                    if not (math.isfinite(float(value)) and float(value) > 0):
+                        raise DataError(f"sector_theta[{name!r}] must be a positive trade elasticity.",
+                                        received=value, fix="θ = σ − 1 > 0, e.g. 1.84 (Caliendo & Parro, Table 1).")
+                    theta[cp_base.sector(name)] = float(value)
+                cp_base = dataclasses.replace(cp_base, theta=theta)
             codes = [(countries or {}).get(p, p) for p in cs.parties]
             ms = _multisector(cs, channels, issues, named, cp_base, codes,
                               DEFAULT_SECTOR_MAP if sector_map is None else sector_map)
