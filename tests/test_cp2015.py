@@ -2,8 +2,8 @@
 
 The published figures are in ../shared/data/cp2015/expected_results_published.csv (Tables 2, 3, 5, A4 and 11,
 typed from the paper). Each is matched to half a unit of its last printed digit, i.e. the figure we compute rounds
-to the printed one, except Table A4 (one unit; see ``A4_TOL`` for why); rows the solver cannot produce (Table 11's
-alternative models) are listed, with the reason, in ``NOT_REPRODUCED`` and checked to be exactly the rows left out.
+to the printed one, except three near misses held to one unit (``NEAR_MISSES``, with the reasons), which the test
+also checks to be exactly the rows outside half a unit.
 """
 
 from __future__ import annotations
@@ -19,28 +19,26 @@ from tradetalks.econ.gravity import cp2015
 from tradetalks.econ.gravity.cp2015 import CP2015Data
 from tradetalks.econ.gravity.results import MultiSectorCounterfactual
 from tradetalks.errors import DataError, NotFoundError
+from tradetalks.options import CP2015Model
 
 #: slack on top of half a unit of the last printed digit (floating point of the comparison itself)
 ROUNDING_SLACK = 1e-9
-#: Table A4 (base year with deficits): two of its twelve figures differ from ours by just over half a unit of the
-#: last digit (MEX terms of trade: ours -0.4145, published -0.42; USA total: ours 0.0850, published 0.09), the other
-#: ten round to the published ones. The authors built that base year in a separate folder of their package
-#: (Equilibrium_with_deficit) whose GO.mat and alphas.mat, saved from an earlier run, are not among the shared text
-#: files, so we cannot tell whether their base year equals ours; Tables 2, 3 and 5 (zero-deficit base year) all
-#: round exactly. A4 is therefore held to one unit of the last digit, not half.
-A4_TOL = 0.01
+#: the three published figures we miss by just over half a unit of the last digit (all within 0.0055 points), held
+#: to one unit instead. Two look like double rounding: the authors' code prints 3 significant digits for Mexico and
+#: 2 for the others, and ours print as -0.415 and 0.085, which the paper shows as -0.42 and 0.09. The third (USA,
+#: one-sector model: ours 0.0554, published 0.05) we cannot explain; for Table A4 the authors built the base year in
+#: a separate folder whose saved GO.mat and alphas.mat are not among the shared text files. Every other figure
+#: rounds exactly to the published one.
+NEAR_MISSES = {
+    ("Table A4", "MEX", "terms_of_trade_pct"),
+    ("Table A4", "USA", "welfare_total_pct"),
+    ("Table 11", "USA", "welfare_one_sector_pct"),
+}
+ONE_UNIT = 0.01
 #: base-year construction: deficits after removing them, relative to world trade
 ZERO_DEFICIT_TOL = 1e-9
-#: Table 11's alternative models (one sector, no materials, no IO) need other data and base years that the
-#: authors built with separate scripts; they are not reproduced (see docs/models/ge-second-opinion.md)
-NOT_REPRODUCED = {
-    "welfare_one_sector_pct",
-    "welfare_no_materials_pct",
-    "welfare_no_io_pct",
-    "imports_from_nafta_growth_one_sector_pct",
-    "imports_from_nafta_growth_no_materials_pct",
-    "imports_from_nafta_growth_no_io_pct",
-}
+#: Table 11's alternative models, by the metric's infix
+ALTERNATIVES: dict[str, CP2015Model] = {"one_sector": "one-sector", "no_materials": "no-materials", "no_io": "no-io"}
 PARTNERS = {"MEX": ("CAN", "USA"), "CAN": ("MEX", "USA"), "USA": ("MEX", "CAN")}
 
 
@@ -74,6 +72,16 @@ def nafta_deficits(observed: CP2015Data) -> MultiSectorCounterfactual:
     return cp2015.counterfactual(observed, cp2015.nafta_tariffs(observed), deficits="world-share")
 
 
+@pytest.fixture(scope="module")
+def alternatives(folder: Path) -> dict[str, MultiSectorCounterfactual]:
+    """Table 11: the NAFTA counterfactual in each alternative model, each from its own zero-deficit base year."""
+    out = {}
+    for key, model in ALTERNATIVES.items():
+        base = cp2015.base_year(cp2015.load_cp2015(folder, model))
+        out[key] = cp2015.counterfactual(base, cp2015.nafta_tariffs(base))
+    return out
+
+
 def test_loader_follows_the_authors_code(data: CP2015Data) -> None:
     N, J = len(data.countries), len(data.sectors)
     assert (N, J, data.tradable) == (31, 40, 20)
@@ -97,6 +105,11 @@ def test_missing_files_name_the_folder(tmp_path: Path) -> None:
     assert "xbilat1993.txt" in str(info.value)
 
 
+def test_an_unknown_model_is_named(folder: Path) -> None:
+    with pytest.raises(DataError, match="model"):
+        cp2015.load_cp2015(folder, "two-sector")  # type: ignore[arg-type]
+
+
 def test_counterfactual_needs_a_base_year(data: CP2015Data) -> None:
     with pytest.raises(DataError, match="base year"):
         cp2015.counterfactual(data, data.tariffs)
@@ -108,13 +121,21 @@ def _published(folder: Path) -> pd.DataFrame:
     return pd.read_csv(folder / "expected_results_published.csv")
 
 
-def _ours(row: pd.Series, nafta: MultiSectorCounterfactual, deficits: MultiSectorCounterfactual) -> float | None:
-    """Our figure for one published row, or None for the rows in NOT_REPRODUCED."""
+def _ours(
+    row: pd.Series,
+    nafta: MultiSectorCounterfactual,
+    deficits: MultiSectorCounterfactual,
+    alternatives: dict[str, MultiSectorCounterfactual],
+) -> float:
+    """Our figure for one published row."""
     metric, country = str(row["metric"]), str(row["country"])
     cf = deficits if row["table"] == "Table A4" else nafta
     n = cf.countries.index(country)
-    if metric in NOT_REPRODUCED:
-        return None
+    for key, alt in alternatives.items():
+        if metric == f"welfare_{key}_pct":
+            return float(alt.terms_of_trade[n] + alt.volume_of_trade[n])
+        if metric == f"imports_from_nafta_growth_{key}_pct":
+            return cp2015.import_growth(alt, country, PARTNERS[country])
     if metric == "welfare_total_pct":
         return float(cf.terms_of_trade[n] + cf.volume_of_trade[n])
     if metric in ("terms_of_trade_pct", "volume_of_trade_pct"):
@@ -142,20 +163,24 @@ def _half_unit(value: float) -> float:
 
 @pytest.mark.slow
 def test_reproduces_the_published_nafta_tables(
-    folder: Path, nafta: MultiSectorCounterfactual, nafta_deficits: MultiSectorCounterfactual
+    folder: Path,
+    nafta: MultiSectorCounterfactual,
+    nafta_deficits: MultiSectorCounterfactual,
+    alternatives: dict[str, MultiSectorCounterfactual],
 ) -> None:
     rows = _published(folder)
-    misses, skipped = [], set()
+    misses, near = [], set()
     for _, row in rows.iterrows():
-        ours = _ours(row, nafta, nafta_deficits)
-        if ours is None:
-            skipped.add(str(row["metric"]))
-            continue
-        tol = A4_TOL if row["table"] == "Table A4" else _half_unit(float(row["value"]))
+        ours = _ours(row, nafta, nafta_deficits, alternatives)
+        key = (str(row["table"]), str(row["country"]), str(row["metric"]))
+        half = _half_unit(float(row["value"]))
+        if abs(ours - float(row["value"])) > half + ROUNDING_SLACK:
+            near.add(key)
+        tol = ONE_UNIT if key in NEAR_MISSES else half
         if abs(ours - float(row["value"])) > tol + ROUNDING_SLACK:
             misses.append(f"{row['table']} {row['country']} {row['metric']}: published {row['value']}, ours {ours:.4f}")
     assert not misses, "\n".join(misses)
-    assert skipped == NOT_REPRODUCED
+    assert near == NEAR_MISSES  # the documented near misses, and no others
 
 
 @pytest.mark.slow

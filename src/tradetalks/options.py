@@ -96,6 +96,12 @@ DeficitClosure = Literal["ratio", "level"]
 #: and ``"zero"`` (every deficit is removed in the counterfactual: how Caliendo & Parro build a zero-deficit base year)
 MultiSectorDeficitClosure = Literal["ratio", "level", "world-share", "zero"]
 
+#: production structure of Caliendo & Parro's (2015) model when their data are read (their Table 11): ``"benchmark"``
+#: (input–output links), ``"no-io"`` (each sector uses only its own goods as materials, with the own-sector share of
+#: the input–output table), ``"no-materials"`` (value added is all of gross output), ``"one-sector"`` (one tradable
+#: and one service sector, aggregated as the authors do)
+CP2015Model = Literal["benchmark", "no-io", "no-materials", "one-sector"]
+
 #: how a one-sector full endowment counterfactual is solved: ``"newton"`` solves the equilibrium equations exactly
 #: (the default); ``"book-loop"`` runs the iterative procedure of Yotov et al. (2016, ch. 2) with its loose stopping
 #: rule, to reproduce the book's published tables (not an exact equilibrium)

@@ -38,10 +38,11 @@ from typing import Literal
 import numpy as np
 import pandas as pd
 
+from tradetalks.econ.gravity.checks import check_option
 from tradetalks.econ.gravity.multisector import solve_multisector
 from tradetalks.econ.gravity.results import MultiSectorCounterfactual
 from tradetalks.errors import DataError, NotFoundError
-from tradetalks.options import MultiSectorDeficitClosure
+from tradetalks.options import CP2015Model, MultiSectorDeficitClosure
 
 __all__ = [
     "NAFTA",
@@ -60,6 +61,9 @@ FILES = ("xbilat1993.txt", "tariffs1993.txt", "tariffs2005.txt", "IO.txt", "B.tx
 ORIGINAL = "cp2015_original"
 #: trade elasticity of the 20 service sectors in the authors' code
 SERVICES_THETA = 8.22
+#: the aggregate trade elasticity the authors' one-sector model uses (their estimate: 4.546, s.e. 0.352; file
+#: cp2015_elasticity_estimates/aggregate_results.csv)
+AGGREGATE_THETA = 4.55
 #: the authors' flows are in thousand USD
 THOUSAND = 1e3
 #: country that is the numeraire of the solver (real results do not depend on it with the closures used here)
@@ -97,6 +101,9 @@ class CP2015Data:
         Where the files were read.
     state : str
         What ``trade`` is: ``"data"``, or the base year :func:`base_year` built.
+    model : str
+        Production structure (:data:`~tradetalks.options.CP2015Model`): ``"benchmark"``, ``"no-io"`` or
+        ``"no-materials"``.
     """
 
     countries: tuple[str, ...]
@@ -111,6 +118,7 @@ class CP2015Data:
     theta: np.ndarray = field(repr=False)
     directory: str
     state: str = "data"
+    model: CP2015Model = "benchmark"
 
     @property
     def sigma(self) -> np.ndarray:
@@ -161,13 +169,18 @@ def _cube(rows_importer: np.ndarray, J: int) -> np.ndarray:
     return out
 
 
-def load_cp2015(directory: Path | str) -> CP2015Data:
+def load_cp2015(directory: Path | str, model: CP2015Model = "benchmark") -> CP2015Data:
     """Read Caliendo & Parro's files from ``directory`` (the folder with ``countries.csv`` and ``cp2015_original``).
 
     Parameters
     ----------
     directory
-        The ``cp2015`` data folder, e.g. ``resolve_data_dir(...) / "cp2015"``.
+        The ``cp2015`` data folder, e.g. ``dataset_dir("cp2015", data_dir)``.
+    model
+        ``"benchmark"`` (default); or one of the paper's alternative models of Table 11, set up as the authors'
+        scripts do: ``"no-io"`` (materials only from the own sector: the input share of sector j is the own-sector
+        IO coefficient G_n[j, j], the rest value added), ``"no-materials"`` (value-added share 1) or
+        ``"one-sector"`` (one tradable and one service sector, aggregated as the authors do, θ = 4.55).
 
     Returns
     -------
@@ -209,6 +222,30 @@ def load_cp2015(directory: Path | str) -> CP2015Data:
     gross = _read(d, "GO.txt", (J, N))
     theta_t = _read(d, "T.txt", (tradable,)).reshape(-1)
 
+    check_option("model", model, ("benchmark", "no-io", "no-materials", "one-sector"))
+    services_theta = SERVICES_THETA
+    if model == "one-sector":
+        # the authors' aggregation: flows summed over tradables, the median tariff of each pair, IO coefficients
+        # averaged over using and then source sectors of each group and rescaled, median value-added shares, gross
+        # output summed, the aggregate elasticity
+        T, S = slice(0, tradable), slice(tradable, J)
+        flows = flows.sum(axis=0, keepdims=True)
+        t93 = np.median(t93, axis=0, keepdims=True)
+        t05 = np.median(t05, axis=0, keepdims=True)
+        by_use = np.stack([io[:, :, T].mean(axis=2), io[:, :, S].mean(axis=2)], axis=2)  # (N, source k, 2)
+        grouped = np.stack([by_use[:, T].mean(axis=1), by_use[:, S].mean(axis=1)], axis=1)  # (N, 2, 2)
+        io = grouped / grouped.sum(axis=1, keepdims=True)
+        beta = np.stack([np.median(beta[T], axis=0), np.median(beta[S], axis=0)])
+        gross = np.stack([gross[T].sum(axis=0), gross[S].sum(axis=0)])
+        theta_t = np.array([AGGREGATE_THETA])
+        services_theta = AGGREGATE_THETA
+        sectors, tradable, J = ("Tradables", "Services"), 1, 2
+    if model == "no-io":
+        own = np.diagonal(io, axis1=1, axis2=2).T  # (J, N): G_n[j, j]
+        io = np.broadcast_to(np.eye(J), (N, J, J)).copy()
+        beta = 1.0 - own
+    elif model == "no-materials":
+        beta = np.ones_like(beta)
     X = _cube(flows, J)
     exports = X.sum(axis=2)  # (J, N); no home sales yet
     output = np.maximum(gross, exports)
@@ -222,7 +259,7 @@ def load_cp2015(directory: Path | str) -> CP2015Data:
     spend = (X * (1.0 + tb)).sum(axis=1).T  # (N, J)
     final = np.maximum(spend - np.einsum("nkj,kn->nj", io_shares, X.sum(axis=2)), 0.0)
     alpha = final / final.sum(axis=1, keepdims=True)
-    theta = np.concatenate([theta_t, np.full(J - tradable, SERVICES_THETA)])
+    theta = np.concatenate([theta_t, np.full(J - tradable, services_theta)])
     return CP2015Data(
         countries=countries,
         sectors=sectors,
@@ -235,6 +272,7 @@ def load_cp2015(directory: Path | str) -> CP2015Data:
         tariffs=tb,
         theta=theta,
         directory=str(d),
+        model=model,
     )
 
 
