@@ -238,17 +238,8 @@ def book_loop_counterfactual(
     Nn = dr * Yn * (Yn.sum() / (dr * Yn).sum())  # the ratio closure with its world factor κ
     mc = Xn.sum(axis=1) / Yn - 1.0
     X0 = base.trade
-    eco = _Economy(
-        pi=X0 / X0.sum(axis=0)[None, :],
-        theta=phi1 / phi0,
-        g_new=np.zeros((n, n)),
-        Y=X0.sum(axis=1),
-        N=X0.sum(axis=0),
-        a=a,
-        full=True,
-        deficits="ratio",
-        ref=ref,
-    )
+    eco = _Economy(pi=X0 / X0.sum(axis=0)[None, :], theta=phi1 / phi0, g_new=np.zeros((n, n)), Y=X0.sum(axis=1),
+                   N=X0.sum(axis=0), a=a, full=True, deficits="ratio", ref=ref)
     st = _state(eco, np.log(p_hat))
     exact_mc = float("inf") if st is None else float(np.max(np.abs(st.Xn.sum(axis=1) / st.Yn - 1.0)))
     residuals = {

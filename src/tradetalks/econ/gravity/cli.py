@@ -22,25 +22,16 @@ from tradetalks.errors import InputFileError, NotFoundError, TradetalksError
 if TYPE_CHECKING:
     from tradetalks.econ.gravity.run import GravityRun, ScenarioResult
 
-app = typer.Typer(
-    no_args_is_help=True,
-    add_completion=False,
-    help="Structural gravity: PPML estimation and general-equilibrium counterfactuals from a spec file.",
-)
+app = typer.Typer(no_args_is_help=True, add_completion=False,
+                  help="Structural gravity: PPML estimation and general-equilibrium counterfactuals from a spec file.")
 
 DEFAULT_OUT = Path("tradetalks-out") / "gravity"
 #: where the book and its data are published (documented in docs/gravity.md; never fetched in tests)
 BOOK_URL = "https://www.wto.org/english/res_e/publications_e/advancedguide2016_e.htm"
 MIRROR_URL = "https://github.com/pachadotdev/tradepolicy"
 #: columns of the table summarised per scenario
-_SUMMARY = (
-    ("exports", "exports"),
-    ("imports", "imports"),
-    ("factory_gate_price", "price p"),
-    ("imr", "IMR P"),
-    ("real_gdp", "real GDP"),
-    ("welfare", "welfare"),
-)
+_SUMMARY = (("exports", "exports"), ("imports", "imports"), ("factory_gate_price", "price p"),
+            ("imr", "IMR P"), ("real_gdp", "real GDP"), ("welfare", "welfare"))
 
 
 def _fail(exc: TradetalksError, as_json: bool) -> None:
@@ -72,29 +63,22 @@ def run(
         print(json.dumps(result.to_dict(), ensure_ascii=False, indent=1, allow_nan=False))
         return
     _print_summary(result, Console())
-    Console().print(
-        f"Wrote {', '.join(f.name for f in files)} to {out}/ in {result.seconds.get('total', 0.0):.1f} s.",
-        highlight=False,
-    )
+    Console().print(f"Wrote {', '.join(f.name for f in files)} to {out}/ "
+                    f"in {result.seconds.get('total', 0.0):.1f} s.", highlight=False)
 
 
 def _print_summary(result: GravityRun, console: Console) -> None:
-    console.print(
-        f"[bold]{result.title or result.spec_file}[/bold] — baseline {result.year}, "
-        f"{len(result.data.countries)} countries, σ = {result.sigma:g}, reference {result.reference}",
-        highlight=False,
-    )
+    console.print(f"[bold]{result.title or result.spec_file}[/bold] — baseline {result.year}, "
+                  f"{len(result.data.countries)} countries, σ = {result.sigma:g}, reference {result.reference}",
+                  highlight=False)
     console.print(_coefficient_table(result))
     est = result.costs.estimation
     if est is not None:
         dropped = ", ".join(f"{k} {v}" for k, v in est.dropped.counts().items()) or "none"
         fill = result.costs.fill
-        console.print(
-            f"PPML {est.formula}; N = {est.n_obs:,} of {est.n_input:,}; dropped: {dropped} (dropped.csv); "
-            f"{est.vcov}"
-            + (f"; {len(fill.filled)} missing pair effects filled by a second stage" if fill is not None else ""),
-            highlight=False,
-        )
+        console.print(f"PPML {est.formula}; N = {est.n_obs:,} of {est.n_input:,}; dropped: {dropped} (dropped.csv); "
+                      f"{est.vcov}" + (f"; {len(fill.filled)} missing pair effects filled by a second stage"
+                                        if fill is not None else ""), highlight=False)
     for scenario in result.scenarios:
         console.print(_scenario_table(scenario))
 
@@ -111,24 +95,20 @@ def _coefficient_table(result: GravityRun) -> Table:
 
 def _shown_countries(scenario: ScenarioResult, limit: int = 6) -> list[str]:
     """Countries named in the edits, then the ``limit`` largest real-GDP changes among the others."""
-    named = list(
-        dict.fromkeys(c for e in scenario.edits for key in ("exporters", "importers") for c in e.get(key) or [])
-    )
+    named = list(dict.fromkeys(c for e in scenario.edits for key in ("exporters", "importers")
+                               for c in e.get(key) or []))
     ranked = scenario.countries.set_index("country")["real_gdp"].abs().sort_values(ascending=False).index
     return named + [c for c in ranked if c not in named][:limit]
 
 
 def _scenario_table(scenario: ScenarioResult) -> Table:
     frame = scenario.countries.set_index("country")
-    direction = (
-        "baseline against counterfactual" if scenario.effect == "of-baseline" else "counterfactual against baseline"
-    )
+    direction = ("baseline against counterfactual" if scenario.effect == "of-baseline"
+                 else "counterfactual against baseline")
     diag = scenario.counterfactual.diagnostics
-    table = Table(
-        title=f"Scenario {scenario.name} ({scenario.kind} GE): % changes, {direction}",
-        caption=f"solver {diag.method}, {diag.iterations} iterations, max residual {diag.max_residual:.1e};"
-        " all countries in countries.csv",
-    )
+    table = Table(title=f"Scenario {scenario.name} ({scenario.kind} GE): % changes, {direction}",
+                  caption=f"solver {diag.method}, {diag.iterations} iterations, max residual {diag.max_residual:.1e};"
+                          " all countries in countries.csv")
     table.add_column("country")
     for _, label in _SUMMARY:
         table.add_column(label, justify="right")

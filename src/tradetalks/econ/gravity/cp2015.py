@@ -18,7 +18,9 @@ solve_multisector` the way the authors' code does:
 The data are not an equilibrium of the model (truncated shares, raised gross output), so :func:`base_year` first
 solves the model without a shock, keeping the observed deficits as a share of world value added, and then removes
 the deficits, as the authors do before their counterfactuals ("zero-deficit base year", Caliendo & Parro 2015,
-section 4.1). Tariff changes are then solved from that base year with :func:`counterfactual`.
+section 4.1). Tariff changes are then solved from that base year with :func:`counterfactual`. The paper's
+alternative models of Table 11 (one sector, no materials, no input–output links) are read with ``model=``, set up
+as the authors' scripts do. ``tests/test_cp2015.py`` reproduces the published Tables 2, 3, 5, 11 and A4.
 
 References
 ----------

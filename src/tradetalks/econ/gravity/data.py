@@ -27,13 +27,7 @@ from tradetalks.errors import DataError, NotFoundError
 
 #: canonical column names used inside tradetalks after :func:`load_flows`
 EXPORTER, IMPORTER, YEAR, TRADE, OUTPUT, EXPENDITURE = (
-    "exporter",
-    "importer",
-    "year",
-    "trade",
-    "output",
-    "expenditure",
-)
+    "exporter", "importer", "year", "trade", "output", "expenditure")
 #: relative tolerance for Σ_i Y_i = Σ_j E_j when output and expenditure come from columns
 BALANCE_RTOL = 1e-6
 #: how many examples an error message lists
@@ -66,14 +60,8 @@ class FlowColumns:
 
     def renames(self) -> dict[str, str]:
         """User column → canonical name, for the columns that are set."""
-        pairs = [
-            (self.exporter, EXPORTER),
-            (self.importer, IMPORTER),
-            (self.year, YEAR),
-            (self.trade, TRADE),
-            (self.output, OUTPUT),
-            (self.expenditure, EXPENDITURE),
-        ]
+        pairs = [(self.exporter, EXPORTER), (self.importer, IMPORTER), (self.year, YEAR), (self.trade, TRADE),
+                 (self.output, OUTPUT), (self.expenditure, EXPENDITURE)]
         return {user: canon for user, canon in pairs if user is not None}
 
 
@@ -94,11 +82,8 @@ def read_table(path: str | Path) -> pd.DataFrame:
     """
     p = Path(path)
     if not p.is_file():
-        raise NotFoundError(
-            f"the data file {str(p)!r} does not exist.",
-            received=str(p),
-            fix="check the path (a spec's data.file is relative to the spec file).",
-        )
+        raise NotFoundError(f"the data file {str(p)!r} does not exist.", received=str(p),
+                            fix="check the path (a spec's data.file is relative to the spec file).")
     name = p.name.lower()
     try:
         if name.endswith((".csv", ".csv.gz", ".txt", ".csv.bz2", ".csv.zip", ".csv.xz")):
@@ -108,21 +93,16 @@ def read_table(path: str | Path) -> pd.DataFrame:
         elif name.endswith(".dta"):
             frame = pd.read_stata(p, convert_categoricals=False)
         else:
-            raise DataError(
-                f"cannot tell the format of {p.name!r} from its name.",
-                received=p.name,
-                fix="use a file ending in .csv, .csv.gz, .parquet or .dta.",
-            )
+            raise DataError(f"cannot tell the format of {p.name!r} from its name.", received=p.name,
+                            fix="use a file ending in .csv, .csv.gz, .parquet or .dta.")
     except (ValueError, OSError, UnicodeDecodeError, ImportError) as exc:
-        raise DataError(
-            f"could not read {str(p)!r}: {exc}.",
-            received=p.name,
-            fix="check that the file is a valid CSV, Parquet or Stata file.",
-        ) from None
+        raise DataError(f"could not read {str(p)!r}: {exc}.", received=p.name,
+                        fix="check that the file is a valid CSV, Parquet or Stata file.") from None
     return frame
 
 
-def load_flows(path: str | Path, columns: FlowColumns = FlowColumns(), extra: Iterable[str] = ()) -> pd.DataFrame:
+def load_flows(path: str | Path, columns: FlowColumns = FlowColumns(),
+               extra: Iterable[str] = ()) -> pd.DataFrame:
     """Read a trade-flow file and return it with canonical column names.
 
     Parameters
@@ -150,11 +130,9 @@ def load_flows(path: str | Path, columns: FlowColumns = FlowColumns(), extra: It
     frame = read_table(path)
     missing = [c for c in dict.fromkeys(wanted) if c not in frame.columns]
     if missing:
-        raise DataError(
-            f"the data file {Path(path).name!r} has no column(s) {missing}.",
-            received=f"columns {list(frame.columns)[:30]}",
-            fix="name the right columns under data.columns in the spec, or rename them in the file.",
-        )
+        raise DataError(f"the data file {Path(path).name!r} has no column(s) {missing}.",
+                        received=f"columns {list(frame.columns)[:30]}",
+                        fix="name the right columns under data.columns in the spec, or rename them in the file.")
     frame = frame[list(dict.fromkeys(wanted))].rename(columns=renames)
     return validate_flows(frame)
 
@@ -166,31 +144,22 @@ def validate_flows(frame: pd.DataFrame) -> pd.DataFrame:
         bad = out[col].isna()
         if bad.any():
             rows = list(out.index[bad][:_SHOW])
-            raise DataError(
-                f"{int(bad.sum())} row(s) have no {col} code.",
-                received=f"rows {rows}",
-                fix=f"fill in the {col} code or delete those rows.",
-            )
+            raise DataError(f"{int(bad.sum())} row(s) have no {col} code.", received=f"rows {rows}",
+                            fix=f"fill in the {col} code or delete those rows.")
         out[col] = out[col].astype(str).str.strip()
     for col in [c for c in (TRADE, OUTPUT, EXPENDITURE) if c in out.columns]:
         out[col] = _numeric(out[col], col)
     negative = out[TRADE] < 0
     if negative.any():
         ex = out.loc[negative, [EXPORTER, IMPORTER, TRADE]].head(_SHOW).to_dict("records")
-        raise DataError(
-            f"{int(negative.sum())} trade flow(s) are negative.",
-            received=ex,
-            fix="trade values must be ≥ 0 (zeros are fine: PPML uses them); correct or delete them.",
-        )
+        raise DataError(f"{int(negative.sum())} trade flow(s) are negative.", received=ex,
+                        fix="trade values must be ≥ 0 (zeros are fine: PPML uses them); correct or delete them.")
     if YEAR in out.columns:
         years = pd.to_numeric(out[YEAR], errors="coerce")
         if years.isna().any() or (years % 1 != 0).any():
             bad_years = out.loc[years.isna() | (years % 1 != 0), YEAR].head(_SHOW).tolist()
-            raise DataError(
-                "the year column holds values that are not whole years.",
-                received=bad_years,
-                fix="write years as whole numbers such as 2006.",
-            )
+            raise DataError("the year column holds values that are not whole years.", received=bad_years,
+                            fix="write years as whole numbers such as 2006.")
         out[YEAR] = years.astype(int)
     return out
 
@@ -199,11 +168,8 @@ def _numeric(values: pd.Series, name: str) -> pd.Series:
     numbers = pd.to_numeric(values, errors="coerce")
     bad = numbers.isna() & values.notna()
     if bad.any():
-        raise DataError(
-            f"the {name} column holds text that is not a number.",
-            received=values[bad].head(_SHOW).tolist(),
-            fix=f"write {name} as plain numbers.",
-        )
+        raise DataError(f"the {name} column holds text that is not a number.",
+                        received=values[bad].head(_SHOW).tolist(), fix=f"write {name} as plain numbers.")
     return numbers.astype(float)
 
 
@@ -241,7 +207,8 @@ class CrossSection:
         return pair_matrix(frame, column, self.countries)
 
     def __repr__(self) -> str:
-        return f"CrossSection(year={self.year}, n={len(self.countries)}, world output={float(self.output.sum()):.6g})"
+        return (f"CrossSection(year={self.year}, n={len(self.countries)}, "
+                f"world output={float(self.output.sum()):.6g})")
 
 
 def pair_matrix(frame: pd.DataFrame, column: str, countries: Sequence[str]) -> np.ndarray:
@@ -276,30 +243,23 @@ def cross_section(flows: pd.DataFrame, year: int | None = None) -> CrossSection:
     _check_positive(output, countries, "output")
     _check_positive(expenditure, countries, "expenditure")
     if not np.isclose(output.sum(), expenditure.sum(), rtol=BALANCE_RTOL, atol=0.0):
-        raise DataError(
-            "world output and world expenditure differ: structural gravity needs Σ Y = Σ E.",
-            received=f"Σ output = {output.sum():.6g}, Σ expenditure = {expenditure.sum():.6g}",
-            fix="correct the output/expenditure columns, or omit them to build both from the flows.",
-        )
+        raise DataError("world output and world expenditure differ: structural gravity needs Σ Y = Σ E.",
+                        received=f"Σ output = {output.sum():.6g}, Σ expenditure = {expenditure.sum():.6g}",
+                        fix="correct the output/expenditure columns, or omit them to build both from the flows.")
     return CrossSection(countries, year, trade, output, expenditure)
 
 
 def _rows_of_year(flows: pd.DataFrame, year: int | None) -> pd.DataFrame:
     if year is None or YEAR not in flows.columns:
         if YEAR in flows.columns and flows[YEAR].nunique() > 1:
-            raise DataError(
-                "the data hold several years but no year was chosen for the baseline.",
-                received=sorted(flows[YEAR].unique().tolist()),
-                fix="name the baseline year.",
-            )
+            raise DataError("the data hold several years but no year was chosen for the baseline.",
+                            received=sorted(flows[YEAR].unique().tolist()), fix="name the baseline year.")
         return flows
     rows = flows[flows[YEAR] == year]
     if rows.empty:
-        raise DataError(
-            f"the data have no rows for the year {year}.",
-            received=f"years {sorted(flows[YEAR].unique().tolist())}",
-            fix="choose one of the years present in the data.",
-        )
+        raise DataError(f"the data have no rows for the year {year}.",
+                        received=f"years {sorted(flows[YEAR].unique().tolist())}",
+                        fix="choose one of the years present in the data.")
     return rows
 
 
@@ -307,33 +267,25 @@ def _check_duplicates(rows: pd.DataFrame) -> None:
     dup = rows.duplicated([EXPORTER, IMPORTER], keep=False)
     if dup.any():
         ex = rows.loc[dup, [EXPORTER, IMPORTER]].drop_duplicates().head(_SHOW).to_dict("records")
-        raise DataError(
-            f"{int(dup.sum())} rows repeat an exporter–importer pair of the same year.",
-            received=ex,
-            fix="keep one row per pair and year (sum the flows if they are parts of one total).",
-        )
+        raise DataError(f"{int(dup.sum())} rows repeat an exporter–importer pair of the same year.", received=ex,
+                        fix="keep one row per pair and year (sum the flows if they are parts of one total).")
 
 
 def _check_square(rows: pd.DataFrame, countries: tuple[str, ...], year: int | None) -> None:
     present = set(zip(rows[EXPORTER], rows[IMPORTER], strict=True))
     missing_domestic = [c for c in countries if (c, c) not in present]
     if missing_domestic:
-        raise DataError(
-            f"{len(missing_domestic)} country(ies) have no intranational flow (domestic sales X_ii){_in_year(year)}.",
-            received=missing_domestic[: _SHOW * 2],
-            fix="add a row exporter = importer with domestic sales (gross output minus exports) for "
-            "each country; structural gravity needs them for output and expenditure.",
-        )
+        raise DataError(f"{len(missing_domestic)} country(ies) have no intranational flow (domestic sales X_ii)"
+                        f"{_in_year(year)}.", received=missing_domestic[:_SHOW * 2],
+                        fix="add a row exporter = importer with domestic sales (gross output minus exports) for "
+                            "each country; structural gravity needs them for output and expenditure.")
     missing = [(i, j) for i in countries for j in countries if (i, j) not in present]
     if missing:
         n = len(countries)
-        raise DataError(
-            f"the data are not square{_in_year(year)}: {len(missing)} of the {n}×{n} exporter–importer "
-            "pairs are missing.",
-            received=[f"{i}→{j}" for i, j in missing[:_SHOW]],
-            fix="add a row for every pair (trade 0 where two countries do not trade), or drop the "
-            "countries that have incomplete rows.",
-        )
+        raise DataError(f"the data are not square{_in_year(year)}: {len(missing)} of the {n}×{n} exporter–importer "
+                        "pairs are missing.", received=[f"{i}→{j}" for i, j in missing[:_SHOW]],
+                        fix="add a row for every pair (trade 0 where two countries do not trade), or drop the "
+                            "countries that have incomplete rows.")
 
 
 def _in_year(year: int | None) -> str:
@@ -344,34 +296,25 @@ def _check_missing_trade(trade: np.ndarray, countries: tuple[str, ...]) -> None:
     bad = np.argwhere(~np.isfinite(trade))
     if bad.size:
         ex = [f"{countries[i]}→{countries[j]}" for i, j in bad[:_SHOW]]
-        raise DataError(
-            f"{len(bad)} trade value(s) of the baseline year are missing.",
-            received=ex,
-            fix="fill them in (0 where there is no trade); the baseline needs a complete matrix.",
-        )
+        raise DataError(f"{len(bad)} trade value(s) of the baseline year are missing.", received=ex,
+                        fix="fill them in (0 where there is no trade); the baseline needs a complete matrix.")
 
 
 def _per_country(rows: pd.DataFrame, key: str, column: str, countries: tuple[str, ...]) -> np.ndarray:
     spread = rows.groupby(key)[column].agg(["min", "max"])
     varying = spread.index[~np.isclose(spread["min"], spread["max"], rtol=1e-9, equal_nan=True)]
     if len(varying):
-        raise DataError(
-            f"the {column} column differs between rows of the same {key}.",
-            received=list(varying[:_SHOW]),
-            fix=f"give one {column} value per {key} and year.",
-        )
+        raise DataError(f"the {column} column differs between rows of the same {key}.",
+                        received=list(varying[:_SHOW]), fix=f"give one {column} value per {key} and year.")
     return spread["max"].reindex(list(countries)).to_numpy(dtype=float)
 
 
 def _check_positive(values: np.ndarray, countries: tuple[str, ...], what: str) -> None:
     bad = [(c, float(v)) for c, v in zip(countries, values, strict=True) if not (np.isfinite(v) and v > 0)]
     if bad:
-        raise DataError(
-            f"{len(bad)} country(ies) have zero, negative or missing {what}.",
-            received=bad[:_SHOW],
-            fix=f"every country needs {what} > 0: add its intranational flow, correct the {what} "
-            "column, or drop the country.",
-        )
+        raise DataError(f"{len(bad)} country(ies) have zero, negative or missing {what}.", received=bad[:_SHOW],
+                        fix=f"every country needs {what} > 0: add its intranational flow, correct the {what} "
+                            "column, or drop the country.")
 
 
 def check_countries(names: Iterable[str], countries: Sequence[str], where: str) -> None:
@@ -379,11 +322,8 @@ def check_countries(names: Iterable[str], countries: Sequence[str], where: str) 
     known = set(countries)
     unknown = [n for n in dict.fromkeys(names) if n not in known]
     if unknown:
-        raise DataError(
-            f"{where} names {len(unknown)} country(ies) not in the data.",
-            received=unknown,
-            fix=unknown_country_fix(unknown, countries),
-        )
+        raise DataError(f"{where} names {len(unknown)} country(ies) not in the data.", received=unknown,
+                        fix=unknown_country_fix(unknown, countries))
 
 
 def unknown_country_fix(unknown: Sequence[str], countries: Sequence[str]) -> str:
@@ -397,24 +337,18 @@ def unknown_country_fix(unknown: Sequence[str], countries: Sequence[str]) -> str
 def check_reference(reference: str, countries: Sequence[str]) -> int:
     """Position of the reference (numeraire) importer; :class:`DataError` when it is not in the data."""
     if reference not in countries:
-        raise DataError(
-            f"the reference importer {reference!r} is not in the data.",
-            received=reference,
-            fix="choose a country of the data as reference (its inward multilateral resistance is the "
-            "numeraire), e.g. " + unknown_country_fix([reference], countries),
-        )
+        raise DataError(f"the reference importer {reference!r} is not in the data.", received=reference,
+                        fix="choose a country of the data as reference (its inward multilateral resistance is the "
+                            "numeraire), e.g. " + unknown_country_fix([reference], countries))
     return list(countries).index(reference)
 
 
 def check_sigma(sigma: float) -> float:
     """σ must be a finite number > 1 (the trade elasticity is 1 − σ < 0)."""
     if not (np.isfinite(sigma) and sigma > 1):
-        raise DataError(
-            "the elasticity of substitution σ must be greater than 1.",
-            received=sigma,
-            fix="use σ > 1; the book uses σ = 7 (trade elasticity 1 − σ = −6); Head & Mayer (2014) "
-            "suggest a trade elasticity around −5 (σ ≈ 6).",
-        )
+        raise DataError("the elasticity of substitution σ must be greater than 1.", received=sigma,
+                        fix="use σ > 1; the book uses σ = 7 (trade elasticity 1 − σ = −6); Head & Mayer (2014) "
+                            "suggest a trade elasticity around −5 (σ ≈ 6).")
     return float(sigma)
 
 
@@ -442,21 +376,16 @@ def add_cost_variables(flows: pd.DataFrame, definitions: Sequence[tuple[str, str
             continue
         source = column or name
         if source not in out.columns:
-            raise DataError(
-                f"the trade-cost variable {name!r} needs the column {source!r}, which the data lack.",
-                received=f"columns {list(flows.columns)[:30]}",
-                fix="correct `column:` of the variable, or add the column to the data.",
-            )
+            raise DataError(f"the trade-cost variable {name!r} needs the column {source!r}, which the data lack.",
+                            received=f"columns {list(flows.columns)[:30]}",
+                            fix="correct `column:` of the variable, or add the column to the data.")
         values = _numeric(out[source], source)
         if transform == "log":
             bad = values <= 0
             if bad.any():
                 ex = out.loc[bad, [EXPORTER, IMPORTER, source]].head(_SHOW).to_dict("records")
-                raise DataError(
-                    f"{name} = log({source}) needs {source} > 0; {int(bad.sum())} value(s) are not.",
-                    received=ex,
-                    fix=f"correct the {source} values, or use `transform: none`.",
-                )
+                raise DataError(f"{name} = log({source}) needs {source} > 0; {int(bad.sum())} value(s) are not.",
+                                received=ex, fix=f"correct the {source} values, or use `transform: none`.")
             values = np.log(values)
         out[name] = values
     return out

@@ -128,38 +128,22 @@ class PPMLResult:
         from scipy.stats import norm
 
         z = self.coefficients / self.std_errors
-        return pd.DataFrame(
-            {
-                "term": self.coefficients.index,
-                "estimate": self.coefficients.to_numpy(),
-                "std_error": self.std_errors.to_numpy(),
-                "z": z.to_numpy(),
-                "p_value": 2 * norm.sf(np.abs(z.to_numpy())),
-                "n_obs": self.n_obs,
-            }
-        )
+        return pd.DataFrame({
+            "term": self.coefficients.index, "estimate": self.coefficients.to_numpy(),
+            "std_error": self.std_errors.to_numpy(), "z": z.to_numpy(),
+            "p_value": 2 * norm.sf(np.abs(z.to_numpy())), "n_obs": self.n_obs,
+        })
 
     def __repr__(self) -> str:
         terms = ", ".join(f"{k}={v:.4f} ({self.std_errors[k]:.4f})" for k, v in self.coefficients.items())
-        return (
-            f"PPMLResult({self.formula}; {terms}; N={self.n_obs} of {self.n_input}, "
-            f"dropped {self.dropped.counts()}, vcov {self.vcov})"
-        )
+        return (f"PPMLResult({self.formula}; {terms}; N={self.n_obs} of {self.n_input}, "
+                f"dropped {self.dropped.counts()}, vcov {self.vcov})")
 
 
-def ppml(
-    data: pd.DataFrame,
-    *,
-    dependent: str,
-    regressors: Sequence[str],
-    fixed_effects: Sequence[str],
-    offset: str | None = None,
-    cluster: str | None = None,
-    separation: Sequence[SeparationCheck] = ("fe", "ir"),
-    id_columns: Sequence[str] = (),
-    tol: float = IWLS_TOL,
-    max_iter: int = 200,
-) -> PPMLResult:
+def ppml(data: pd.DataFrame, *, dependent: str, regressors: Sequence[str], fixed_effects: Sequence[str],
+         offset: str | None = None, cluster: str | None = None,
+         separation: Sequence[SeparationCheck] = ("fe", "ir"), id_columns: Sequence[str] = (),
+         tol: float = IWLS_TOL, max_iter: int = 200) -> PPMLResult:
     """Estimate a gravity equation by PPML with high-dimensional fixed effects.
 
     E[y | x, fe] = exp(x'β + Σ_k α_k[fe_k] + offset), fitted by ``pyfixest.fepois`` (IWLS with alternating
@@ -198,53 +182,29 @@ def ppml(
         IWLS did not converge.
     """
     regressors, fixed_effects = list(regressors), list(fixed_effects)
-    needed = list(
-        dict.fromkeys(
-            [
-                dependent,
-                *regressors,
-                *fixed_effects,
-                *([offset] if offset else []),
-                *([cluster] if cluster else []),
-                *id_columns,
-            ]
-        )
-    )
+    needed = list(dict.fromkeys([dependent, *regressors, *fixed_effects, *([offset] if offset else []),
+                                 *([cluster] if cluster else []), *id_columns]))
     absent = [c for c in needed if c not in data.columns]
     if absent:
-        raise DataError(
-            f"the estimation data lack the column(s) {absent}.",
-            received=list(data.columns),
-            fix="build these variables before estimating.",
-        )
+        raise DataError(f"the estimation data lack the column(s) {absent}.", received=list(data.columns),
+                        fix="build these variables before estimating.")
     frame = data[needed].reset_index(drop=True)
     frame["__pos"] = np.arange(len(frame))
     _check_nonnegative(frame, dependent)
     drops: list[pd.DataFrame] = []
-    frame = _drop_missing(
-        frame,
-        [dependent, *regressors, *fixed_effects, *([offset] if offset else []), *([cluster] if cluster else [])],
-        drops,
-    )
+    frame = _drop_missing(frame, [dependent, *regressors, *fixed_effects, *([offset] if offset else []),
+                                  *([cluster] if cluster else [])], drops)
     frame = _drop_separated_and_singletons(frame, dependent, fixed_effects, drops)
     if frame.empty:
-        raise DataError(
-            "no observation is left to estimate on.",
-            received=_summary(drops),
-            fix="check the sample (years, international/all) and the fixed effects.",
-        )
+        raise DataError("no observation is left to estimate on.", received=_summary(drops),
+                        fix="check the sample (years, international/all) and the fixed effects.")
     model, names = _fit(frame, dependent, regressors, fixed_effects, offset, cluster, separation, tol, max_iter)
     sample = frame.iloc[np.asarray(model._data["__pos"], dtype=int)]
     lost = frame.loc[~frame["__pos"].isin(sample["__pos"])]
     if len(lost):
         if getattr(model, "n_separation_na", 0) == len(lost):
-            drops.append(
-                _report(
-                    lost,
-                    "separation",
-                    f"found by pyfixest's {'/'.join(separation)} check (zeros predicted perfectly by the regressors)",
-                )
-            )
+            drops.append(_report(lost, "separation", f"found by pyfixest's {'/'.join(separation)} check "
+                                                     "(zeros predicted perfectly by the regressors)"))
         else:
             drops.append(_report(lost, "pyfixest", "removed by pyfixest (singleton or separation)"))
     return _result(model, names, sample, data, drops, fixed_effects, id_columns, cluster, dependent, offset)
@@ -253,11 +213,8 @@ def ppml(
 def _check_nonnegative(frame: pd.DataFrame, dependent: str) -> None:
     values = pd.to_numeric(frame[dependent], errors="coerce")
     if (values < 0).any():
-        raise DataError(
-            f"PPML needs {dependent} ≥ 0; {int((values < 0).sum())} value(s) are negative.",
-            received=values[values < 0].head(5).tolist(),
-            fix="correct or delete the negative flows.",
-        )
+        raise DataError(f"PPML needs {dependent} ≥ 0; {int((values < 0).sum())} value(s) are negative.",
+                        received=values[values < 0].head(5).tolist(), fix="correct or delete the negative flows.")
 
 
 def _report(rows: pd.DataFrame, reason: DropReason, detail: str | pd.Series) -> pd.DataFrame:
@@ -288,9 +245,8 @@ def _drop_missing(frame: pd.DataFrame, columns: list[str], drops: list[pd.DataFr
     return frame[~mask]
 
 
-def _drop_separated_and_singletons(
-    frame: pd.DataFrame, dependent: str, fixed_effects: list[str], drops: list[pd.DataFrame]
-) -> pd.DataFrame:
+def _drop_separated_and_singletons(frame: pd.DataFrame, dependent: str, fixed_effects: list[str],
+                                   drops: list[pd.DataFrame]) -> pd.DataFrame:
     """Iteratively remove observations in all-zero fixed-effect groups (separation) and singleton groups.
 
     Removing one kind can create the other (a group loses its only positive flow, or all but one member), so
@@ -302,10 +258,8 @@ def _drop_separated_and_singletons(
             groups = frame.groupby(fe, sort=False, observed=True)[dependent]
             all_zero = groups.transform("max").to_numpy() <= 0
             single = groups.transform("size").to_numpy() == 1
-            for mask, reason, what in (
-                (all_zero, "separation", "all flows zero in"),
-                (single, "singleton", "only observation of"),
-            ):
+            for mask, reason, what in ((all_zero, "separation", "all flows zero in"), (single, "singleton",
+                                                                                     "only observation of")):
                 if mask.any():
                     rows = frame[mask]
                     detail = f"{what} {fe} " + rows[fe].astype(str)
@@ -327,17 +281,9 @@ def _safe_names(regressors: list[str], fixed_effects: list[str]) -> dict[str, st
     return names
 
 
-def _fit(
-    frame: pd.DataFrame,
-    dependent: str,
-    regressors: list[str],
-    fixed_effects: list[str],
-    offset: str | None,
-    cluster: str | None,
-    separation: Sequence[SeparationCheck],
-    tol: float,
-    max_iter: int,
-) -> tuple[Any, dict[str, str]]:
+def _fit(frame: pd.DataFrame, dependent: str, regressors: list[str], fixed_effects: list[str],
+         offset: str | None, cluster: str | None, separation: Sequence[SeparationCheck], tol: float,
+         max_iter: int) -> tuple[Any, dict[str, str]]:
     import pyfixest as pf
 
     names = _safe_names(regressors, fixed_effects)
@@ -355,56 +301,29 @@ def _fit(
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         try:
-            model = pf.fepois(
-                fml,
-                data=est,
-                vcov={"CRV1": "cl"} if cluster else "hetero",
-                offset="off" if offset else None,
-                iwls_tol=tol,
-                iwls_maxiter=max_iter,
-                separation_check=list(separation) or None,
-                fixef_tol=1e-10,
-            )
+            model = pf.fepois(fml, data=est, vcov={"CRV1": "cl"} if cluster else "hetero",
+                              offset="off" if offset else None, iwls_tol=tol, iwls_maxiter=max_iter,
+                              separation_check=list(separation) or None, fixef_tol=1e-10)
         except ValueError as exc:
             if "converge" in str(exc).lower():
-                raise ConvergenceError(
-                    "PPML (IWLS) did not converge.",
-                    diagnostics=str(exc),
-                    fix="raise max_iter, or simplify the fixed effects.",
-                ) from None
+                raise ConvergenceError("PPML (IWLS) did not converge.", diagnostics=str(exc),
+                                       fix="raise max_iter, or simplify the fixed effects.") from None
             if "collinear" in str(exc).lower():
-                raise DataError(
-                    f"every regressor {regressors} is collinear with the fixed effects.",
-                    received=fml,
-                    fix="drop variables that do not vary within the fixed effects (e.g. distance "
-                    "with pair fixed effects).",
-                ) from None
-            raise DataError(
-                f"pyfixest could not estimate the model: {exc}",
-                received=fml,
-                fix="check the variables for collinearity and the sample size.",
-            ) from None
+                raise DataError(f"every regressor {regressors} is collinear with the fixed effects.", received=fml,
+                                fix="drop variables that do not vary within the fixed effects (e.g. distance "
+                                    "with pair fixed effects).") from None
+            raise DataError(f"pyfixest could not estimate the model: {exc}", received=fml,
+                            fix="check the variables for collinearity and the sample size.") from None
     if getattr(model, "convergence", True) is not True:  # pyfixest stops at max_iter without raising
-        raise ConvergenceError(
-            f"PPML (IWLS) did not converge in {max_iter} iterations.",
-            diagnostics={"tol": tol, "max_iter": max_iter, "formula": fml},
-            fix="raise max_iter, or check for regressors that separate zero flows.",
-        )
+        raise ConvergenceError(f"PPML (IWLS) did not converge in {max_iter} iterations.",
+                               diagnostics={"tol": tol, "max_iter": max_iter, "formula": fml},
+                               fix="raise max_iter, or check for regressors that separate zero flows.")
     return model, names
 
 
-def _result(
-    model: Any,
-    names: dict[str, str],
-    sample: pd.DataFrame,
-    data: pd.DataFrame,
-    drops: list[pd.DataFrame],
-    fixed_effects: list[str],
-    id_columns: Sequence[str],
-    cluster: str | None,
-    dependent: str,
-    offset: str | None,
-) -> PPMLResult:
+def _result(model: Any, names: dict[str, str], sample: pd.DataFrame, data: pd.DataFrame,
+            drops: list[pd.DataFrame], fixed_effects: list[str], id_columns: Sequence[str], cluster: str | None,
+            dependent: str, offset: str | None) -> PPMLResult:
     back = {v: k for k, v in names.items()}
     coef = model.coef().rename(index=back)
     se = model.se().rename(index=back)
@@ -414,18 +333,10 @@ def _result(
     rhs = " + ".join(regressors) or "1"
     formula = f"{dependent} ~ {rhs}" + (f" | {' + '.join(fixed_effects)}" if fixed_effects else "")
     return PPMLResult(
-        formula=formula,
-        coefficients=coef.rename(None).astype(float),
-        std_errors=se.rename(None).astype(float),
-        vcov=f"CRV1 (cluster: {cluster})" if cluster else "hetero",
-        n_obs=int(model._N),
-        n_input=len(data),
-        dropped=_dropped(drops, data, id_columns),
-        fixed_effects=fes,
-        collinear=collinear,
-        deviance=float(getattr(model, "deviance", np.nan)),
-        fixef_max_error=err,
-    )
+        formula=formula, coefficients=coef.rename(None).astype(float), std_errors=se.rename(None).astype(float),
+        vcov=f"CRV1 (cluster: {cluster})" if cluster else "hetero", n_obs=int(model._N), n_input=len(data),
+        dropped=_dropped(drops, data, id_columns), fixed_effects=fes, collinear=collinear,
+        deviance=float(getattr(model, "deviance", np.nan)), fixef_max_error=err)
 
 
 def _dropped(drops: list[pd.DataFrame], data: pd.DataFrame, id_columns: Sequence[str]) -> DroppedObservations:
@@ -439,14 +350,8 @@ def _dropped(drops: list[pd.DataFrame], data: pd.DataFrame, id_columns: Sequence
     return DroppedObservations(pd.concat([rows, ids], axis=1)[columns], len(data))
 
 
-def _fixed_effects(
-    model: Any,
-    names: dict[str, str],
-    fixed_effects: list[str],
-    sample: pd.DataFrame,
-    coefficients: pd.Series,
-    offset: str | None,
-) -> tuple[dict[str, pd.Series], float]:
+def _fixed_effects(model: Any, names: dict[str, str], fixed_effects: list[str], sample: pd.DataFrame,
+                   coefficients: pd.Series, offset: str | None) -> tuple[dict[str, pd.Series], float]:
     """Fixed-effect values by level (reference levels 0) and how well they rebuild the linear predictor."""
     if not fixed_effects:
         return {}, 0.0
@@ -468,19 +373,15 @@ def _fixed_effects(
     return out, float(np.max(np.abs(eta - rebuilt)))
 
 
-def predict_log(
-    result: PPMLResult, data: pd.DataFrame, *, regressors: Sequence[str] | None = None, offset: str | None = None
-) -> np.ndarray:
+def predict_log(result: PPMLResult, data: pd.DataFrame, *, regressors: Sequence[str] | None = None,
+                offset: str | None = None) -> np.ndarray:
     """Linear predictor x'β + Σ fixed effects (+ offset) for the rows of ``data`` (NaN for unseen levels).
 
     ``data`` must hold the regressor and fixed-effect columns of the estimation. Regressors dropped for
     collinearity contribute nothing.
     """
-    regs = [
-        r
-        for r in (regressors if regressors is not None else result.coefficients.index)
-        if r in result.coefficients.index
-    ]
+    regs = [r for r in (regressors if regressors is not None else result.coefficients.index)
+            if r in result.coefficients.index]
     eta = np.zeros(len(data))
     for r in regs:
         eta += result.coefficients[r] * data[r].to_numpy(dtype=float)
@@ -514,14 +415,8 @@ class PairEffectFill:
         return f"PairEffectFill({len(self.filled)} of {len(self.values)} filled; {self.regression!r})"
 
 
-def fill_pair_effects(
-    pairs: pd.DataFrame,
-    *,
-    pair_effect: str,
-    variables: Sequence[str],
-    exporter: str = "exporter",
-    importer: str = "importer",
-) -> PairEffectFill:
+def fill_pair_effects(pairs: pd.DataFrame, *, pair_effect: str, variables: Sequence[str],
+                      exporter: str = "exporter", importer: str = "importer") -> PairEffectFill:
     """Predict missing pair fixed effects from gravity variables (Yotov et al. 2016, ch. 2, app. 2, step I.b).
 
     Pairs whose flows are all zero in the estimation panel have no pair effect. As in the book's NAFTA
@@ -545,23 +440,14 @@ def fill_pair_effects(
     international = pairs[exporter] != pairs[importer]
     known = pairs[pair_effect].notna()
     stage = pairs.loc[international & known].assign(exp_pair_effect=lambda f: np.exp(f[pair_effect]))
-    regression = ppml(
-        stage,
-        dependent="exp_pair_effect",
-        regressors=list(variables),
-        fixed_effects=[exporter, importer],
-        separation=(),
-        id_columns=[exporter, importer],
-    )
+    regression = ppml(stage, dependent="exp_pair_effect", regressors=list(variables),
+                      fixed_effects=[exporter, importer], separation=(), id_columns=[exporter, importer])
     missing = pairs.index[~known]
     predicted = pd.Series(predict_log(regression, pairs.loc[missing]), index=missing)
     if predicted.isna().any():
         bad = pairs.loc[predicted.index[predicted.isna()], [exporter, importer]].head(5).to_dict("records")
-        raise DataError(
-            "some missing pair effects cannot be predicted by the second stage.",
-            received=bad,
-            fix="drop these countries, or estimate without pair fixed effects.",
-        )
+        raise DataError("some missing pair effects cannot be predicted by the second stage.", received=bad,
+                        fix="drop these countries, or estimate without pair fixed effects.")
     values = pairs[pair_effect].astype(float).copy()
     values.loc[missing] = predicted
     return PairEffectFill(values=values, filled=missing, regression=regression)

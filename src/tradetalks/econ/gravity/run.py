@@ -127,37 +127,22 @@ class GravityRun:
         """The results JSON (country tables included, bilateral tables in their own files)."""
         est, fill = self.costs.estimation, self.costs.fill
         return {
-            "spec": self.spec_file,
-            "data": self.data_file,
-            "title": self.title,
-            "year": self.year,
-            "sigma": self.sigma,
-            "reference": self.reference,
-            "countries": list(self.data.countries),
+            "spec": self.spec_file, "data": self.data_file, "title": self.title, "year": self.year,
+            "sigma": self.sigma, "reference": self.reference, "countries": list(self.data.countries),
             "coefficients": _records(self.costs.coefficients),
             "estimation": _estimation_dict(est) if est else None,
             "fill": {**_estimation_dict(fill.regression), "filled_pairs": len(fill.filled)} if fill else None,
             "baseline": {"diagnostics": _diagnostics_dict(self.baseline.diagnostics)},
-            "scenarios": [
-                {
-                    "name": s.name,
-                    "kind": s.kind,
-                    "effect": s.effect,
-                    "edits": list(s.edits),
-                    "diagnostics": _diagnostics_dict(s.counterfactual.diagnostics),
-                    "countries": _records(s.countries.drop(columns=["scenario"])),
-                }
-                for s in self.scenarios
-            ],
+            "scenarios": [{"name": s.name, "kind": s.kind, "effect": s.effect, "edits": list(s.edits),
+                           "diagnostics": _diagnostics_dict(s.counterfactual.diagnostics),
+                           "countries": _records(s.countries.drop(columns=["scenario"]))} for s in self.scenarios],
             "seconds": {k: round(v, 3) for k, v in self.seconds.items()},
         }
 
     def __repr__(self) -> str:
         names = ", ".join(s.name for s in self.scenarios)
-        return (
-            f"GravityRun({self.title or self.spec_file!r}, year={self.year}, n={len(self.data.countries)}, "
-            f"σ={self.sigma:g}, reference={self.reference}, scenarios: {names})"
-        )
+        return (f"GravityRun({self.title or self.spec_file!r}, year={self.year}, n={len(self.data.countries)}, "
+                f"σ={self.sigma:g}, reference={self.reference}, scenarios: {names})")
 
 
 def run_file(path: str | Path, progress: Progress | None = None) -> GravityRun:
@@ -191,28 +176,17 @@ def run_spec(sf: SpecFile, progress: Progress | None = None) -> GravityRun:
     costs = _trade_costs(sf, flows, data, say, seconds)
     t1 = time.perf_counter()
     say("solving the baseline")
-    baseline = structural_baseline(
-        data.output, data.expenditure, np.exp(costs.log_phi), reference=ref, countries=data.countries
-    )
+    baseline = structural_baseline(data.output, data.expenditure, np.exp(costs.log_phi), reference=ref,
+                                   countries=data.countries)
     scenarios = []
     for _, cf in spec.counterfactuals():
         say(f"solving scenario {cf.name} ({cf.kind} GE)")
         scenarios.append(_solve_scenario(cf, costs, baseline, data, spec.sigma, ref))
     seconds["general_equilibrium"] = time.perf_counter() - t1
     seconds["total"] = time.perf_counter() - t0
-    return GravityRun(
-        spec_file=str(sf.path),
-        data_file=str(sf.data_path),
-        title=spec.title,
-        year=spec.year,
-        sigma=spec.sigma,
-        reference=spec.reference,
-        data=data,
-        costs=costs,
-        baseline=baseline,
-        scenarios=tuple(scenarios),
-        seconds=seconds,
-    )
+    return GravityRun(spec_file=str(sf.path), data_file=str(sf.data_path), title=spec.title, year=spec.year,
+                      sigma=spec.sigma, reference=spec.reference, data=data, costs=costs, baseline=baseline,
+                      scenarios=tuple(scenarios), seconds=seconds)
 
 
 def _load(sf: SpecFile) -> pd.DataFrame:
@@ -228,11 +202,9 @@ def _load(sf: SpecFile) -> pd.DataFrame:
 def spec_data_error(sf: SpecFile, problems: Sequence[Problem]) -> DataError:
     """One :class:`DataError` listing every spec-versus-data problem with its file, line and field."""
     body = "\n".join(f"  - {p}" for p in problems)
-    return DataError(
-        f"the spec {sf.loaded.file} does not match its data ({len(problems)} problem"
-        f"{'s' if len(problems) != 1 else ''}):\n{body}",
-        fix="correct each field listed above and run again.",
-    )
+    return DataError(f"the spec {sf.loaded.file} does not match its data ({len(problems)} problem"
+                     f"{'s' if len(problems) != 1 else ''}):\n{body}",
+                     fix="correct each field listed above and run again.")
 
 
 def _check_against_data(sf: SpecFile, flows: pd.DataFrame) -> None:
@@ -246,42 +218,27 @@ def _check_against_data(sf: SpecFile, flows: pd.DataFrame) -> None:
         rows = flows[flows[YEAR] == spec.year]
         countries = sorted(set(rows[EXPORTER]) | set(rows[IMPORTER]))
     if spec.reference not in countries:
-        problems.append(
-            sf.problem(
-                ("reference",),
-                f"the reference importer {spec.reference!r} is not in the data.",
-                unknown_country_fix([spec.reference], countries),
-            )
-        )
+        problems.append(sf.problem(("reference",), f"the reference importer {spec.reference!r} is not in the data.",
+                                   unknown_country_fix([spec.reference], countries)))
     est = spec.trade_costs.estimate
     for k, y in enumerate((est.years or []) if est else []):
         if y not in years:
-            problems.append(
-                sf.problem(
-                    ("trade_costs", "estimate", "years", k),
-                    f"the data have no year {y}.",
-                    f"use years of the data ({years[0]}–{years[-1]})",
-                )
-            )
+            problems.append(sf.problem(("trade_costs", "estimate", "years", k), f"the data have no year {y}.",
+                                       f"use years of the data ({years[0]}–{years[-1]})"))
     for where, cf in spec.counterfactuals():
         for k, edit in enumerate(cf.edits):
             for key in ("exporters", "importers"):
                 for m, code in enumerate(getattr(edit, key) or []):
                     if code not in countries:
-                        problems.append(
-                            sf.problem(
-                                (*where, "edits", k, key, m),
-                                f"the counterfactual names the unknown country {code!r}.",
-                                unknown_country_fix([code], countries),
-                            )
-                        )
+                        problems.append(sf.problem((*where, "edits", k, key, m),
+                                                   f"the counterfactual names the unknown country {code!r}.",
+                                                   unknown_country_fix([code], countries)))
     if problems:
         raise spec_data_error(sf, problems)
 
 
-def _trade_costs(
-    sf: SpecFile, flows: pd.DataFrame, data: CrossSection, say: Progress, seconds: dict[str, float]
-) -> TradeCostModel:
+def _trade_costs(sf: SpecFile, flows: pd.DataFrame, data: CrossSection, say: Progress,
+                 seconds: dict[str, float]) -> TradeCostModel:
     """Coefficients (given and/or estimated), baseline-year variables and log φ, pair effects included."""
     tc, year = sf.spec.trade_costs, sf.spec.year
     given = dict(tc.coefficients)
@@ -300,19 +257,12 @@ def _trade_costs(
         pair_log, fill = _baseline_pair_effects(rows, estimation, tc.estimate, data.countries)
         log_phi = log_phi + pair_log
         seconds["pair_effects"] = time.perf_counter() - t0 - seconds.get("estimation", 0.0)
-    table = pd.DataFrame(
-        {
-            "term": list(beta),
-            "estimate": [float(b) for b in beta.values()],
-            "std_error": [
-                float(estimation.std_errors[k])
-                if estimation is not None and k in estimation.std_errors
-                else float("nan")
-                for k in beta
-            ],
-            "source": ["given" if k in given else "estimated" for k in beta],
-        }
-    )
+    table = pd.DataFrame({
+        "term": list(beta), "estimate": [float(b) for b in beta.values()],
+        "std_error": [float(estimation.std_errors[k]) if estimation is not None and k in estimation.std_errors
+                      else float("nan") for k in beta],
+        "source": ["given" if k in given else "estimated" for k in beta],
+    })
     return TradeCostModel(table, log_phi, variables, estimation, fill)
 
 
@@ -321,11 +271,8 @@ def _baseline_matrix(rows: pd.DataFrame, name: str, countries: tuple[str, ...]) 
     bad = np.argwhere(~np.isfinite(matrix))
     if bad.size:
         ex = [f"{countries[i]}→{countries[j]}" for i, j in bad[:5]]
-        raise DataError(
-            f"the trade-cost variable {name} has {len(bad)} missing value(s) in the baseline year.",
-            received=ex,
-            fix=f"fill in {name} for every pair of the baseline year.",
-        )
+        raise DataError(f"the trade-cost variable {name} has {len(bad)} missing value(s) in the baseline year.",
+                        received=ex, fix=f"fill in {name} for every pair of the baseline year.")
     return matrix
 
 
@@ -354,51 +301,38 @@ def _estimation_panel(flows: pd.DataFrame, est: Estimate, year: int, given: Mapp
     return panel
 
 
-def _estimate(flows: pd.DataFrame, est: Estimate, year: int, given: Mapping[str, float], say: Progress) -> PPMLResult:
+def _estimate(flows: pd.DataFrame, est: Estimate, year: int, given: Mapping[str, float],
+              say: Progress) -> PPMLResult:
     panel = _estimation_panel(flows, est, year, given)
     say(f"estimating PPML on {len(panel):,} observations ({' + '.join(est.fixed_effects)} fixed effects)")
-    result = ppml(
-        panel,
-        dependent=TRADE,
-        regressors=est.variables,
-        fixed_effects=list(est.fixed_effects),
-        offset="__offset" if given else None,
-        cluster=None if est.cluster == "none" else est.cluster,
-        id_columns=[EXPORTER, IMPORTER, YEAR],
-    )
+    result = ppml(panel, dependent=TRADE, regressors=est.variables, fixed_effects=list(est.fixed_effects),
+                  offset="__offset" if given else None, cluster=None if est.cluster == "none" else est.cluster,
+                  id_columns=[EXPORTER, IMPORTER, YEAR])
     if result.collinear:
-        raise DataError(
-            f"the variable(s) {list(result.collinear)} cannot be estimated: they are collinear with "
-            "the fixed effects or other variables in the estimation sample.",
-            received=result.formula,
-            fix="remove them from estimate.variables (e.g. distance is absorbed by pair fixed effects; "
-            "use it in fill_missing_pairs instead) or give their coefficients.",
-        )
+        raise DataError(f"the variable(s) {list(result.collinear)} cannot be estimated: they are collinear with "
+                        "the fixed effects or other variables in the estimation sample.",
+                        received=result.formula,
+                        fix="remove them from estimate.variables (e.g. distance is absorbed by pair fixed effects; "
+                            "use it in fill_missing_pairs instead) or give their coefficients.")
     return result
 
 
-def _baseline_pair_effects(
-    rows: pd.DataFrame, estimation: PPMLResult, est: Estimate, countries: tuple[str, ...]
-) -> tuple[np.ndarray, PairEffectFill | None]:
+def _baseline_pair_effects(rows: pd.DataFrame, estimation: PPMLResult, est: Estimate,
+                           countries: tuple[str, ...]) -> tuple[np.ndarray, PairEffectFill | None]:
     frame = rows.assign(__pair_effect=_pair_key(rows, est).map(estimation.fixed_effects["pair"]).to_numpy())
     missing = frame["__pair_effect"].isna()
     fill = None
     if (missing & (frame[EXPORTER] == frame[IMPORTER])).any():
-        raise DataError(
-            "intranational pairs have no estimated pair effect, so the baseline has no domestic trade costs.",
-            received=f"estimate.sample: {est.sample}",
-            fix="estimate on `sample: all` (intranational flows included) when using pair effects.",
-        )
+        raise DataError("intranational pairs have no estimated pair effect, so the baseline has no domestic "
+                        "trade costs.", received=f"estimate.sample: {est.sample}",
+                        fix="estimate on `sample: all` (intranational flows included) when using pair effects.")
     if missing.any():
         if est.fill_missing_pairs is None:
             ex = [f"{e}→{i}" for e, i in frame.loc[missing, [EXPORTER, IMPORTER]].head(5).itertuples(index=False)]
-            raise DataError(
-                f"{int(missing.sum())} pair(s) of the baseline year have no estimated pair effect "
-                "(their flows are zero in every year of the panel).",
-                received=ex,
-                fix="add `fill_missing_pairs: {variables: [ln_DIST, CNTG, LANG, CLNY]}` under "
-                "estimate to predict them from gravity variables, or drop these countries.",
-            )
+            raise DataError(f"{int(missing.sum())} pair(s) of the baseline year have no estimated pair effect "
+                            "(their flows are zero in every year of the panel).", received=ex,
+                            fix="add `fill_missing_pairs: {variables: [ln_DIST, CNTG, LANG, CLNY]}` under "
+                                "estimate to predict them from gravity variables, or drop these countries.")
         fill = fill_pair_effects(frame, pair_effect="__pair_effect", variables=est.fill_missing_pairs.variables)
         frame["__pair_effect"] = fill.values
     return pair_matrix(frame, "__pair_effect", countries), fill
@@ -428,9 +362,8 @@ def scenario_inputs(cf: ScenarioSpec, costs: TradeCostModel, countries: Sequence
     return {"phi_hat": np.exp(log_hat), "tariff": tariff}
 
 
-def _pair_mask(
-    index: Mapping[str, int], exporters: Sequence[str] | None, importers: Sequence[str] | None, include_domestic: bool
-) -> np.ndarray:
+def _pair_mask(index: Mapping[str, int], exporters: Sequence[str] | None, importers: Sequence[str] | None,
+               include_domestic: bool) -> np.ndarray:
     n = len(index)
     rows = np.zeros(n, bool)
     cols = np.zeros(n, bool)
@@ -442,34 +375,20 @@ def _pair_mask(
     return mask
 
 
-def _solve_scenario(
-    cf: ScenarioSpec, costs: TradeCostModel, baseline: Any, data: CrossSection, sigma: float, ref: int
-) -> ScenarioResult:
+def _solve_scenario(cf: ScenarioSpec, costs: TradeCostModel, baseline: Any, data: CrossSection, sigma: float,
+                    ref: int) -> ScenarioResult:
     from tradetalks.econ.gravity.book_loop import book_loop_counterfactual
     from tradetalks.econ.gravity.solver import solve_counterfactual
 
     inputs = scenario_inputs(cf, costs, data.countries)
     tariffs = inputs["tariff"] if inputs["tariff"].any() else None
     if cf.solver == "book-loop":  # full GE without tariffs (checked in the spec)
-        result = book_loop_counterfactual(
-            baseline.trade,
-            baseline.phi,
-            baseline.phi * inputs["phi_hat"],
-            sigma,
-            reference=ref,
-            countries=data.countries,
-        )
+        result = book_loop_counterfactual(baseline.trade, baseline.phi, baseline.phi * inputs["phi_hat"], sigma,
+                                          reference=ref, countries=data.countries)
     else:
-        result = solve_counterfactual(
-            baseline.trade,
-            inputs["phi_hat"],
-            sigma,
-            reference=ref,
-            kind=cf.kind,
-            tariff_base=None if tariffs is None else np.zeros_like(tariffs),
-            tariff_new=tariffs,
-            countries=data.countries,
-        )
+        result = solve_counterfactual(baseline.trade, inputs["phi_hat"], sigma, reference=ref, kind=cf.kind,
+                                      tariff_base=None if tariffs is None else np.zeros_like(tariffs),
+                                      tariff_new=tariffs, countries=data.countries)
     countries = _country_frame(result, cf)
     bilateral = _bilateral_frame(result, cf, inputs)
     edits = tuple(e.model_dump(exclude_none=True) for e in cf.edits)
@@ -521,27 +440,15 @@ def _plain(value: Any) -> Any:
 
 
 def _estimation_dict(est: PPMLResult) -> dict[str, Any]:
-    return {
-        "formula": est.formula,
-        "n_obs": est.n_obs,
-        "n_input": est.n_input,
-        "vcov": est.vcov,
-        "dropped": est.dropped.counts(),
-        "collinear": list(est.collinear),
-        "fixef_max_error": _plain(est.fixef_max_error),
-        "table": _records(est.to_frame()),
-    }
+    return {"formula": est.formula, "n_obs": est.n_obs, "n_input": est.n_input, "vcov": est.vcov,
+            "dropped": est.dropped.counts(), "collinear": list(est.collinear),
+            "fixef_max_error": _plain(est.fixef_max_error), "table": _records(est.to_frame())}
 
 
 def _diagnostics_dict(diag: Any) -> dict[str, Any]:
-    out = {
-        "method": diag.method,
-        "iterations": int(diag.iterations),
-        "converged": bool(diag.converged),
-        "tolerance": float(diag.tolerance),
-        "max_residual": float(diag.max_residual),
-        "residuals": {k: float(v) for k, v in diag.residuals.items()},
-    }
+    out = {"method": diag.method, "iterations": int(diag.iterations), "converged": bool(diag.converged),
+           "tolerance": float(diag.tolerance), "max_residual": float(diag.max_residual),
+           "residuals": {k: float(v) for k, v in diag.residuals.items()}}
     if getattr(diag, "stop_rule", None):
         out["stop_rule"] = {k: float(v) for k, v in diag.stop_rule.items()}
     return out

@@ -137,11 +137,8 @@ def _edit_kind(value: Any) -> str | None:
 
 Edit = Annotated[
     Annotated[SetEdit, Tag("set-edit")] | Annotated[TariffEdit, Tag("tariff-edit")],
-    Discriminator(
-        _edit_kind,
-        custom_error_type="edit_kind",
-        custom_error_message="an edit needs either a `set:` or a `tariff:` key",
-    ),
+    Discriminator(_edit_kind, custom_error_type="edit_kind",
+                  custom_error_message="an edit needs either a `set:` or a `tariff:` key"),
 ]
 
 
@@ -238,13 +235,8 @@ def check_spec(sf: SpecFile) -> list[Problem]:
 def _check_columns(sf: SpecFile) -> list[Problem]:
     cols = sf.spec.data.columns
     if (cols.output is None) != (cols.expenditure is None):
-        return [
-            sf.problem(
-                ("data", "columns"),
-                "output and expenditure must be given together.",
-                "name both columns, or neither to build them from the flows (intranational included)",
-            )
-        ]
+        return [sf.problem(("data", "columns"), "output and expenditure must be given together.",
+                           "name both columns, or neither to build them from the flows (intranational included)")]
     return []
 
 
@@ -254,45 +246,22 @@ def _check_variables(sf: SpecFile) -> list[Problem]:
     for k, v in enumerate(tc.variables):
         where = ("trade_costs", "variables", k)
         if counts[v.name] > 1:
-            out.append(
-                sf.problem(
-                    (*where, "name"), f"variable {v.name!r} is defined more than once.", "keep one definition per name"
-                )
-            )
+            out.append(sf.problem((*where, "name"), f"variable {v.name!r} is defined more than once.",
+                                  "keep one definition per name"))
         if v.name in RESERVED:
-            out.append(
-                sf.problem(
-                    (*where, "name"),
-                    f"{v.name!r} is a reserved column name.",
-                    "give the variable another name, e.g. RTA or ln_DIST",
-                )
-            )
+            out.append(sf.problem((*where, "name"), f"{v.name!r} is a reserved column name.",
+                                  "give the variable another name, e.g. RTA or ln_DIST"))
         if v.transform == "international" and v.column is not None:
-            out.append(
-                sf.problem(
-                    (*where, "column"),
-                    "an `international` variable is built from the exporter and importer codes and takes no column.",
-                    "remove `column:`",
-                )
-            )
+            out.append(sf.problem((*where, "column"), "an `international` variable is built from the exporter "
+                                  "and importer codes and takes no column.", "remove `column:`"))
     names = set(counts)
     for name in tc.coefficients:
         if name not in names:
-            out.append(
-                sf.problem(
-                    ("trade_costs", "coefficients", name),
-                    f"{name!r} is not a defined variable.",
-                    f"define it under trade_costs.variables, or use one of {sorted(names)}",
-                )
-            )
+            out.append(sf.problem(("trade_costs", "coefficients", name), f"{name!r} is not a defined variable.",
+                                  f"define it under trade_costs.variables, or use one of {sorted(names)}"))
     if not tc.coefficients and tc.estimate is None:
-        out.append(
-            sf.problem(
-                ("trade_costs",),
-                "no coefficients are given and none are estimated.",
-                "add `coefficients:` (name: value) or an `estimate:` block",
-            )
-        )
+        out.append(sf.problem(("trade_costs",), "no coefficients are given and none are estimated.",
+                              "add `coefficients:` (name: value) or an `estimate:` block"))
     return out
 
 
@@ -302,103 +271,53 @@ def _check_estimate(sf: SpecFile) -> list[Problem]:
         return []
     names = {v.name for v in sf.spec.trade_costs.variables}
     base = ("trade_costs", "estimate")
-    out = [
-        sf.problem(
-            (*base, "variables", k),
-            f"{name!r} is not a defined variable.",
-            f"define it under trade_costs.variables, or use one of {sorted(names)}",
-        )
-        for k, name in enumerate(est.variables)
-        if name not in names
-    ]
-    out += [
-        sf.problem(
-            (*base, "variables", k),
-            f"{name!r} has a given coefficient and is also estimated.",
-            "remove it from `coefficients:` (to estimate it) or from here (to impose the value)",
-        )
-        for k, name in enumerate(est.variables)
-        if name in sf.spec.trade_costs.coefficients
-    ]
+    out = [sf.problem((*base, "variables", k), f"{name!r} is not a defined variable.",
+                      f"define it under trade_costs.variables, or use one of {sorted(names)}")
+           for k, name in enumerate(est.variables) if name not in names]
+    out += [sf.problem((*base, "variables", k), f"{name!r} has a given coefficient and is also estimated.",
+                       "remove it from `coefficients:` (to estimate it) or from here (to impose the value)")
+            for k, name in enumerate(est.variables) if name in sf.spec.trade_costs.coefficients]
     dups = [fe for fe, n in Counter(est.fixed_effects).items() if n > 1]
     if dups:
         out.append(sf.problem((*base, "fixed_effects"), f"fixed effects listed twice: {dups}.", "list each once"))
     has_pair = "pair" in est.fixed_effects
     if est.fill_missing_pairs is not None:
         if not has_pair:
-            out.append(
-                sf.problem(
-                    (*base, "fill_missing_pairs"),
-                    "filling missing pair effects needs pair fixed effects.",
-                    "add `pair` to fixed_effects, or remove fill_missing_pairs",
-                )
-            )
-        out += [
-            sf.problem(
-                (*base, "fill_missing_pairs", "variables", k),
-                f"{name!r} is not a defined variable.",
-                f"define it under trade_costs.variables, or use one of {sorted(names)}",
-            )
-            for k, name in enumerate(est.fill_missing_pairs.variables)
-            if name not in names
-        ]
+            out.append(sf.problem((*base, "fill_missing_pairs"), "filling missing pair effects needs pair fixed "
+                                  "effects.", "add `pair` to fixed_effects, or remove fill_missing_pairs"))
+        out += [sf.problem((*base, "fill_missing_pairs", "variables", k), f"{name!r} is not a defined variable.",
+                           f"define it under trade_costs.variables, or use one of {sorted(names)}")
+                for k, name in enumerate(est.fill_missing_pairs.variables) if name not in names]
     if has_pair and (est.years is None or len(set(est.years)) < 2):
-        out.append(
-            sf.problem(
-                (*base, "years"),
-                "pair fixed effects need a panel of several years.",
-                "list the years to estimate on, e.g. [1986, 1990, 1994, 1998, 2002, 2006]",
-            )
-        )
+        out.append(sf.problem((*base, "years"), "pair fixed effects need a panel of several years.",
+                              "list the years to estimate on, e.g. [1986, 1990, 1994, 1998, 2002, 2006]"))
     return out
 
 
 def _check_edits(sf: SpecFile) -> list[Problem]:
     spec, out = sf.spec, []
     if (spec.counterfactual is None) == (spec.scenarios is None):
-        out.append(
-            sf.problem(
-                (),
-                "give exactly one of `counterfactual:` (one scenario) and `scenarios:` (a list of named ones).",
-                "keep one of the two keys",
-            )
-        )
+        out.append(sf.problem((), "give exactly one of `counterfactual:` (one scenario) and `scenarios:` (a list "
+                              "of named ones).", "keep one of the two keys"))
     seen: set[str] = set()
     tc = spec.trade_costs
     defined = {v.name for v in tc.variables}
     in_cost = (set(tc.coefficients) | set(tc.estimate.variables if tc.estimate else [])) & defined
     for where, cf in spec.counterfactuals():
         if cf.name in seen:
-            out.append(
-                sf.problem(
-                    (*where, "name"), f"scenario name {cf.name!r} is used twice.", "give each scenario its own name"
-                )
-            )
+            out.append(sf.problem((*where, "name"), f"scenario name {cf.name!r} is used twice.",
+                                  "give each scenario its own name"))
         seen.add(cf.name)
         if cf.solver == "book-loop" and cf.kind != "full":
-            out.append(
-                sf.problem(
-                    (*where, "solver"),
-                    "the book loop solves full endowment GE; conditional GE is "
-                    "one PPML fit in the book, which the default solver reproduces exactly.",
-                    "remove `solver: book-loop` from this scenario, or use `kind: full`",
-                )
-            )
+            out.append(sf.problem((*where, "solver"), "the book loop solves full endowment GE; conditional GE is "
+                                  "one PPML fit in the book, which the default solver reproduces exactly.",
+                                  "remove `solver: book-loop` from this scenario, or use `kind: full`"))
         if cf.solver == "book-loop" and any(isinstance(e, TariffEdit) for e in cf.edits):
-            out.append(
-                sf.problem(
-                    (*where, "solver"),
-                    "the book loop has no tariff revenue; tariff edits need the default solver.",
-                    "remove `solver: book-loop` from this scenario",
-                )
-            )
+            out.append(sf.problem((*where, "solver"), "the book loop has no tariff revenue; tariff edits need "
+                                  "the default solver.", "remove `solver: book-loop` from this scenario"))
         for k, edit in enumerate(cf.edits):
             if isinstance(edit, SetEdit) and edit.set not in in_cost:
-                out.append(
-                    sf.problem(
-                        (*where, "edits", k, "set"),
-                        f"{edit.set!r} is not a trade-cost variable with a coefficient.",
-                        f"use one of {sorted(in_cost)}, or give it a coefficient",
-                    )
-                )
+                out.append(sf.problem((*where, "edits", k, "set"),
+                                      f"{edit.set!r} is not a trade-cost variable with a coefficient.",
+                                      f"use one of {sorted(in_cost)}, or give it a coefficient"))
     return out
