@@ -39,9 +39,8 @@ MenuKind = Literal["frontier", "ratifiable", "candidates"]
 EndReason = Literal["agreement", "hard_deadline", "round_limit"]
 
 #: Strategy names, declared once.
-StrategyName = Literal[
-    "boulware", "linear", "conceder", "tit_for_tat", "rubinstein", "ratifier_aware", "frequency_model", "bayesian_model"
-]
+StrategyName = Literal["boulware", "linear", "conceder", "tit_for_tat", "rubinstein", "ratifier_aware",
+                       "frequency_model", "bayesian_model"]
 
 #: how a package count was obtained
 CountMethod = Literal["exact", "sampled"]
