@@ -379,3 +379,14 @@ def test_a_lower_auto_elasticity_moves_less_trade(loaded: LoadedScenario, model:
     assert 0 < auto.exports_pct < ref.exports_pct
     with pytest.raises(DataError):
         ge_second_opinion(loaded, model, data=data, packages={}, cp_base=cp_base, sector_theta={"Auto": -0.5})
+
+
+@pytest.mark.slow
+def test_multisector_sentence_states_the_1993_weights(ms_opinion: GEOpinion) -> None:
+    obs = ms_opinion.package("observed")
+    text = obs.differences[-1]
+    assert text.startswith("40 sectors (Caliendo & Parro data, 1993 economies")
+    row = ms_opinion.multisector.package("observed") if ms_opinion.multisector else None
+    assert row is not None and f"KOR {row.party('KOR').welfare:+.3f} %" in text
+    assert "us_tariff_kor_cars" in text and "of the PE base" in text
+    assert not any(d.startswith("40 sectors") for d in ms_opinion.package("batna").differences)

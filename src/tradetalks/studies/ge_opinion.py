@@ -84,6 +84,7 @@ from tradetalks.studies.ge_opinion_results import (
     PartyComparison,
     SectorTariff,
     TariffChannel,
+    multisector_sentence,
     package_differences,
 )
 
@@ -778,4 +779,5 @@ def _with_multisector(op: PackageOpinion, ms: MultiSectorOpinion) -> PackageOpin
         return op
     comparison = tuple(dataclasses.replace(c, ge_multisector_welfare=row.party(c.party).welfare)
                        for c in op.comparison)
-    return dataclasses.replace(op, comparison=comparison)
+    return dataclasses.replace(op, comparison=comparison,
+                               differences=(*op.differences, multisector_sentence(row, op.channels)))

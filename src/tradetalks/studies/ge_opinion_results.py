@@ -21,7 +21,7 @@ from tradetalks.errors import NotFoundError
 
 __all__ = ["CountryEffect", "GEEffects", "GEOpinion", "MultiSectorEffect", "MultiSectorOpinion",
            "MultiSectorPackage", "PackageOpinion", "PartyComparison", "SectorTariff", "TariffChannel",
-           "package_differences"]
+           "multisector_sentence", "package_differences"]
 
 #: a USD/yr figure smaller than this counts as nil when comparing signs of PE and GE
 NIL_USD = 1e6
@@ -507,3 +507,30 @@ def package_differences(channels: Sequence[TariffChannel], comparison: Sequence[
     out += [_says_scale(c, comparison) for c in moved]
     out.append(_says_third(ge))
     return tuple(s for s in out if s)
+
+
+def multisector_sentence(row: MultiSectorPackage, channels: Sequence[TariffChannel]) -> str:
+    """What the 40-sector model says for a package, and how its 1993 sector weights compare with the PE base.
+
+    For each lever that moves: its sectors' share of the exporter's 1993 sales to the importer over all mapped
+    sectors, against the lever's share of the PE base-year sales of all tariff levers.
+    """
+    parts = "; ".join(f"{e.party} {e.welfare:+.3f} % (terms of trade {e.terms_of_trade:+.3f}, volume of trade "
+                      f"{e.volume_of_trade:+.3f})" for e in row.parties)
+    weights = []
+    for ch in channels:
+        mine = [t for t in row.tariffs if t.exporter == ch.exporter and t.importer == ch.importer]
+        total_ms = sum(t.base_flow for t in mine)
+        total_pe = sum(ch.lever_values.values())
+        for lever, (b, n) in ch.lever_rates.items():
+            if abs(n - b) <= 1e-12 or total_ms <= 0 or total_pe <= 0:
+                continue
+            sectors = [t.sector for t in mine if lever in t.levers]
+            flow = sum(t.base_flow for t in mine if lever in t.levers)
+            where = ", ".join(sectors) if len(sectors) <= 2 else f"{len(sectors)} sectors"
+            weights.append(f"{lever} ({where}) {flow / total_ms:.0%} of {ch.exporter}'s 1993 sales to "
+                           f"{ch.importer} in the mapped sectors against {ch.lever_values[lever] / total_pe:.0%} of "
+                           "the PE base")
+    tail = (" Sector weights: " + "; ".join(weights) + ".") if weights else ""
+    return (f"40 sectors (Caliendo & Parro data, 1993 economies, 2005 tariffs): {parts}; welfare is exact, the "
+            f"two parts first order.{tail}")
