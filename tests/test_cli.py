@@ -118,7 +118,12 @@ AGTPA = Path(__file__).resolve().parent.parent.parent / "shared" / "data" / "agt
 @pytest.mark.skipif(not (AGTPA / "ch2_app2_rta_effects.csv.gz").exists(),
                     reason=f"structural-gravity data not found at {AGTPA} (the shared data folder is absent)")
 def test_analyze_with_ge_second_opinion(tmp_path: Path) -> None:
-    res = runner.invoke(app, ["analyze", "korus-2025", "--econ", "ge", "--out", str(tmp_path)])
+    # a data directory with the book's data only: the 40-sector model is left out with a note (tested with its
+    # data in test_ge_opinion.py)
+    (tmp_path / "data").mkdir()
+    (tmp_path / "data" / "agtpa").symlink_to(AGTPA)
+    res = runner.invoke(app, ["analyze", "korus-2025", "--econ", "ge", "--data-dir", str(tmp_path / "data"),
+                              "--out", str(tmp_path)])
     assert res.exit_code == 0, res.output
     data = json.loads((tmp_path / "results.json").read_text())
     assert data["econ_model"] == "ge"

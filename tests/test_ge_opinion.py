@@ -1,27 +1,33 @@
-"""The general-equilibrium second opinion on korus-2025's tariff levers (book data, 2006, σ = 7).
+"""The general-equilibrium second opinion on korus-2025's tariff levers (book data, 2006, σ = 7; and Caliendo &
+Parro's 40-sector data, base year 1993, 2005 tariffs).
 
-Needs the book's data at ``../shared/data/agtpa/`` (relative to the repository); every test that solves the GE model
-skips with the reason where they are absent. Signs follow the economics the issue names: a US tariff cut on Korean
-goods raises Korean exports to the US and Korean real GDP; a KOR–USA FTA raises both countries' trade and diverts
-third countries' exports away from the US; a 25 % US tariff does the opposite. A package that moves no tariff
-lever gives exactly zero; PE numbers in the comparison are the valuation's own.
+Needs the shared data sets (``shared_data`` fixture: ``../shared/data/agtpa`` and ``cp2015``); every test that solves
+a GE model skips with the reason where they are absent, and fails under ``CI=true``. Signs follow the economics the
+issue names: a US tariff cut on Korean goods raises Korean exports to the US and Korean real GDP; a KOR–USA FTA
+raises both countries' trade and diverts third countries' exports away from the US; a 25 % US tariff does the
+opposite. A package that moves no tariff lever gives exactly zero; PE numbers in the comparison are the valuation's
+own.
 """
 
 from __future__ import annotations
 
 import json
 import math
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
 import pytest
 
+from tradetalks.datadir import ENV_VAR
+from tradetalks.econ.gravity.cp2015 import CP2015Data
 from tradetalks.econ.valuation import stakeholder_payoffs
 from tradetalks.errors import DataError, NotFoundError
 from tradetalks.model import Model, build_model
 from tradetalks.scenario import load_scenario
 from tradetalks.scenario.loader import LoadedScenario
 from tradetalks.studies.ge_opinion import (
+    DEFAULT_SECTOR_MAP,
     PUBLISHED_RTA_EFFECT,
     GEData,
     GEOpinion,
@@ -29,12 +35,10 @@ from tradetalks.studies.ge_opinion import (
     estimate_rta_effect,
     find_data_file,
     ge_second_opinion,
+    load_cp2015_base,
     load_ge_data,
 )
 from tradetalks.studies.ge_opinion_results import CountryEffect, GEEffects
-
-ROOT = Path(__file__).resolve().parents[1]
-BOOK = ROOT.parent / "shared" / "data" / "agtpa"
 
 #: PE payoffs are recomputed by the same code: equal up to summation order
 PE_RTOL = 1e-12
@@ -53,11 +57,8 @@ CUTS = {
 
 
 @pytest.fixture(scope="module")
-def data() -> GEData:
-    try:
-        return load_ge_data(BOOK)
-    except NotFoundError:
-        pytest.skip(f"the book's data are absent ({BOOK}); see docs/gravity.md to get them")
+def data(shared_data: Callable[[str], Path]) -> GEData:
+    return load_ge_data(shared_data("agtpa"))
 
 
 @pytest.fixture(scope="module")
@@ -75,7 +76,7 @@ def opinion(loaded: LoadedScenario, model: Model, data: GEData) -> GEOpinion:
     assert loaded.observed is not None
     packages = {"batna": {}, "observed": {i: c.option for i, c in loaded.observed.package.items()},
                 "beef_only": {"beef": "lift_both"}, **CUTS}
-    return ge_second_opinion(loaded, model, data=data, packages=packages)
+    return ge_second_opinion(loaded, model, data=data, packages=packages, multisector=False)
 
 
 def _rows(e: GEEffects) -> list[CountryEffect]:
@@ -206,7 +207,8 @@ def test_a_given_usd_scale_replaces_the_data_for_the_countries_named(loaded: Loa
                                                                      data: GEData) -> None:
     gdp = {"KOR": loaded.facts["kor_gdp_2024_krw"] / loaded.facts["krw_per_usd_2024"]}
     op = ge_second_opinion(loaded, model, data=data, packages={"observed": {"auto_tariff": "a15"}},
-                           usd_scale=gdp, usd_basis="GDP 2024 (Bank of Korea, facts kor_gdp_2024_krw/krw_per_usd_2024)")
+                           usd_scale=gdp, usd_basis="GDP 2024 (Bank of Korea, facts kor_gdp_2024_krw/krw_per_usd_2024)",
+                           multisector=False)
     kor = op.package("observed").ge.party("KOR")
     assert kor.usd == pytest.approx(kor.welfare / 100 * gdp["KOR"], rel=USD_RTOL)
     assert op.usd_basis.startswith("GDP 2024 (Bank of Korea") and "other countries" in op.usd_basis
@@ -257,7 +259,7 @@ def test_the_opinion_is_json_ready_and_prints_readably(opinion: GEOpinion) -> No
 
 def test_default_packages_are_batna_observed_and_each_tariff_option(loaded: LoadedScenario, model: Model,
                                                                     data: GEData) -> None:
-    op = ge_second_opinion(loaded, model, data=data)
+    op = ge_second_opinion(loaded, model, data=data, multisector=False)
     names = [p.name for p in op.packages]
     assert names == list(default_packages(loaded, model.cs))
     assert names[:2] == ["batna", "observed"]
@@ -279,3 +281,114 @@ def test_missing_data_say_which_file_and_how_to_get_it(loaded: LoadedScenario, m
     assert "docs/gravity.md" in msg and str(tmp_path) in msg
     with pytest.raises(NotFoundError):
         find_data_file(tmp_path)
+
+
+# --------------------------------------------------------------------------------------------- 40 sectors
+
+#: packages of the multi-sector tests: two that move no tariff, one cut, one rise, and the observed deal
+MS_PACKAGES = {"batna": {}, "beef_only": {"beef": "lift_both"}, "auto_tariff=a15": {"auto_tariff": "a15"},
+               "steel_tariff=s50": {"steel_tariff": "s50"}}
+
+
+@pytest.fixture(scope="module")
+def cp_base(shared_data: Callable[[str], Path]) -> CP2015Data:
+    return load_cp2015_base(shared_data("cp2015").parent)
+
+
+@pytest.fixture(scope="module")
+def ms_opinion(loaded: LoadedScenario, model: Model, data: GEData, cp_base: CP2015Data) -> GEOpinion:
+    assert loaded.observed is not None
+    packages = {**MS_PACKAGES, "observed": {i: c.option for i, c in loaded.observed.package.items()}}
+    return ge_second_opinion(loaded, model, data=data, packages=packages, cp_base=cp_base, multisector=True)
+
+
+@pytest.mark.slow
+def test_multisector_rows_only_for_packages_that_move_a_mapped_tariff(ms_opinion: GEOpinion) -> None:
+    ms = ms_opinion.multisector
+    assert ms is not None
+    assert [p.name for p in ms.packages] == ["auto_tariff=a15", "steel_tariff=s50", "observed"]
+    for name in ("batna", "beef_only"):
+        assert ms.package(name) is None
+        assert all(c.ge_multisector_welfare is None for c in ms_opinion.package(name).comparison)
+    for pkg in ms.packages:
+        for c in ms_opinion.package(pkg.name).comparison:
+            assert c.ge_multisector_welfare == pkg.party(c.party).welfare
+    assert "1993" in ms.base_year and "2005" in ms.base_year
+    assert any("1993" in n for n in ms.notes)
+
+
+@pytest.mark.slow
+def test_multisector_maps_each_lever_to_its_sectors(ms_opinion: GEOpinion, cp_base: CP2015Data) -> None:
+    ms = ms_opinion.multisector
+    assert ms is not None
+    auto = ms.package("auto_tariff=a15")
+    assert auto is not None
+    by = {t.sector: t for t in auto.tariffs}
+    assert set(by) == {s for v in DEFAULT_SECTOR_MAP.values() for s in v}
+    assert "Communication" not in by  # semiconductors are exempt in the scenario
+    car = by["Auto"]
+    assert car.markets == ("us_cars", "us_parts") and car.batna > car.package  # 25 % → between 15 % and 25 %
+    assert car.data_2005 == cp_base.tariffs_2005[cp_base.sector("Auto"), cp_base.index("KOR"), cp_base.index("USA")]
+    assert by["Basic metals"].package == by["Basic metals"].batna  # the car option leaves steel alone
+    assert car.exports_pct > 0
+
+
+@pytest.mark.slow
+def test_multisector_signs(ms_opinion: GEOpinion) -> None:
+    ms = ms_opinion.multisector
+    assert ms is not None
+    cut, rise = ms.package("auto_tariff=a15"), ms.package("steel_tariff=s50")
+    assert cut is not None and rise is not None
+    assert cut.party("KOR").welfare > 0 and cut.party("KOR").exports_to_partner > 0
+    assert rise.party("KOR").welfare < 0 and rise.party("KOR").exports_to_partner < 0
+    for pkg in ms.packages:
+        for e in pkg.parties:
+            # ToT + VoT is the first-order change: close to the exact one for these small shocks
+            assert e.terms_of_trade + e.volume_of_trade == pytest.approx(e.welfare, abs=0.01)
+        assert pkg.max_residual < 1e-8
+
+
+@pytest.mark.slow
+def test_multisector_is_json_ready(ms_opinion: GEOpinion) -> None:
+    text = json.dumps(ms_opinion.to_dict(), allow_nan=False)
+    assert '"multisector"' in text and '"ge_multisector_welfare"' in text
+
+
+def test_multisector_data_missing_names_the_option_and_the_variable(
+    loaded: LoadedScenario, model: Model, data: GEData, tmp_path: Path
+) -> None:
+    with pytest.raises(NotFoundError) as err:
+        ge_second_opinion(loaded, model, data=data, data_dir=tmp_path, packages={}, multisector=True)
+    assert "--data-dir" in str(err.value) and ENV_VAR in str(err.value) and "cp2015" in str(err.value)
+    op = ge_second_opinion(loaded, model, data=data, data_dir=tmp_path, packages={})
+    assert op.multisector is None and any("40-sector" in n and "--data-dir" in n for n in op.notes)
+
+
+def test_an_unknown_sector_is_named(loaded: LoadedScenario, model: Model, data: GEData, cp_base: CP2015Data) -> None:
+    with pytest.raises(DataError, match="Cars"):
+        ge_second_opinion(loaded, model, data=data, packages={}, cp_base=cp_base, sector_map={"us_cars": ["Cars"]})
+
+
+@pytest.mark.slow
+def test_a_lower_auto_elasticity_moves_less_trade(loaded: LoadedScenario, model: Model, data: GEData,
+                                                  cp_base: CP2015Data, ms_opinion: GEOpinion) -> None:
+    low = ge_second_opinion(loaded, model, data=data, packages={"auto": {"auto_tariff": "a15"}}, cp_base=cp_base,
+                            sector_theta={"Auto": 1.84})
+    assert low.multisector is not None and ms_opinion.multisector is not None
+    assert low.multisector.theta["Auto"] == 1.84 and ms_opinion.multisector.theta["Auto"] == 8.22
+    auto = {t.sector: t for t in low.multisector.packages[0].tariffs}["Auto"]
+    ref = {t.sector: t for t in ms_opinion.multisector.packages[0].tariffs}["Auto"]
+    assert 0 < auto.exports_pct < ref.exports_pct
+    with pytest.raises(DataError):
+        ge_second_opinion(loaded, model, data=data, packages={}, cp_base=cp_base, sector_theta={"Auto": -0.5})
+
+
+@pytest.mark.slow
+def test_multisector_sentence_states_the_1993_weights(ms_opinion: GEOpinion) -> None:
+    obs = ms_opinion.package("observed")
+    text = obs.differences[-1]
+    assert text.startswith("40 sectors (Caliendo & Parro data, 1993 economies")
+    row = ms_opinion.multisector.package("observed") if ms_opinion.multisector else None
+    assert row is not None and f"KOR {row.party('KOR').welfare:+.3f} %" in text
+    assert "us_tariff_kor_cars" in text and "of the PE base" in text
+    assert not any(d.startswith("40 sectors") for d in ms_opinion.package("batna").differences)

@@ -84,8 +84,9 @@ def analyze(
                          ] = "inline",
     econ: Annotated[str, typer.Option(help="Economics: pe (partial equilibrium) or ge (adds a structural-gravity "
                                            "general-equilibrium second opinion).")] = "pe",
-    ge_data: Annotated[Path | None, typer.Option(help="Folder with the gravity data for --econ ge "
-                                                      "(default: ../shared/data/agtpa).")] = None,
+    ge_data: Annotated[Path | None, typer.Option(
+        "--data-dir", "--ge-data", help="Data directory for --econ ge, holding agtpa/ and cp2015/ (default: "
+        "$TRADETALKS_DATA_DIR, else the user data directory).")] = None,
     dynamics: Annotated[bool, typer.Option("--dynamics", help="Also simulate negotiations (a run and a tournament) "
                                                               "and run the sensitivity analysis.")] = False,
 ) -> None:

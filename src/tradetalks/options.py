@@ -94,6 +94,17 @@ GEKind = Literal["conditional", "full"]
 #: output; ``"level"`` keeps each deficit D_j = E_j - Y_j fixed in units of the numeraire
 DeficitClosure = Literal["ratio", "level"]
 
+#: deficit closures of the multi-sector (Caliendo–Parro) solver: the two above, plus ``"world-share"`` (each deficit a
+#: fixed share of world value added, so real results do not depend on the numeraire; Caliendo & Parro 2015, App. A.4)
+#: and ``"zero"`` (every deficit is removed in the counterfactual: how Caliendo & Parro build a zero-deficit base year)
+MultiSectorDeficitClosure = Literal["ratio", "level", "world-share", "zero"]
+
+#: production structure of Caliendo & Parro's (2015) model when their data are read (their Table 11): ``"benchmark"``
+#: (input–output links), ``"no-io"`` (each sector uses only its own goods as materials, with the own-sector share of
+#: the input–output table), ``"no-materials"`` (value added is all of gross output), ``"one-sector"`` (one tradable
+#: and one service sector, aggregated as the authors do)
+CP2015Model = Literal["benchmark", "no-io", "no-materials", "one-sector"]
+
 #: how a one-sector full endowment counterfactual is solved: ``"newton"`` solves the equilibrium equations exactly
 #: (the default); ``"book-loop"`` runs the iterative procedure of Yotov et al. (2016, ch. 2) with its loose stopping
 #: rule, to reproduce the book's published tables (not an exact equilibrium)

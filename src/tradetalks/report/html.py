@@ -321,10 +321,13 @@ def _ge_view(res: AnalysisResult) -> dict[str, Any] | None:
         return None
     parties = res.party_ids
     rows = []
+    ms = ge.multisector
     for pk in ge.packages:
         by = {c.party: c for c in pk.comparison}
         rows.append([pk.name, *(cell for p in parties for cell in (
-            money(by[p].pe_payoff), money(by[p].ge_usd), f"{by[p].ge_welfare:+.3f} %"))])
+            money(by[p].pe_payoff), money(by[p].ge_usd), f"{by[p].ge_welfare:+.3f} %",
+            *([] if ms is None else ["—" if by[p].ge_multisector_welfare is None
+                                     else f"{by[p].ge_multisector_welfare:+.3f} %"])))])
     experiments = []
     for ex in ge.experiments:
         for pt in ex.parties:
@@ -332,12 +335,15 @@ def _ge_view(res: AnalysisResult) -> dict[str, Any] | None:
                                 money(pt.usd)])
         experiments.append([ex.description, "third countries", "", "",
                             f"{money(ex.third_countries_usd)} ({ex.third_countries_losing} lose)"])
+    per = 4 if ms is not None else 3
     return {"headers": ["package (tariff levers only)",
-                        *(h for p in parties for h in (f"{p} PE, $/yr", f"{p} GE, $/yr", f"{p} GE welfare, %"))],
-            "rows": rows, "num": tuple(range(1, 1 + 3 * len(parties))),
+                        *(h for p in parties for h in (f"{p} PE, $/yr", f"{p} GE, $/yr", f"{p} GE welfare, %",
+                                                       *([f"{p} GE 40 sectors, %"] if ms is not None else [])))],
+            "rows": rows, "num": tuple(range(1, 1 + per * len(parties))),
             "why": [{"name": pk.name, "points": list(pk.differences)} for pk in ge.packages
                     if pk.name in ("observed", "nash")],
-            "experiments": experiments, "notes": [ge.usd_basis, *ge.notes]}
+            "experiments": experiments,
+            "notes": [ge.usd_basis, *ge.notes, *(ms.notes if ms is not None else ())]}
 
 
 def _ratification_view(res: AnalysisResult) -> dict[str, Any] | None:

@@ -82,18 +82,24 @@ def print_diff(diff: ResultDiff, labels: Labels, console: Console) -> None:
 def _ge(res: AnalysisResult, console: Console, parties: list[str]) -> None:
     ge = res.ge_opinion
     assert ge is not None
+    ms = ge.multisector
     t = Table(title="Tariff levers: partial equilibrium vs general equilibrium (structural gravity, "
-                    f"{ge.year} data, σ = {ge.sigma:g})")
+                    f"{ge.year} data, σ = {ge.sigma:g}"
+                    + (f"; 40 sectors: Caliendo & Parro, {ms.base_year}" if ms else "") + ")")
     t.add_column("package")
     for p in parties:
         t.add_column(f"{p} PE", justify="right")
-        t.add_column(f"{p} GE", justify="right")
+        t.add_column(f"{p} GE 1-sector", justify="right")
+        if ms:
+            t.add_column(f"{p} GE 40-sector", justify="right")
     for pk in ge.packages:
         if pk.name in ("batna",):
             continue
         by = {c.party: c for c in pk.comparison}
         t.add_row(pk.name, *(cell for p in parties for cell in (
-            money(by[p].pe_payoff), f"{by[p].ge_welfare:+.3f} %")))
+            money(by[p].pe_payoff), f"{by[p].ge_welfare:+.3f} %",
+            *([] if not ms else ["—" if by[p].ge_multisector_welfare is None
+                                 else f"{by[p].ge_multisector_welfare:+.3f} %"]))))
     console.print(t)
     obs = next((pk for pk in ge.packages if pk.name == "observed"), None)
     if obs is not None:

@@ -330,7 +330,8 @@ def analyze(loaded: LoadedScenario, *, progress: Progress | None = None, econ: E
         ``"pe"``: partial-equilibrium payoffs only. ``"ge"``: also a structural-gravity general-equilibrium second
         opinion on the tariff levers (needs the book's data, see ``docs/models/ge-second-opinion.md``).
     ge_data_dir
-        Folder holding the structural-gravity data (default: ``../shared/data/agtpa`` where present).
+        Data directory holding ``agtpa/`` and ``cp2015/`` (default ``$TRADETALKS_DATA_DIR``, else the user data
+        directory; see :mod:`tradetalks.datadir`).
     dynamics
         Also simulate negotiations (one run and a tournament of every strategy pair) and run the sensitivity
         tornado and a weight sweep (a few more seconds).

@@ -1,4 +1,4 @@
-"""A general-equilibrium second opinion on a negotiation's tariff levers (one-sector structural gravity).
+"""A general-equilibrium second opinion on a negotiation's tariff levers (one-sector gravity; 40-sector Caliendo–Parro).
 
 The partial-equilibrium valuation (:mod:`tradetalks.econ.valuation`) values each tariff lever market by market.
 This module asks the structural-gravity model of :mod:`tradetalks.econ.gravity.solver` the same question on the
@@ -21,16 +21,29 @@ outcome *relative to the BATNA's* (ratios of levels), as PE payoffs are differen
 Units: GE changes are in per cent; dollar figures are USD a year, % welfare change × a scale per country, by
 default the country's expenditure on manufactures in the data year (2006 USD, domestic sales included).
 
+A second GE model, sector by sector. Where Caliendo & Parro's (2015) data are in the data directory (``cp2015/``),
+each package is also solved in their 40-sector model with input–output links (:mod:`tradetalks.econ.gravity.cp2015`):
+every tariff lever is applied to the sectors its market maps to (:data:`DEFAULT_SECTOR_MAP`: cars and parts → Auto,
+steel → Basic metals, other goods → the other tradables less Communication), from the authors' zero-deficit 1993
+base year moved to the 2005 tariffs and the PE base year's rates; the BATNA and each package that moves a mapped
+tariff are solved from there (:class:`~tradetalks.studies.ge_opinion_results.MultiSectorOpinion`).
+
+Data are found through :mod:`tradetalks.datadir` (``data_dir``, ``$TRADETALKS_DATA_DIR``, the user data directory),
+never through the current directory.
+
 References
 ----------
 Anderson, J. E. & van Wincoop, E. (2003). Gravity with Gravitas. *AER* 93(1), 170–192. doi:10.1257/000282803321455214
 Yotov, Y. V., Piermartini, R., Monteiro, J.-A. & Larch, M. (2016). *An Advanced Guide to Trade Policy Analysis:
 The Structural Gravity Model*. WTO/UNCTAD, ch. 2. doi:10.30875/abc0167e-en
 Dekle, R., Eaton, J. & Kortum, S. (2007). Unbalanced Trade. *AER* 97(2), 351–355. doi:10.1257/aer.97.2.351
+Caliendo, L. & Parro, F. (2015). Estimates of the Trade and Welfare Effects of NAFTA. *Review of Economic Studies*
+82(1), 1–44. doi:10.1093/restud/rdu035
 """
 
 from __future__ import annotations
 
+import dataclasses
 import math
 import time
 from collections.abc import Mapping, Sequence
@@ -41,6 +54,8 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 
+from tradetalks.datadir import dataset_dir
+from tradetalks.econ.gravity.cp2015 import CP2015Data, advance, base_year, counterfactual, load_cp2015
 from tradetalks.econ.gravity.data import (
     EXPORTER,
     IMPORTER,
@@ -53,7 +68,7 @@ from tradetalks.econ.gravity.data import (
     pair_matrix,
 )
 from tradetalks.econ.gravity.estimate import ppml
-from tradetalks.econ.gravity.results import Counterfactual
+from tradetalks.econ.gravity.results import Counterfactual, MultiSectorCounterfactual
 from tradetalks.econ.gravity.solver import solve_counterfactual
 from tradetalks.econ.pe import MarketEffects, solve_market
 from tradetalks.econ.valuation import CompiledScenario, market_state, stakeholder_payoffs
@@ -62,9 +77,14 @@ from tradetalks.studies.ge_opinion_results import (
     CountryEffect,
     GEEffects,
     GEOpinion,
+    MultiSectorEffect,
+    MultiSectorOpinion,
+    MultiSectorPackage,
     PackageOpinion,
     PartyComparison,
+    SectorTariff,
     TariffChannel,
+    multisector_sentence,
     package_differences,
 )
 
@@ -72,8 +92,8 @@ if TYPE_CHECKING:
     from tradetalks.model import Model
     from tradetalks.scenario.loader import LoadedScenario
 
-__all__ = ["GEData", "GEOpinion", "default_packages", "estimate_rta_effect", "find_data_file", "ge_second_opinion",
-           "load_ge_data"]
+__all__ = ["DEFAULT_SECTOR_MAP", "GEData", "GEOpinion", "default_packages", "estimate_rta_effect", "find_data_file",
+           "ge_second_opinion", "load_cp2015_base", "load_ge_data"]
 
 #: RTA effect of the book's three-way fixed-effects PPML, 1986–2006 every 4 years, N = 28,482 (Yotov et al. 2016,
 #: ch. 2 app. 2; ../shared/data/agtpa/README.md); ``estimate_rta=True`` re-estimates it (~3 s)
@@ -112,29 +132,24 @@ class GEData:
 
 
 def find_data_file(data_dir: Path | str | None = None) -> Path:
-    """Locate the book's chapter-2 panel.
+    """Locate the book's chapter-2 panel (one of :data:`DATA_FILES`) in the data set folder ``agtpa``.
 
-    Looks in ``data_dir`` when given, else in ``../shared/data/agtpa/`` relative to the repository root and to the
-    current directory, for one of :data:`DATA_FILES`.
+    The data directory is ``data_dir``, else ``$TRADETALKS_DATA_DIR``, else the user data directory
+    (:func:`tradetalks.datadir.dataset_dir`); ``data_dir`` may also be the ``agtpa`` folder itself.
 
     Raises
     ------
     NotFoundError
-        Naming the file and the folders searched, and how to get the data.
+        Naming the file and the folders searched, the ``--data-dir`` option, the environment variable and how to
+        get the data.
     """
-    here = Path(__file__).resolve().parents[3]
-    dirs = [Path(data_dir)] if data_dir is not None else \
-        [here.parent / "shared" / "data" / "agtpa", Path.cwd().parent / "shared" / "data" / "agtpa"]
-    for d in dirs:
-        for name in DATA_FILES:
-            if (d / name).is_file():
-                return d / name
-    raise NotFoundError(
-        f"the GE second opinion needs the book's data file {DATA_FILES[0]} (or {DATA_FILES[1]}), not found.",
-        received=[str(d) for d in dict.fromkeys(dirs)],
-        fix="get the data of Yotov et al. (2016) as `tradetalks gravity download-data DIR` explains (see "
-            "docs/gravity.md), save the chapter-2 panel in ../shared/data/agtpa/ next to the repository, or pass "
-            "data_dir.")
+    folder = dataset_dir("agtpa", data_dir)
+    return next(folder / name for name in DATA_FILES if (folder / name).is_file())
+
+
+def load_cp2015_base(data_dir: Path | str | None = None) -> CP2015Data:
+    """Caliendo & Parro's data (data set folder ``cp2015``) and their zero-deficit 1993 base year (two solves)."""
+    return base_year(load_cp2015(dataset_dir("cp2015", data_dir)), "zero", tol=MULTISECTOR_TOL)
 
 
 def load_ge_data(data_dir: Path | str | None = None, year: int = DEFAULT_YEAR) -> GEData:
@@ -445,6 +460,150 @@ def default_packages(loaded: LoadedScenario, cs: CompiledScenario) -> dict[str, 
     return out
 
 
+# --------------------------------------------------------------------------------------------- multi-sector GE
+
+
+#: scenario market id → Caliendo & Parro sectors its tariff levers apply to (the built-in korus-2025's markets;
+#: ``sector_map=`` replaces it). Cars and parts are both ISIC 34 ("Auto": motor vehicles, trailers, parts); steel
+#: and aluminium are ISIC 27 ("Basic metals"); "other goods" are Korea's exports covered by the reciprocal tariff,
+#: which the scenario defines as all goods less cars, parts, steel, aluminium and semiconductors: every other
+#: tradable sector except ISIC 32 ("Communication": electronic components, i.e. the chips, and telecom equipment).
+DEFAULT_SECTOR_MAP: dict[str, tuple[str, ...]] = {
+    "us_cars": ("Auto",),
+    "us_parts": ("Auto",),
+    "us_steel": ("Basic metals",),
+    "us_other_goods": ("Agriculture", "Mining", "Food", "Textile", "Wood", "Paper", "Petroleum", "Chemicals",
+                       "Plastic", "Minerals", "Metal products", "Machinery n.e.c.", "Office", "Electrical",
+                       "Medical", "Other Transport", "Other"),
+}
+#: solver tolerance of the multi-sector solves (largest log residual of the factor markets)
+MULTISECTOR_TOL = 1e-9
+#: a mapped tariff counts as moved when it changes by more than this (fraction)
+MOVED = 1e-12
+
+
+@dataclass(frozen=True)
+class _SectorChannel:
+    """Targets of one (exporter party, importer party, CP sector): levers and their (market, supplier) targets."""
+
+    exporter: int
+    importer: int
+    sector: str
+    markets: tuple[str, ...]
+    levers: tuple[str, ...]
+    targets: tuple[tuple[int, int], ...]
+
+
+def _sector_channels(cs: CompiledScenario, channels: Sequence[_Channel],
+                     sector_map: Mapping[str, Sequence[str]]) -> tuple[list[_SectorChannel], list[str]]:
+    found: dict[tuple[int, int, str], tuple[list[str], list[str], list[tuple[int, int]]]] = {}
+    notes = []
+    for ch in channels:
+        for lid, targets in ch.levers.items():
+            market = cs.markets[targets[0][0]].id
+            if market not in sector_map:
+                notes.append(f"Lever {lid} (market {market}) has no Caliendo–Parro sector in the sector map: it is "
+                             "left out of the multi-sector model.")
+                continue
+            for sector in sector_map[market]:
+                mk, lv, tg = found.setdefault((ch.exporter, ch.importer, sector), ([], [], []))
+                mk.append(market)
+                lv.append(lid)
+                tg.extend(targets)
+    out = [_SectorChannel(e, i, s, tuple(dict.fromkeys(m)), tuple(dict.fromkeys(lv)), tuple(dict.fromkeys(t)))
+           for (e, i, s), (m, lv, t) in found.items()]
+    return out, notes
+
+
+def _sector_tariffs(cs: CompiledScenario, data: CP2015Data, rows: tuple[int, int], chans: Sequence[_SectorChannel],
+                    settings: Sequence[tuple[int, float]], start: np.ndarray) -> np.ndarray:
+    T = start.copy()
+    for ch in chans:
+        T[data.sector(ch.sector), rows[ch.exporter], rows[ch.importer]] = _rate(cs, ch.targets, settings)
+    return T
+
+
+def _ms_effects(cs: CompiledScenario, rows: tuple[int, int], cf: MultiSectorCounterfactual) -> tuple[
+        MultiSectorEffect, ...]:
+    out = []
+    for k, r in enumerate(rows):
+        other = rows[1 - k]
+        before, after = cf.trade_baseline[:, r, other].sum(), cf.trade_counterfactual[:, r, other].sum()
+        out.append(MultiSectorEffect(
+            party=cs.parties[k], country=cf.countries[r], welfare=float(cf.welfare[r]),
+            terms_of_trade=float(cf.terms_of_trade[r]), volume_of_trade=float(cf.volume_of_trade[r]),
+            real_wage=float(cf.real_gdp[r]), exports=float(cf.exports[r]),
+            exports_to_partner=_change(after * cf.world_value_added_deflator, before)))
+    return tuple(out)
+
+
+def _multisector(cs: CompiledScenario, channels: Sequence[_Channel], issues: Sequence[int],
+                 named: Mapping[str, Mapping[str, str]], base: CP2015Data, codes: Sequence[str],
+                 sector_map: Mapping[str, Sequence[str]]) -> MultiSectorOpinion:
+    """Every named package's mapped tariffs in Caliendo & Parro's model, against the BATNA (see the docs)."""
+    t0 = time.perf_counter()
+    rows = (base.index(codes[0]), base.index(codes[1]))
+    for _market, sectors in sector_map.items():
+        for s in sectors:
+            base.sector(s)
+    chans, notes = _sector_channels(cs, channels, sector_map)
+    # reference state: 2005 tariffs everywhere, the PE base year's rates on the mapped sectors
+    T_ref = _sector_tariffs(cs, base, rows, chans, [], base.tariffs_2005)
+    ref = advance(base, counterfactual(base, T_ref, tol=MULTISECTOR_TOL), T_ref, "2005 tariffs, PE base-year rates")
+    T_batna = _sector_tariffs(cs, base, rows, chans, _settings(cs, {}), T_ref)
+    cf_batna = counterfactual(ref, T_batna, tol=MULTISECTOR_TOL)
+    batna = advance(ref, cf_batna, T_batna, "BATNA")
+    solved: dict[bytes, MultiSectorCounterfactual] = {}
+    packages = []
+    for name, package in named.items():
+        choice = _choice(cs, name, package, issues)
+        settings = _settings(cs, choice)
+        T = _sector_tariffs(cs, base, rows, chans, settings, T_batna)
+        if float(np.max(np.abs(T - T_batna))) <= MOVED:
+            continue
+        key = T.tobytes()
+        if key not in solved:
+            solved[key] = counterfactual(batna, T, tol=MULTISECTOR_TOL)
+        cf = solved[key]
+        tariffs = []
+        for ch in chans:
+            j, e, i = base.sector(ch.sector), rows[ch.exporter], rows[ch.importer]
+            tariffs.append(SectorTariff(
+                exporter=cs.parties[ch.exporter], importer=cs.parties[ch.importer], sector=ch.sector,
+                markets=ch.markets, levers=ch.levers, data_2005=float(base.tariffs_2005[j, e, i]),
+                base=float(T_ref[j, e, i]), batna=float(T_batna[j, e, i]), package=float(T[j, e, i]),
+                base_flow=float(base.trade[j, e, i]),
+                exports_pct=_change(cf.trade_counterfactual[j, e, i] * cf.world_value_added_deflator,
+                                    cf.trade_baseline[j, e, i])))
+        third = [k for k in range(len(cf.countries)) if k not in rows]
+        packages.append(MultiSectorPackage(
+            name=name, tariffs=tuple(tariffs), parties=_ms_effects(cs, rows, cf),
+            third_countries_losing=int(sum(cf.welfare[k] < 0 for k in third)), n_countries=len(cf.countries),
+            max_residual=max(cf.diagnostics.max_residual, cf_batna.diagnostics.max_residual)))
+    mapped = sorted({ch.sector for ch in chans}, key=base.sector)
+    theta = {s: float(base.theta[base.sector(s)]) for s in mapped}
+    notes = [
+        "GE, 40 sectors (Caliendo & Parro 2015): their own data for 31 economies (30 countries and a constructed "
+        "rest of the world), 20 tradable and 20 service sectors with input–output links; base year 1993 (trade "
+        "flows, input–output tables, value added) with the deficits removed as in the paper, moved to the 2005 "
+        "tariffs and then to the PE base year's rates on the mapped sectors; the BATNA and each package are solved "
+        "from there. Everything is in 1993 economies: a % change, not a 2025 dollar figure.",
+        "Trade elasticities θ of the mapped sectors (the authors' code's unless sector_theta was given): "
+        + ", ".join(f"{s} {t:g}" for s, t in theta.items())
+        + " (σ = θ + 1). For Auto the code uses 8.22, the paper's Table 1 estimate is 1.84 (s.e. 0.92); the PE "
+        "cars market uses its own Armington elasticity.",
+        "Welfare is the exact change in real income (value added plus tariff revenue over the price index); terms of "
+        "trade and volume of trade are the paper's first-order decomposition, whose sum can differ from it for large "
+        "tariff changes.",
+        *notes,
+    ]
+    return MultiSectorOpinion(
+        data_dir=base.directory,
+        base_year="1993 flows, input–output tables and value added (zero-deficit base year); 2005 tariffs",
+        sector_map={m: list(s) for m, s in sector_map.items()}, theta=theta, packages=tuple(packages),
+        notes=tuple(notes), seconds=time.perf_counter() - t0)
+
+
 # --------------------------------------------------------------------------------------------- entry point
 
 
@@ -503,6 +662,10 @@ def ge_second_opinion(
     usd_scale: Mapping[str, float] | None = None,
     usd_basis: str | None = None,
     data: GEData | None = None,
+    multisector: bool | None = None,
+    sector_map: Mapping[str, Sequence[str]] | None = None,
+    cp_base: CP2015Data | None = None,
+    sector_theta: Mapping[str, float] | None = None,
 ) -> GEOpinion:
     """Value named packages of a scenario's tariff options in one-sector structural-gravity GE, beside PE.
 
@@ -511,8 +674,8 @@ def ge_second_opinion(
     loaded, model
         The scenario (for its observed outcome) and :func:`tradetalks.model.build_model` of it (PE side).
     data_dir
-        Folder holding the book's panel (:data:`DATA_FILES`); default ``../shared/data/agtpa/`` next to the
-        repository or the current directory.
+        Data directory holding ``agtpa/`` (the book's panel, :data:`DATA_FILES`) and ``cp2015/`` (Caliendo &
+        Parro's data); default ``$TRADETALKS_DATA_DIR``, else the user data directory (:mod:`tradetalks.datadir`).
     sigma, year, reference
         Elasticity of substitution, data year and reference importer (numeraire); the book's 7, 2006 and DEU.
     packages
@@ -528,6 +691,17 @@ def ge_second_opinion(
         countries use their expenditure in the data.
     data
         Pre-loaded :func:`load_ge_data` (skips reading the file).
+    multisector
+        Also value the packages in Caliendo & Parro's 40-sector model (:class:`MultiSectorOpinion`): ``True``
+        requires their data, ``False`` skips it, ``None`` (default) runs it when the data are found and otherwise
+        says in the notes how to add it. About two solves of a 31-country, 40-sector model per distinct package.
+    sector_map
+        Scenario market id → Caliendo–Parro sectors (default :data:`DEFAULT_SECTOR_MAP`, for korus-2025).
+    cp_base
+        Pre-computed :func:`load_cp2015_base` (skips reading and the base-year solves).
+    sector_theta
+        Trade elasticities θ to use instead of the authors' for some sectors, e.g. ``{"Auto": 1.84}`` (their
+        Table 1 estimate; their code uses 8.22). The base year does not depend on θ.
 
     Returns
     -------
@@ -536,9 +710,11 @@ def ge_second_opinion(
     Raises
     ------
     NotFoundError
-        The book's data are absent; a package names an unknown issue or option.
+        The book's data are absent (or Caliendo & Parro's with ``multisector=True``); a package names an unknown
+        issue or option.
     DataError
-        σ ≤ 1; a party or the reference is not in the data; ``usd_scale`` without ``usd_basis``.
+        σ ≤ 1; a party or the reference is not in the data; ``usd_scale`` without ``usd_basis``; a sector of the
+        sector map is not one of Caliendo & Parro's.
     ConvergenceError
         A GE solve did not converge.
 
@@ -565,9 +741,43 @@ def ge_second_opinion(
     pe_only = [f"Issue {iss.id} ({iss.category}) moves no mapped lever: its valuations stay PE-only."
                for k, iss in enumerate(loaded.scenario.issues) if iss.category == "tariff" and k not in issues]
     experiments = tuple(_experiments(st, cs, channels, beta))
+    ms, ms_notes = None, []
+    if multisector is not False:
+        if cp_base is None:
+            try:
+                cp_base = load_cp2015_base(data_dir)
+            except NotFoundError as exc:
+                if multisector:
+                    raise
+                ms_notes.append(f"The 40-sector Caliendo–Parro model was not run: {exc.what} ({exc.fix})")
+        if cp_base is not None:
+            if sector_theta:
+                theta = cp_base.theta.copy()
+                for name, value in sector_theta.items():
+                    if not (math.isfinite(float(value)) and float(value) > 0):
+                        raise DataError(f"sector_theta[{name!r}] must be a positive trade elasticity.",
+                                        received=value, fix="θ = σ − 1 > 0, e.g. 1.84 (Caliendo & Parro, Table 1).")
+                    theta[cp_base.sector(name)] = float(value)
+                cp_base = dataclasses.replace(cp_base, theta=theta)
+            codes = [(countries or {}).get(p, p) for p in cs.parties]
+            ms = _multisector(cs, channels, issues, named, cp_base, codes,
+                              DEFAULT_SECTOR_MAP if sector_map is None else sector_map)
+            opinions = tuple(_with_multisector(op, ms) for op in opinions)
     return GEOpinion(
         data_file=data.file, year=data.year, sigma=sigma, reference=reference, kind="full", deficits="ratio",
         rta_effect=beta, rta_source="estimated (PPML, this run)" if estimate_rta else "Yotov et al. 2016, ch. 2",
         usd_basis=basis, parties=dict(zip(cs.parties, (data.countries[r] for r in st.rows), strict=True)),
         tariff_issues=tuple(cs.issue_ids[i] for i in issues), packages=opinions, experiments=experiments,
-        notes=(*_model_notes(loaded, data, sigma), *skipped, *pe_only), seconds=time.perf_counter() - t0)
+        notes=(*_model_notes(loaded, data, sigma), *skipped, *pe_only, *ms_notes), seconds=time.perf_counter() - t0,
+        multisector=ms)
+
+
+def _with_multisector(op: PackageOpinion, ms: MultiSectorOpinion) -> PackageOpinion:
+    """The package's comparison rows with the multi-sector welfare beside PE and one-sector GE."""
+    row = ms.package(op.name)
+    if row is None:
+        return op
+    comparison = tuple(dataclasses.replace(c, ge_multisector_welfare=row.party(c.party).welfare)
+                       for c in op.comparison)
+    return dataclasses.replace(op, comparison=comparison,
+                               differences=(*op.differences, multisector_sentence(row, op.channels)))

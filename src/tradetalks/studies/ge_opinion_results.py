@@ -19,8 +19,9 @@ import pandas as pd
 
 from tradetalks.errors import NotFoundError
 
-__all__ = ["CountryEffect", "GEEffects", "GEOpinion", "PackageOpinion", "PartyComparison", "TariffChannel",
-           "package_differences"]
+__all__ = ["CountryEffect", "GEEffects", "GEOpinion", "MultiSectorEffect", "MultiSectorOpinion",
+           "MultiSectorPackage", "PackageOpinion", "PartyComparison", "SectorTariff", "TariffChannel",
+           "multisector_sentence", "package_differences"]
 
 #: a USD/yr figure smaller than this counts as nil when comparing signs of PE and GE
 NIL_USD = 1e6
@@ -167,6 +168,9 @@ class PartyComparison:
         GE % changes.
     ge_usd : float
         GE welfare change in USD/yr (see :attr:`GEOpinion.usd_basis`).
+    ge_multisector_welfare : float or None
+        % change of real income in the 40-sector Caliendo–Parro model (:class:`MultiSectorOpinion`), package
+        against the BATNA; ``None`` when that model was not run or the package moves no tariff mapped to it.
     """
 
     party: str
@@ -179,6 +183,123 @@ class PartyComparison:
     ge_terms_of_trade: float
     ge_factory_gate_price: float
     ge_usd: float
+    ge_multisector_welfare: float | None = None
+
+
+@dataclass(frozen=True)
+class SectorTariff:
+    """One mapped tariff in the multi-sector model: a Caliendo–Parro sector of one direction of trade.
+
+    Attributes
+    ----------
+    exporter, importer : str
+        Party ids.
+    sector : str
+        Caliendo & Parro's sector (ISIC rev. 3 based, e.g. ``"Auto"`` = ISIC 34, vehicles and parts).
+    markets, levers : tuple of str
+        Scenario markets mapped to the sector and the tariff levers on them.
+    data_2005 : float
+        The sector's applied tariff in the data for 2005 (fraction), replaced by the scenario's rates.
+    base, batna, package : float
+        Tariff (fraction) in the PE base year, the BATNA and the package: the levers' rates, weighted by PE base-year
+        sales when several levers share the sector.
+    base_flow : float
+        Exporter → importer flow of the sector in the 1993 base year, before tariffs, USD of 1993.
+    exports_pct : float
+        % change of that flow, package against the BATNA.
+    """
+
+    exporter: str
+    importer: str
+    sector: str
+    markets: tuple[str, ...]
+    levers: tuple[str, ...]
+    data_2005: float
+    base: float
+    batna: float
+    package: float
+    base_flow: float
+    exports_pct: float
+
+
+@dataclass(frozen=True)
+class MultiSectorEffect:
+    """Effect of a package on one party in the multi-sector model, against the BATNA.
+
+    Attributes
+    ----------
+    party, country : str
+        Scenario party id and data country code.
+    welfare : float
+        % change of real income I/P, I = value added + tariff revenue (exact, from the solved equilibria).
+    terms_of_trade, volume_of_trade : float
+        Caliendo & Parro's (2015, eq. 28) decomposition, % of income; their sum is the first-order welfare change.
+    real_wage : float
+        % change of ŵ/P (real value added per unit of labour).
+    exports, exports_to_partner : float
+        % change of exports over all sectors, and of exports to the other party.
+    """
+
+    party: str
+    country: str
+    welfare: float
+    terms_of_trade: float
+    volume_of_trade: float
+    real_wage: float
+    exports: float
+    exports_to_partner: float
+
+
+@dataclass(frozen=True)
+class MultiSectorPackage:
+    """One package in the multi-sector model: the sector tariffs it sets and its effects against the BATNA."""
+
+    name: str
+    tariffs: tuple[SectorTariff, ...]
+    parties: tuple[MultiSectorEffect, ...]
+    third_countries_losing: int
+    n_countries: int
+    max_residual: float
+
+    def party(self, party: str) -> MultiSectorEffect:
+        """The row of one party (by scenario party id)."""
+        return next(p for p in self.parties if p.party == party)
+
+
+@dataclass(frozen=True)
+class MultiSectorOpinion:
+    """The Caliendo–Parro (2015) multi-sector second opinion: each package's tariffs applied sector by sector.
+
+    Attributes
+    ----------
+    data_dir : str
+        Folder of Caliendo & Parro's data that was read.
+    base_year : str
+        What the model's base year is (1993 flows, input–output tables and value added; 2005 tariffs).
+    sector_map : dict of str to list of str
+        Scenario market id → the Caliendo–Parro sectors its tariff levers are applied to.
+    theta : dict of str to float
+        Trade elasticity θ_j of each mapped sector (σ_j = θ_j + 1), as used by the authors' code.
+    packages : tuple of MultiSectorPackage
+        One per named package that moves a mapped tariff away from the BATNA (others have no row: zero by
+        construction).
+    notes : tuple of str
+        What the model does, and what was not mapped.
+    seconds : float
+        Wall time of the multi-sector part.
+    """
+
+    data_dir: str
+    base_year: str
+    sector_map: dict[str, list[str]]
+    theta: dict[str, float]
+    packages: tuple[MultiSectorPackage, ...]
+    notes: tuple[str, ...]
+    seconds: float
+
+    def package(self, name: str) -> MultiSectorPackage | None:
+        """The row of one package, or ``None`` when it moves no mapped tariff."""
+        return next((p for p in self.packages if p.name == name), None)
 
 
 @dataclass(frozen=True)
@@ -220,6 +341,8 @@ class GEOpinion:
         What each model does and what was left out of the mapping.
     seconds : float
         Wall time of the whole second opinion.
+    multisector : MultiSectorOpinion or None
+        The same packages in Caliendo & Parro's 40-sector model with input–output links, when run.
     """
 
     data_file: str
@@ -237,6 +360,7 @@ class GEOpinion:
     experiments: tuple[GEEffects, ...]
     notes: tuple[str, ...]
     seconds: float
+    multisector: MultiSectorOpinion | None = None
 
     def package(self, name: str) -> PackageOpinion:
         """The opinion on one named package; :class:`NotFoundError` when there is none."""
@@ -383,3 +507,30 @@ def package_differences(channels: Sequence[TariffChannel], comparison: Sequence[
     out += [_says_scale(c, comparison) for c in moved]
     out.append(_says_third(ge))
     return tuple(s for s in out if s)
+
+
+def multisector_sentence(row: MultiSectorPackage, channels: Sequence[TariffChannel]) -> str:
+    """What the 40-sector model says for a package, and how its 1993 sector weights compare with the PE base.
+
+    For each lever that moves: its sectors' share of the exporter's 1993 sales to the importer over all mapped
+    sectors, against the lever's share of the PE base-year sales of all tariff levers.
+    """
+    parts = "; ".join(f"{e.party} {e.welfare:+.3f} % (terms of trade {e.terms_of_trade:+.3f}, volume of trade "
+                      f"{e.volume_of_trade:+.3f})" for e in row.parties)
+    weights = []
+    for ch in channels:
+        mine = [t for t in row.tariffs if t.exporter == ch.exporter and t.importer == ch.importer]
+        total_ms = sum(t.base_flow for t in mine)
+        total_pe = sum(ch.lever_values.values())
+        for lever, (b, n) in ch.lever_rates.items():
+            if abs(n - b) <= 1e-12 or total_ms <= 0 or total_pe <= 0:
+                continue
+            sectors = [t.sector for t in mine if lever in t.levers]
+            flow = sum(t.base_flow for t in mine if lever in t.levers)
+            where = ", ".join(sectors) if len(sectors) <= 2 else f"{len(sectors)} sectors"
+            weights.append(f"{lever} ({where}) {flow / total_ms:.0%} of {ch.exporter}'s 1993 sales to "
+                           f"{ch.importer} in the mapped sectors against {ch.lever_values[lever] / total_pe:.0%} of "
+                           "the PE base")
+    tail = (" Sector weights: " + "; ".join(weights) + ".") if weights else ""
+    return (f"40 sectors (Caliendo & Parro data, 1993 economies, 2005 tariffs): {parts}; welfare is exact, the "
+            f"two parts first order.{tail}")

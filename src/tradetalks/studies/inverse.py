@@ -70,7 +70,7 @@ with simulation-based calibration. arXiv:1804.06788 (the synthetic checks in the
 Example
 -------
 >>> from tradetalks.scenario import load_scenario
->>> r = infer(load_scenario("korus-2025"), draws=20, seed=1)
+>>> r = infer(load_scenario("korus-2025", overrides={"usfk_commitment_value": 3e9}), draws=20, seed=1)
 >>> r.draws, r.parameters[-1].id
 (20, 'power_share:KOR')
 """

@@ -119,9 +119,19 @@ def _scenario_table(scenario: ScenarioResult) -> Table:
 
 @app.command("download-data")
 def download_data(
-    directory: Annotated[Path, typer.Argument(help="Folder to keep the book's data in.")],
+    directory: Annotated[
+        Path | None,
+        typer.Argument(
+            help="Data directory to keep the data sets in (default: --data-dir, else $TRADETALKS_DATA_DIR, else "
+            "the user data directory)."
+        ),
+    ] = None,
+    data_dir: Annotated[Path | None, typer.Option("--data-dir", help="Data directory (the same as DIRECTORY).")] = None,
 ) -> None:
-    """Explain where to get the data of Yotov et al. (2016) and how to point a spec at it (no download)."""
+    """Explain where to get the data of Yotov et al. (2016) and Caliendo & Parro (2015), and where they go."""
+    from tradetalks.datadir import ENV_VAR, resolve_data_dir
+
+    root, origin = resolve_data_dir(directory if directory is not None else data_dir)
     console = Console()
     console.print(
         "[bold]The data of 'An Advanced Guide to Trade Policy Analysis: The Structural Gravity Model'[/bold]\n"
@@ -129,8 +139,16 @@ def download_data(
         f"  book page:      {BOOK_URL}\n"
         f"  public mirror:  {MIRROR_URL}  (folder 00-application-files/)\n\n"
         f"tradetalks does not download them for you. Save the Chapter 2 data set (Stata .dta, or a CSV export of it) "
-        f"in\n  {directory}\n"
+        f"in\n  {root / 'agtpa'}\n"
         "and name it in a spec's data.file (relative to the spec). Columns used by the examples: exporter, importer, "
         "year, trade (intranational flows included), DIST, CNTG, LANG, CLNY, RTA. Example specs: "
-        "examples/gravity/*.yaml; format: docs/gravity.md.",
-        highlight=False, soft_wrap=True)
+        "examples/gravity/*.yaml; format: docs/gravity.md.\n\n"
+        "[bold]Caliendo & Parro (2015)[/bold], 'Estimates of the Trade and Welfare Effects of NAFTA', Review of "
+        "Economic Studies 82(1): the input files of the authors' replication package (RES supplementary data, "
+        f"folder Counterfactuals) go in\n  {root / 'cp2015'}/cp2015_original/\n"
+        "with countries.csv and sectors.csv beside that folder (docs/gravity.md, 'Data directory').\n\n"
+        f"This data directory comes from the {origin}. `tradetalks analyze --econ ge` looks in --data-dir DIR, "
+        f"else ${ENV_VAR}, else the user data directory.",
+        highlight=False,
+        soft_wrap=True,
+    )

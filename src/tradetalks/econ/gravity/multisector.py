@@ -21,12 +21,15 @@ elasticity θ_j = σ_j − 1), value-added shares γ_nj = 1 − Σ_k γ_nj,k and
 with φ̂ = t̂^(1−σ_j) · ((1 + τ')/(1 + τ))^(1−σ_j) and the numeraire P̂_ref = Π_j P̂_ref,j^α_ref,j = 1. The unknowns
 are log ŵ (positivity by construction); for given wages the price system is a contraction (input shares sum to
 less than one) and expenditures solve a linear system, so the outer problem is N equations in N unknowns, solved
-by Newton's method (finite-difference Jacobian, backtracking line search).
+by a quasi-Newton method (one finite-difference Jacobian, then Broyden updates; backtracking line search), falling
+back to Newton with a fresh finite-difference Jacobian at each step if that does not converge.
 
 References
 ----------
 Caliendo, L. & Parro, F. (2015). Estimates of the Trade and Welfare Effects of NAFTA. *Review of Economic
 Studies* 82(1), 1–44. doi:10.1093/restud/rdu035
+Nocedal, J. & Wright, S. J. (2006). *Numerical Optimization*, 2nd ed., ch. 11 (Broyden's method).
+doi:10.1007/978-0-387-40065-5
 Dekle, R., Eaton, J. & Kortum, S. (2008). Global Rebalancing with Gravity. *IMF Staff Papers* 55(3), 511–540.
 doi:10.1057/imfsp.2008.17
 """
@@ -37,16 +40,17 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
+import scipy.linalg
 
 from tradetalks.econ.gravity.checks import check_countries, check_option, check_reference, check_sigma, square
 from tradetalks.econ.gravity.newton import System, newton
 from tradetalks.econ.gravity.results import (
-    DEFICIT_CLOSURES,
-    DeficitClosure,
+    MULTISECTOR_DEFICIT_CLOSURES,
     MultiSectorCounterfactual,
     SolverDiagnostics,
 )
 from tradetalks.errors import ConvergenceError, DataError
+from tradetalks.options import MultiSectorDeficitClosure
 
 __all__ = ["solve_multisector"]
 
@@ -58,6 +62,12 @@ _PRICE_MAX_SWEEPS = 5_000
 _FD_STEP = 1e-7
 #: largest input share allowed, so value added stays positive
 _MAX_INPUT_SHARE = 1.0 - 1e-9
+#: iterative refinement of the spending system (finite-difference states): stop when the step is this small
+#: relative to the solution, or fall back to a direct solve after this many steps
+_REFINE_TOL = 1e-15
+_REFINE_MAX_STEPS = 30
+#: final-demand shares given by the caller must sum to one per country within this
+_SHARE_SUM_TOL = 1e-9
 
 
 def _cube(name: str, value: object, shape: tuple[int, int, int]) -> np.ndarray:
@@ -93,7 +103,7 @@ class _Model:
     g_new: np.ndarray  # (J, N, N) τ'/(1+τ')
     VA: np.ndarray  # (N,) baseline value added
     D: np.ndarray  # (N,) baseline deficits
-    deficits: DeficitClosure
+    deficits: MultiSectorDeficitClosure
     ref: int
 
 
@@ -123,17 +133,57 @@ def _prices(m: _Model, log_w: np.ndarray, start: np.ndarray) -> tuple[np.ndarray
     return log_p, share
 
 
-def _expenditure(m: _Model, log_w: np.ndarray, share: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Solve the linear system for sector spending X'_nj; return spending (N, J), gross output (J, N), D' (N,)."""
+def _deficits(m: _Model, va: np.ndarray) -> np.ndarray:
+    """D'_n under the closure, for factor incomes ``va`` = ŵ_n V_n (numeraire units)."""
+    if m.deficits == "level":
+        return m.D
+    if m.deficits == "world-share":
+        return np.asarray(m.D * (va.sum() / m.VA.sum()))
+    if m.deficits == "zero":
+        return np.zeros_like(m.D)
+    psi_va = (m.VA + m.D) / m.VA * va
+    return np.asarray(psi_va * (va.sum() / psi_va.sum()) - va)
+
+
+def _induced(m: _Model, B: np.ndarray, r: np.ndarray, spend: np.ndarray) -> np.ndarray:
+    """A · X': spending on inputs and out of tariff revenue that spending ``spend`` (N, J) induces."""
+    gross = np.einsum("jin,nj->ji", B, spend)  # (J, N)
+    inputs = np.einsum("nkj,kn->nj", m.io, gross)
+    revenue = (r.T * spend).sum(axis=1)
+    return np.asarray(inputs + m.alpha * revenue[:, None])
+
+
+@dataclass(frozen=True)
+class _Factor:
+    lu: tuple[np.ndarray, np.ndarray]  # LU factors of I − A (scipy.linalg.lu_factor)
+    spend: np.ndarray  # (N, J) the solution they were computed for
+
+
+def _expenditure(
+    m: _Model, log_w: np.ndarray, share: np.ndarray, near: _Factor | None = None
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, _Factor | None]:
+    """Solve the linear system X' = A X' + b for sector spending X'_nj.
+
+    Returns spending (N, J), gross output (J, N), D' (N,) and, when solved directly, the LU factors of I − A.
+    With ``near`` (the factors and solution at an earlier, nearby state: a finite-difference column, the next
+    Newton step) the system is solved by iterative refinement preconditioned with those factors: each step costs
+    two triangular solves instead of a factorisation; it falls back to a direct solve (and returns its factors) if
+    refinement does not converge quickly.
+    """
     J, N, _ = share.shape
     B = share * (1.0 - m.g_new)  # (J, i, n): fraction of n's sector-j spending received by i
     r = (share * m.g_new).sum(axis=1)  # (J, N): tariff revenue per unit of spending
     va = np.exp(log_w) * m.VA
-    if m.deficits == "level":
-        Dn = m.D
-    else:
-        psi_va = (m.VA + m.D) / m.VA * va
-        Dn = psi_va * (va.sum() / psi_va.sum()) - va
+    Dn = _deficits(m, va)
+    b = m.alpha * (va + Dn)[:, None]
+    if near is not None:
+        spend = near.spend.copy()
+        for _ in range(_REFINE_MAX_STEPS):
+            rest = b - (spend - _induced(m, B, r, spend))
+            step = scipy.linalg.lu_solve(near.lu, rest.reshape(-1), check_finite=False).reshape(N, J)
+            spend += step
+            if float(np.max(np.abs(step))) <= _REFINE_TOL * float(np.max(np.abs(spend))):
+                return spend, np.einsum("jin,nj->ji", B, spend), Dn, None
     # A[(n, j), (q, k)]: spending of n on j induced by spending of q on k (inputs of n's sector k sold to q)
     A = np.einsum("nkj,knq->njqk", m.io, B).reshape(N * J, N * J)
     # tariff revenue rebated to final demand: α_nj Σ_k r_kn X'_nk (same country)
@@ -141,15 +191,19 @@ def _expenditure(m: _Model, log_w: np.ndarray, share: np.ndarray) -> tuple[np.nd
     idx = np.arange(N)
     A4 = A.reshape(N, J, N, J)
     A4[idx, :, idx, :] += rev
-    b = (m.alpha * (va + Dn)[:, None]).reshape(-1)
-    spend = np.linalg.solve(np.eye(N * J) - A, b).reshape(N, J)
+    lu = scipy.linalg.lu_factor(np.eye(N * J) - A, overwrite_a=True, check_finite=False)
+    spend = scipy.linalg.lu_solve(lu, b.reshape(-1), check_finite=False).reshape(N, J)
     gross = np.einsum("jin,nj->ji", B, spend)
-    return spend, gross, Dn
+    return spend, gross, Dn, _Factor(lu=lu, spend=spend)
 
 
-def _solve_state(m: _Model, log_w: np.ndarray, start: np.ndarray) -> _Solution:
+def _solve_state(m: _Model, log_w: np.ndarray, start: np.ndarray, cache: list[_Factor]) -> _Solution:
+    """The state at wages ``log_w``; the spending system reuses the LU factors in ``cache`` and refreshes them when
+    iterative refinement with them does not converge."""
     log_p, share = _prices(m, log_w, start)
-    spend, gross, Dn = _expenditure(m, log_w, share)
+    spend, gross, Dn, factor = _expenditure(m, log_w, share, cache[0] if cache else None)
+    if factor is not None:
+        cache[:] = [factor]
     return _Solution(log_p=log_p, share=share, spend=spend, gross=gross, Dn=Dn)
 
 
@@ -167,32 +221,44 @@ def _dropped(m: _Model) -> int:
     return int(np.argmax(m.VA))
 
 
-def _implied(m: _Model) -> Callable[[np.ndarray], float]:
+def _implied(m: _Model, cache: list[_Factor]) -> Callable[[np.ndarray], float]:
     drop = _dropped(m)
     start = np.zeros((m.VA.shape[0], m.theta.shape[0]))
 
     def implied(log_w: np.ndarray) -> float:
-        sol = _solve_state(m, log_w, start)
+        sol = _solve_state(m, log_w, start, cache)
         demand = float(m.gamma[drop] @ sol.gross[:, drop])
         return abs(np.log(demand) - log_w[drop] - np.log(m.VA[drop])) if demand > 0 else float("inf")
 
     return implied
 
 
-def _system(m: _Model) -> System:
+def _system(m: _Model, broyden: bool, cache: list[_Factor]) -> System:
+    """F(x) and its Jacobian: by finite differences, or (``broyden``) by finite differences once and then Broyden's
+    rank-one updates along the accepted Newton steps (Nocedal & Wright 2006, eq. 11.27), one state per iteration."""
     N = m.VA.shape[0]
     start = np.zeros((N, m.theta.shape[0]))
+    last: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []
 
     def system(x: np.ndarray, jac: bool) -> tuple[np.ndarray, np.ndarray | None]:
-        sol = _solve_state(m, x, start)
+        sol = _solve_state(m, x, start, cache)
         F = _residual(m, x, sol)
         if not jac or not np.all(np.isfinite(F)):
             return F, None
+        if broyden and last:
+            x0, F0, J0 = last[0]
+            dx = x - x0
+            step = float(dx @ dx)
+            if step > 0:
+                Jm = J0 + np.outer(F - F0 - J0 @ dx, dx) / step
+                last[0] = (x.copy(), F, Jm)
+                return F, Jm
         Jm = np.empty((N, N))
         for k in range(N):
             xk = x.copy()
             xk[k] += _FD_STEP
-            Jm[:, k] = (_residual(m, xk, _solve_state(m, xk, sol.log_p)) - F) / _FD_STEP
+            Jm[:, k] = (_residual(m, xk, _solve_state(m, xk, sol.log_p, cache)) - F) / _FD_STEP
+        last[:] = [(x.copy(), F, Jm)]
         return F, Jm
 
     return system
@@ -205,9 +271,10 @@ def _build_model(
     io: np.ndarray,
     tb: np.ndarray,
     t1: np.ndarray,
-    deficits: DeficitClosure,
+    deficits: MultiSectorDeficitClosure,
     ref: int,
     labels: tuple[str, ...],
+    final_shares: np.ndarray | None,
 ) -> _Model:
     Xt = X * (1.0 + tb)
     spend = Xt.sum(axis=1)  # (J, N) importer n's tariff-inclusive spending on sector j
@@ -225,16 +292,14 @@ def _build_model(
     gross = X.sum(axis=2)  # (J, N)
     gamma = 1.0 - io.sum(axis=2)  # (N, J)
     VA = (gamma * gross.T).sum(axis=1)
-    final = spend.T - np.einsum("nkj,kn->nj", io, gross)  # (N, J)
-    if np.any(final < -1e-9 * spend.T.max()) or np.any(VA <= 0):
+    if np.any(VA <= 0):
+        n = int(np.argmin(VA))
         raise DataError(
-            "The input–output shares imply negative final demand or value added: intermediate purchases exceed "
-            "what the trade data say each country spends.",
-            received=f"min final demand {final.min():.6g}, min value added {VA.min():.6g}",
-            fix="check that io_shares are shares of gross output (rows summing to < 1) and match the trade data.",
+            "Every country needs positive value added.",
+            received=f"value added {VA[n]:.6g} for {labels[n]}",
+            fix="check the input-output shares and the gross output (row sums of trade) of that country.",
         )
-    final = np.maximum(final, 0.0)
-    alpha = final / final.sum(axis=1, keepdims=True)
+    alpha = final_shares if final_shares is not None else _final_shares(spend, io, gross)
     D = X.sum(axis=(0, 1)) - X.sum(axis=(0, 2))
     return _Model(
         pi=pi,
@@ -251,6 +316,22 @@ def _build_model(
     )
 
 
+def _final_shares(spend: np.ndarray, io: np.ndarray, gross: np.ndarray) -> np.ndarray:
+    """α_nj from the data: spending minus intermediate purchases, as shares of each country's final demand."""
+    final = spend.T - np.einsum("nkj,kn->nj", io, gross)  # (N, J)
+    if np.any(final < -1e-9 * spend.T.max()):
+        raise DataError(
+            "The input–output shares imply negative final demand: intermediate purchases exceed "
+            "what the trade data say each country spends.",
+            received=f"min final demand {final.min():.6g}",
+            fix="check that io_shares are shares of gross output (rows summing to < 1) and match the trade data, "
+            "or pass final_shares (e.g. negative values truncated to zero, as Caliendo & Parro 2015 do) and solve "
+            "once without a shock to obtain a consistent baseline.",
+        )
+    final = np.maximum(final, 0.0)
+    return np.asarray(final / final.sum(axis=1, keepdims=True))
+
+
 def solve_multisector(
     trade: object,
     phi_hat: object,
@@ -262,7 +343,8 @@ def solve_multisector(
     tariff_new: object | None = None,
     countries: Sequence[str] | None = None,
     sectors: Sequence[str] | None = None,
-    deficits: DeficitClosure = "ratio",
+    deficits: MultiSectorDeficitClosure = "ratio",
+    final_shares: object | None = None,
     tol: float = 1e-10,
     max_iter: int = 100,
 ) -> MultiSectorCounterfactual:
@@ -272,7 +354,8 @@ def solve_multisector(
     ----------
     trade
         X[j, i, n], shape (J, N, N): sector-j flows from exporter i to importer n before tariffs, including
-        intranational flows X[j, n, n] > 0.
+        intranational flows X[j, n, n] ≥ 0. Every country must produce something in every sector
+        (Σ_n X[j, i, n] > 0); a zero intranational flow means the country buys that sector's goods only abroad.
     phi_hat
         Change of the cost term t̂^(1−σ_j), shape (J, N, N), positive (1 = no change).
     sigma
@@ -289,7 +372,15 @@ def solve_multisector(
         Optional labels (N and J).
     deficits
         ``"ratio"`` (default): D'_n = (κ ψ_n − 1) V'_n with ψ_n = (V_n + D_n) / V_n and κ keeping ΣD' = 0;
-        ``"level"``: D_n fixed in numeraire units. Baseline D_n = total imports − total exports.
+        ``"level"``: D_n fixed in numeraire units; ``"world-share"``: D_n a fixed share of world value added
+        (the real results do not depend on the numeraire); ``"zero"``: every D'_n = 0 (the counterfactual removes
+        the deficits, as Caliendo & Parro 2015 do to build their base year). Baseline D_n = total imports − total
+        exports.
+    final_shares
+        α[n, j], shape (N, J): shares of sector j in country n's final demand, non-negative, summing to 1 per
+        country. ``None`` (default) derives them from the data (spending minus intermediate purchases), which must
+        then be consistent. Given shares make the solve a calibration step when the data are not an equilibrium:
+        a solve without a shock then returns the model-consistent baseline (Caliendo & Parro's base year).
     tol, max_iter
         Tolerance on the largest relative (log) residual of the factor-market equations, and Newton iteration cap.
 
@@ -300,8 +391,8 @@ def solve_multisector(
     Raises
     ------
     DataError
-        Bad shapes, missing intranational flows, zero spending on a sector, σ ≤ 1, inconsistent input–output
-        shares, bad tariffs or reference.
+        Bad shapes, a sector a country does not produce, zero spending on a sector, σ ≤ 1, inconsistent
+        input–output shares or final-demand shares, bad tariffs or reference.
     ConvergenceError
         If Newton does not converge (carries :class:`SolverDiagnostics`).
 
@@ -331,7 +422,7 @@ def solve_multisector(
     if len(sector_labels) != J or len(set(sector_labels)) != J:
         raise DataError("sectors must be J unique labels.", received=sector_labels, fix=f"pass {J} unique labels.")
     ref = check_reference(reference, N, labels)
-    check_option("deficits", deficits, DEFICIT_CLOSURES)
+    check_option("deficits", deficits, MULTISECTOR_DEFICIT_CLOSURES)
     sig = np.array([check_sigma(s) for s in np.atleast_1d(np.asarray(sigma, dtype=object)).tolist()])
     if sig.shape == (1,):
         sig = np.full(J, sig[0])
@@ -339,13 +430,14 @@ def solve_multisector(
         raise DataError("sigma must be a number or one per sector.", received=sigma, fix=f"pass shape ({J},).")
     if np.any(X < 0):
         raise DataError("trade has negative flows.", received=f"min {X.min():g}", fix="correct the data.")
-    diag = np.diagonal(X, axis1=1, axis2=2)  # (J, N)
-    if np.any(diag <= 0):
-        j, n = np.argwhere(diag <= 0)[0]
+    produced = X.sum(axis=2)  # (J, N) gross output
+    if np.any(produced <= 0):
+        j, n = np.argwhere(produced <= 0)[0]
         raise DataError(
-            "Intranational flows are missing or zero; the model needs each country's sales at home by sector.",
-            received=f"trade[{j}, {n}, {n}] = {X[j, n, n]:g} ({labels[n]}, sector {sector_labels[j]})",
-            fix="add intranational trade (gross output minus exports) or merge/drop the sector.",
+            "A country produces nothing in a sector; the model needs each country's gross output by sector "
+            "(its unit cost is undefined otherwise).",
+            received=f"trade[{j}, {n}, :] sums to 0 ({labels[n]}, sector {sector_labels[j]})",
+            fix="add intranational trade (gross output minus exports), or merge/drop the sector.",
         )
     ph = _cube("phi_hat", phi_hat, shape)
     if np.any(ph <= 0):
@@ -370,10 +462,15 @@ def solve_multisector(
     t1 = tb if tariff_new is None else _sector_tariffs("tariff_new", tariff_new, shape)
     if not (tol > 0 and max_iter >= 1):
         raise DataError("tol must be positive and max_iter at least 1.", received=(tol, max_iter), fix="use defaults.")
+    alpha = None if final_shares is None else _check_final_shares(final_shares, (N, J))
 
-    m = _build_model(X, ph, sig, io, tb, t1, deficits, ref, labels)
-    res = newton(_system(m), np.zeros(N), tol=tol, max_iter=max_iter, implied=_implied(m))
-    sol = _solve_state(m, res.x, np.zeros((N, J)))
+    m = _build_model(X, ph, sig, io, tb, t1, deficits, ref, labels, alpha)
+    # Broyden first (one finite-difference Jacobian per solve); Newton with fresh Jacobians if that fails
+    cache: list[_Factor] = []
+    res = newton(_system(m, True, cache), np.zeros(N), tol=tol, max_iter=max_iter, implied=_implied(m, cache))
+    if not res.converged:
+        res = newton(_system(m, False, cache), np.zeros(N), tol=tol, max_iter=max_iter, implied=_implied(m, cache))
+    sol = _solve_state(m, res.x, np.zeros((N, J)), cache)
     diagnostics = _diagnostics(m, res.x, sol, res.iterations, tol, res.converged)
     if not diagnostics.converged:
         raise ConvergenceError(
@@ -382,6 +479,24 @@ def solve_multisector(
             fix="check for extreme shocks or tariffs; try deficits='ratio' or raise max_iter.",
         )
     return _assemble(m, X, tb, res.x, sol, labels, sector_labels, sig, deficits, diagnostics)
+
+
+def _check_final_shares(value: object, shape: tuple[int, int]) -> np.ndarray:
+    a = np.asarray(value, dtype=float)
+    if a.shape != shape or not np.all(np.isfinite(a)) or np.any(a < 0):
+        raise DataError(
+            "final_shares must be finite, non-negative, of shape (countries, sectors).",
+            received=f"shape {a.shape}, min {np.nanmin(a) if a.size else float('nan'):g}",
+            fix=f"pass shape {shape} with final_shares[n, j] the share of sector j in country n's final demand.",
+        )
+    sums = a.sum(axis=1)
+    if np.any(np.abs(sums - 1.0) > _SHARE_SUM_TOL):
+        raise DataError(
+            "final_shares must sum to 1 for every country.",
+            received=f"row sums from {sums.min():.9g} to {sums.max():.9g}",
+            fix="divide each row by its sum.",
+        )
+    return a
 
 
 def _diagnostics(
@@ -406,7 +521,7 @@ def _diagnostics(
     }
     ok = converged and max(residuals.values()) <= 10 * max(tol, 1e-12)
     return SolverDiagnostics(
-        method="newton-fd (outer, log wages) + contraction (prices) + linear solve (expenditure)",
+        method="broyden/newton-fd (outer, log wages) + contraction (prices) + linear solve (expenditure)",
         iterations=iterations,
         tolerance=tol,
         converged=ok,
@@ -429,7 +544,7 @@ def _assemble(
     labels: tuple[str, ...],
     sector_labels: tuple[str, ...],
     sig: np.ndarray,
-    deficits: DeficitClosure,
+    deficits: MultiSectorDeficitClosure,
     diagnostics: SolverDiagnostics,
 ) -> MultiSectorCounterfactual:
     N = X.shape[1]
@@ -442,6 +557,8 @@ def _assemble(
     I0 = m.VA + R0 + m.D
     I1 = w_hat * m.VA + R1 + sol.Dn
     xo, xn = X * off, X_new * off
+    log_c = m.gamma * log_w[:, None] + np.einsum("njk,nk->nj", m.io, sol.log_p)  # (N, J)
+    tot, vot = _welfare_terms(m, X, tb, X_new, log_c, w_hat, I0)
     return MultiSectorCounterfactual(
         countries=labels,
         sectors=sector_labels,
@@ -455,13 +572,47 @@ def _assemble(
         price_index=(P_hat - 1.0) * 100.0,
         real_gdp=(w_hat / P_hat - 1.0) * 100.0,
         welfare=(I1 / I0 / P_hat - 1.0) * 100.0,
+        terms_of_trade=tot.sum(axis=(0, 2)),
+        volume_of_trade=vot.sum(axis=(0, 2)),
         sector_output=_pct(X_new.sum(axis=2).T, X.sum(axis=2).T),
         sector_price=(np.exp(sol.log_p) - 1.0) * 100.0,
         sector_exports=_pct(xn.sum(axis=2).T, xo.sum(axis=2).T),
         sector_imports=_pct(xn.sum(axis=1).T, xo.sum(axis=1).T),
+        unit_cost=(np.exp(log_c) - 1.0) * 100.0,
+        tot_contribution=tot,
+        vot_contribution=vot,
+        income_baseline=I0,
+        value_added_baseline=m.VA,
         trade_baseline=X,
         trade_counterfactual=X_new,
         tariff_revenue_baseline=R0,
         tariff_revenue_counterfactual=R1,
         diagnostics=diagnostics,
     )
+
+
+def _welfare_terms(
+    m: _Model,
+    X: np.ndarray,
+    tb: np.ndarray,
+    X_new: np.ndarray,
+    log_c: np.ndarray,
+    w_hat: np.ndarray,
+    income: np.ndarray,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Terms-of-trade and volume-of-trade effects [j, n, partner i] in % of I_n (Caliendo & Parro 2015, eq. 28).
+
+    Changes are measured with world value added as the numeraire (the normalisation of the authors' code), so the
+    volume-of-trade term does not depend on which importer's price index is the solver's numeraire.
+    """
+    scale = m.VA.sum() / (w_hat * m.VA).sum()  # from the solver's numeraire to world value added
+    dc = np.exp(log_c).T * scale - 1.0  # (J, N): ĉ_ij − 1 for exporter i
+    with np.errstate(divide="ignore", invalid="ignore"):
+        dx = np.where(X > 0, X_new * scale / X - 1.0, 0.0)  # (J, i, n)
+    sales = X * dc[:, :, None]  # X[j, i, n] (ĉ_ij − 1): exports of i valued at i's cost change
+    exports_term = sales  # [j, n as exporter, i as partner]
+    imports_term = np.transpose(sales, (0, 2, 1))  # [j, n as importer, i as partner]
+    tot = (exports_term - imports_term) / income[None, :, None] * 100.0
+    vot_in = tb * X * (dx - dc[:, :, None])  # [j, exporter i, importer n]
+    vot = np.transpose(vot_in, (0, 2, 1)) / income[None, :, None] * 100.0
+    return tot, vot

@@ -7,7 +7,7 @@ consumer price index of the reference importer, ``P_reference = 1``).
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import get_args
@@ -15,10 +15,12 @@ from typing import get_args
 import numpy as np
 import pandas as pd
 
-from tradetalks.options import DeficitClosure, GEKind
+from tradetalks.errors import DataError
+from tradetalks.options import DeficitClosure, GEKind, MultiSectorDeficitClosure
 
 GE_KINDS: tuple[str, ...] = get_args(GEKind)
 DEFICIT_CLOSURES: tuple[str, ...] = get_args(DeficitClosure)
+MULTISECTOR_DEFICIT_CLOSURES: tuple[str, ...] = get_args(MultiSectorDeficitClosure)
 
 
 def _frozen_array(a: np.ndarray) -> np.ndarray:
@@ -288,9 +290,17 @@ MULTISECTOR_COUNTRY_FIELDS: tuple[str, ...] = (
     "price_index",
     "real_gdp",
     "welfare",
+    "terms_of_trade",
+    "volume_of_trade",
 )
 #: per-country-and-sector fields of :class:`MultiSectorCounterfactual`, in ``sector_frame`` column order
-MULTISECTOR_SECTOR_FIELDS: tuple[str, ...] = ("sector_output", "sector_price", "sector_exports", "sector_imports")
+MULTISECTOR_SECTOR_FIELDS: tuple[str, ...] = (
+    "sector_output",
+    "sector_price",
+    "sector_exports",
+    "sector_imports",
+    "unit_cost",
+)
 
 
 @dataclass(frozen=True)
@@ -305,7 +315,7 @@ class MultiSectorCounterfactual:
     ----------
     countries, sectors, reference, sigma, deficits
         Labels (N and J), the reference importer's index, σ_j per sector (shape (J,); the trade elasticity is
-        σ_j − 1) and the deficit closure.
+        σ_j − 1) and the deficit closure (:data:`~tradetalks.options.MultiSectorDeficitClosure`).
     exports, imports
         % change in exports / imports over all sectors, excluding intranational trade.
     output
@@ -319,9 +329,25 @@ class MultiSectorCounterfactual:
         % change in real value added ŵ_n / P̂_n.
     welfare
         % change in real income Î_n / P̂_n, I_n = w_n L_n + R_n + D_n (tariff revenue and deficit included).
-    sector_output, sector_price, sector_exports, sector_imports
+    terms_of_trade, volume_of_trade
+        Caliendo & Parro's (2015, eq. 28 and Table 2) decomposition of the welfare change, in % of baseline income
+        I_n, shape (N,): sums over sectors j and partners i of the ``tot_contribution`` and ``vot_contribution``
+        below. Their sum is the first-order welfare change that Caliendo & Parro report as "Total"; it differs
+        from the exact ``welfare`` by second-order terms.
+    sector_output, sector_price, sector_exports, sector_imports, unit_cost
         % changes by country and sector, shape (N, J): gross output, sector price index P_nj, exports and imports
-        excluding intranational trade (NaN where the baseline value is zero).
+        excluding intranational trade (NaN where the baseline value is zero), and the unit cost of the input
+        bundle c_nj.
+    tot_contribution
+        Terms-of-trade effect by sector and partner, shape (J, N, N) indexed [sector j, country n, partner i], in %
+        of I_n: (E_nij · (ĉ_nj − 1) − M_nij · (ĉ_ij − 1)) / I_n, where E_nij are n's exports to i and M_nij its
+        imports from i (before tariffs, baseline) and ĉ the unit-cost changes measured with world value added as
+        the numeraire (as in the authors' code; the terms cancel for i = n).
+    vot_contribution
+        Volume-of-trade effect, same shape and unit: τ_nij · M_nij · ((M̂_nij − 1) − (ĉ_ij − 1)) / I_n, with the
+        baseline tariff τ_nij of importer n on partner i; zero where there is no baseline trade.
+    income_baseline, value_added_baseline
+        I_n and V_n = w_n L_n, shape (N,), levels.
     trade_baseline, trade_counterfactual
         X[j, i, n], shape (J, N, N).
     tariff_revenue_baseline, tariff_revenue_counterfactual
@@ -334,7 +360,7 @@ class MultiSectorCounterfactual:
     sectors: tuple[str, ...]
     reference: int
     sigma: np.ndarray = field(repr=False)
-    deficits: DeficitClosure
+    deficits: MultiSectorDeficitClosure
     exports: np.ndarray = field(repr=False)
     imports: np.ndarray = field(repr=False)
     output: np.ndarray = field(repr=False)
@@ -342,10 +368,17 @@ class MultiSectorCounterfactual:
     price_index: np.ndarray = field(repr=False)
     real_gdp: np.ndarray = field(repr=False)
     welfare: np.ndarray = field(repr=False)
+    terms_of_trade: np.ndarray = field(repr=False)
+    volume_of_trade: np.ndarray = field(repr=False)
     sector_output: np.ndarray = field(repr=False)
     sector_price: np.ndarray = field(repr=False)
     sector_exports: np.ndarray = field(repr=False)
     sector_imports: np.ndarray = field(repr=False)
+    unit_cost: np.ndarray = field(repr=False)
+    tot_contribution: np.ndarray = field(repr=False)
+    vot_contribution: np.ndarray = field(repr=False)
+    income_baseline: np.ndarray = field(repr=False)
+    value_added_baseline: np.ndarray = field(repr=False)
     trade_baseline: np.ndarray = field(repr=False)
     trade_counterfactual: np.ndarray = field(repr=False)
     tariff_revenue_baseline: np.ndarray = field(repr=False)
@@ -357,6 +390,10 @@ class MultiSectorCounterfactual:
             "sigma",
             *MULTISECTOR_COUNTRY_FIELDS,
             *MULTISECTOR_SECTOR_FIELDS,
+            "tot_contribution",
+            "vot_contribution",
+            "income_baseline",
+            "value_added_baseline",
             "trade_baseline",
             "trade_counterfactual",
             "tariff_revenue_baseline",
@@ -378,6 +415,50 @@ class MultiSectorCounterfactual:
         """Country × sector table of % changes in :data:`MULTISECTOR_SECTOR_FIELDS`."""
         index = pd.MultiIndex.from_product([self.countries, self.sectors], names=["country", "sector"])
         return pd.DataFrame({k: getattr(self, k).reshape(-1) for k in MULTISECTOR_SECTOR_FIELDS}, index=index)
+
+    @property
+    def world_value_added_deflator(self) -> float:
+        """Factor that re-expresses counterfactual levels with world value added as the numeraire (Σ ŵ V = Σ V).
+
+        Caliendo & Parro's code keeps world value added fixed; multiply ``trade_counterfactual`` by this factor to
+        compare nominal changes (e.g. import growth, their Table 5) with theirs. Real changes do not depend on it.
+        """
+        va = self.value_added_baseline
+        return float(va.sum() / (va * (1.0 + self.wage / 100.0)).sum())
+
+    def welfare_split(self, partners: Sequence[str]) -> pd.DataFrame:
+        """Terms-of-trade and volume-of-trade effects with a group of partners and with everyone else.
+
+        Parameters
+        ----------
+        partners
+            Country labels of the group (e.g. the NAFTA members; Caliendo & Parro 2015, Table 3).
+
+        Returns
+        -------
+        pandas.DataFrame
+            One row per country; columns ``tot_with_group``, ``tot_with_rest``, ``vot_with_group``,
+            ``vot_with_rest`` in % of baseline income.
+        """
+        unknown = [p for p in partners if p not in self.countries]
+        if unknown:
+            raise DataError(
+                "welfare_split needs country labels of this counterfactual.",
+                received=unknown,
+                fix=f"use labels among {', '.join(self.countries)}.",
+            )
+        inside = np.isin(np.array(self.countries), np.array(list(partners)))
+        tot = self.tot_contribution.sum(axis=0)
+        vot = self.vot_contribution.sum(axis=0)
+        return pd.DataFrame(
+            {
+                "tot_with_group": tot[:, inside].sum(axis=1),
+                "tot_with_rest": tot[:, ~inside].sum(axis=1),
+                "vot_with_group": vot[:, inside].sum(axis=1),
+                "vot_with_rest": vot[:, ~inside].sum(axis=1),
+            },
+            index=pd.Index(self.countries, name="country"),
+        )
 
     def bilateral_frame(self) -> pd.DataFrame:
         """Long table indexed by (sector, exporter, importer): trade before, after and its % change."""
