@@ -9,6 +9,12 @@ coefficients of order one. Each package the solver returns is re-checked exactly
 that fails the check, the constraints of the ratifiers it fails are tightened by twice the shortfall and the
 programme is solved again.
 
+HiGHS is silenced through its own option (``disp=False``, HiGHS's ``output_flag``); nothing here touches the
+process's streams, so the programme can be solved from several threads at once. HiGHS 1.12 can still print one
+stray debug line with ``printf`` (ERGO-Code/HiGHS#2783) that no option silences: the command-line entry point
+(:func:`tradetalks.cli.main`) sends C-level stdout to stderr once for the whole process, so it never lands in the
+JSON the CLI prints.
+
 References
 ----------
 Huangfu, Q. and Hall, J. A. J. (2018). Parallelizing the dual revised simplex method. *Mathematical Programming
@@ -20,10 +26,7 @@ and big-M constraints).
 
 from __future__ import annotations
 
-import contextlib
-import os
-import sys
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 
 import numpy as np
 from numpy.typing import NDArray
@@ -107,9 +110,8 @@ class RatificationProgram:
         rhs = np.array([b for _, b in rows])
         for relax in (0.0, _RELAX_ON_ERROR):
             cons = [LinearConstraint(a, 1.0, 1.0)] + ([LinearConstraint(lhs, rhs - relax, np.inf)] if rows else [])
-            with _quiet_stdout():
-                res = milp(c, integrality=np.ones(n), bounds=Bounds(0, 1), constraints=cons,
-                           options={"mip_rel_gap": 0.0})
+            res = milp(c, integrality=np.ones(n), bounds=Bounds(0, 1), constraints=cons,
+                       options={"mip_rel_gap": 0.0, "disp": False})
             if res.status != 4:  # 4: HiGHS solve error
                 break
         if res.status == 2:  # infeasible
@@ -158,23 +160,3 @@ class RatificationProgram:
                                diagnostics={"repairs": MAX_REPAIRS},
                                fix="rescale the ratifiers' thresholds or weights (values near a threshold).")
 
-
-@contextlib.contextmanager
-def _quiet_stdout() -> Iterator[None]:
-    """Silence the C-level stdout while HiGHS runs: HiGHS 1.12 prints a stray debug line
-    ("HighsMipSolverData::transformNewIntegerFeasibleSolution tmpSolver.run();", ERGO-Code/HiGHS#2783) that would
-    corrupt JSON written to stdout by the CLI."""
-    try:
-        fd = sys.stdout.fileno()
-    except (AttributeError, OSError, ValueError):  # no real file descriptor (captured, notebook): nothing to guard
-        yield
-        return
-    sys.stdout.flush()
-    saved = os.dup(fd)
-    try:
-        with open(os.devnull, "w") as null:
-            os.dup2(null.fileno(), fd)
-            yield
-    finally:
-        os.dup2(saved, fd)
-        os.close(saved)

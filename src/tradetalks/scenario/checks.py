@@ -29,7 +29,7 @@ def _duplicates(items: Iterable[tuple[tuple[str | int, ...], str]], what: str) -
             seen.add(ident)
 
 
-def _quantities(scn: Scenario) -> Iterator[tuple[tuple[str | int, ...], Any]]:
+def quantities(scn: Scenario) -> Iterator[tuple[tuple[str | int, ...], Any]]:
     """Every quantity field of the scenario with its path."""
     for p, party in enumerate(scn.parties):
         yield ("parties", p, "bargaining_power"), party.bargaining_power
@@ -71,7 +71,7 @@ def _check_facts(scn: Scenario) -> Iterator[Finding]:
 
 
 def _check_expressions(scn: Scenario, values: Mapping[str, float]) -> Iterator[Finding]:
-    for path, q in _quantities(scn):
+    for path, q in quantities(scn):
         msg = expressions.check(q, values)
         if msg:
             yield path, msg + ".", "use a number or ids from `facts:` joined by + - * /"

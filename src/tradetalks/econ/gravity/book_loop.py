@@ -25,7 +25,7 @@ import numpy as np
 
 from tradetalks.econ.gravity.checks import check_baseline_trade, check_countries, check_reference, check_sigma, square
 from tradetalks.econ.gravity.results import Counterfactual, SolverDiagnostics
-from tradetalks.econ.gravity.solver import _Economy, _state, structural_baseline
+from tradetalks.econ.gravity.solver import Economy, economy_state, structural_baseline
 from tradetalks.errors import ConvergenceError, DataError
 
 __all__ = ["book_loop_counterfactual"]
@@ -238,9 +238,9 @@ def book_loop_counterfactual(
     Nn = dr * Yn * (Yn.sum() / (dr * Yn).sum())  # the ratio closure with its world factor κ
     mc = Xn.sum(axis=1) / Yn - 1.0
     X0 = base.trade
-    eco = _Economy(pi=X0 / X0.sum(axis=0)[None, :], theta=phi1 / phi0, g_new=np.zeros((n, n)), Y=X0.sum(axis=1),
+    eco = Economy(pi=X0 / X0.sum(axis=0)[None, :], theta=phi1 / phi0, g_new=np.zeros((n, n)), Y=X0.sum(axis=1),
                    N=X0.sum(axis=0), a=a, full=True, deficits="ratio", ref=ref)
-    st = _state(eco, np.log(p_hat))
+    st = economy_state(eco, np.log(p_hat))
     exact_mc = float("inf") if st is None else float(np.max(np.abs(st.Xn.sum(axis=1) / st.Yn - 1.0)))
     residuals = {
         "market_clearing": float(np.max(np.abs(mc))),

@@ -226,8 +226,8 @@ def iceberg_phi_hat(tariff_base: object, tariff_new: object, sigma: float) -> np
 
 
 @dataclass(frozen=True)
-class _Economy:
-    """Baseline data of a counterfactual, in the form the equations use."""
+class Economy:
+    """Baseline data of a counterfactual, in the form the equations use (shared with the book's loop)."""
 
     pi: np.ndarray  # baseline import shares of tariff-inclusive spending, (n, n), columns sum to 1
     theta: np.ndarray  # change of the tariff-inclusive cost term, (n, n)
@@ -241,7 +241,7 @@ class _Economy:
 
 
 @dataclass(frozen=True)
-class _State:
+class EconomyState:
     s: np.ndarray  # new import shares, (n, n)
     S: np.ndarray  # P̂_j^(1-σ), (n,)
     rho: np.ndarray  # tariff revenue / expenditure, (n,)
@@ -251,7 +251,9 @@ class _State:
     Xn: np.ndarray  # new flows before tariffs, (n, n)
 
 
-def _state(eco: _Economy, x: np.ndarray) -> _State | None:
+def economy_state(eco: Economy, x: np.ndarray) -> EconomyState | None:
+    """The counterfactual state at log factory-gate price changes ``x`` (n,); ``None`` outside the feasible region
+    (non-positive net spending or price index)."""
     z = np.log(eco.pi * eco.theta, where=eco.pi > 0, out=np.full_like(eco.pi, -np.inf)) + eco.a * x[:, None]
     shift = z.max(axis=0)
     A = np.exp(z - shift[None, :])
@@ -272,16 +274,16 @@ def _state(eco: _Economy, x: np.ndarray) -> _State | None:
         return None
     En = Nn / (1.0 - rho)
     Xn = s * (1.0 - eco.g_new) * En[None, :]
-    return _State(s=s, S=S, rho=rho, Yn=Yn, Nn=Nn, En=En, Xn=Xn)
+    return EconomyState(s=s, S=S, rho=rho, Yn=Yn, Nn=Nn, En=En, Xn=Xn)
 
 
-def _system(eco: _Economy) -> System:
+def _system(eco: Economy) -> System:
     n = eco.Y.shape[0]
     a, ref = eco.a, eco.ref
     drop = _dropped(eco)
 
     def system(x: np.ndarray, jac: bool) -> tuple[np.ndarray, np.ndarray | None]:
-        st = _state(eco, x)
+        st = economy_state(eco, x)
         if st is None:
             return np.full(n, np.inf), None
         Z = st.Xn.sum(axis=1)
@@ -309,12 +311,12 @@ def _system(eco: _Economy) -> System:
     return system
 
 
-def _implied(eco: _Economy) -> Callable[[np.ndarray], float]:
+def _implied(eco: Economy) -> Callable[[np.ndarray], float]:
     """Residual of the market-clearing equation :func:`_system` leaves out (implied by Walras' law)."""
     drop = _dropped(eco)
 
     def implied(x: np.ndarray) -> float:
-        st = _state(eco, x)
+        st = economy_state(eco, x)
         if st is None:
             return float("inf")
         return float(abs(np.log(st.Xn[drop].sum()) - np.log(st.Yn[drop])))
@@ -322,7 +324,7 @@ def _implied(eco: _Economy) -> Callable[[np.ndarray], float]:
     return implied
 
 
-def _dropped(eco: _Economy) -> int:
+def _dropped(eco: Economy) -> int:
     """The largest exporter's market clearing is left out of Newton's system; the normalisation takes its row."""
     return int(np.argmax(eco.Y))
 
@@ -422,7 +424,7 @@ def solve_counterfactual(
     Xt = X * (1.0 + tb)  # tariff-inclusive spending
     E0 = Xt.sum(axis=0)
     pi = Xt / E0[None, :]
-    eco = _Economy(
+    eco = Economy(
         pi=pi,
         theta=ph * ((1.0 + t1) / (1.0 + tb)) ** (1.0 - s),
         g_new=t1 / (1.0 + t1),
@@ -434,7 +436,7 @@ def solve_counterfactual(
         ref=ref,
     )
     sol = newton(_system(eco), np.zeros(n), tol=tol, max_iter=max_iter, implied=_implied(eco))
-    st = _state(eco, sol.x)
+    st = economy_state(eco, sol.x)
     if st is None:  # pragma: no cover - Newton only accepts states where _state is defined
         raise ConvergenceError("The counterfactual left the feasible region.", diagnostics=sol)
     diag = _diagnostics(eco, st, sol, tol)
@@ -448,7 +450,7 @@ def solve_counterfactual(
     return _assemble(eco, st, sol.x, X, tb, labels, s, kind, deficits, diag)
 
 
-def _diagnostics(eco: _Economy, st: _State, sol: NewtonResult, tol: float) -> SolverDiagnostics:
+def _diagnostics(eco: Economy, st: EconomyState, sol: NewtonResult, tol: float) -> SolverDiagnostics:
     mc = st.Xn.sum(axis=1) / st.Yn - 1.0
     residuals = {
         "market_clearing": float(np.max(np.abs(mc))),
@@ -472,8 +474,8 @@ def _pct(new: np.ndarray, old: np.ndarray) -> np.ndarray:
 
 
 def _assemble(
-    eco: _Economy,
-    st: _State,
+    eco: Economy,
+    st: EconomyState,
     x: np.ndarray,
     X: np.ndarray,
     tb: np.ndarray,
