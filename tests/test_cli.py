@@ -115,8 +115,8 @@ def test_replay_command() -> None:
 AGTPA = Path(__file__).resolve().parent.parent.parent / "shared" / "data" / "agtpa"
 
 
-@pytest.mark.skipif(not (AGTPA / "ch2_app2_rta_effects.csv.gz").exists(),
-                    reason=f"structural-gravity data not found at {AGTPA} (the shared data folder is absent)")
+@pytest.mark.needs_data(AGTPA / "ch2_app2_rta_effects.csv.gz",
+                         reason=f"structural-gravity data not found at {AGTPA} (the shared data folder is absent)")
 def test_analyze_with_ge_second_opinion(tmp_path: Path) -> None:
     res = runner.invoke(app, ["analyze", "korus-2025", "--econ", "ge", "--out", str(tmp_path)])
     assert res.exit_code == 0, res.output

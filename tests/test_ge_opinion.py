@@ -16,6 +16,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from tests.conftest import skip_or_fail
 from tradetalks.econ.valuation import stakeholder_payoffs
 from tradetalks.errors import DataError, NotFoundError
 from tradetalks.model import Model, build_model
@@ -57,7 +58,7 @@ def data() -> GEData:
     try:
         return load_ge_data(BOOK)
     except NotFoundError:
-        pytest.skip(f"the book's data are absent ({BOOK}); see docs/gravity.md to get them")
+        skip_or_fail(f"the book's data are absent ({BOOK}); see docs/gravity.md to get them")
 
 
 @pytest.fixture(scope="module")

@@ -165,7 +165,7 @@ class AnalysisResult:
 
     def to_dict(self) -> dict[str, Any]:
         """Plain JSON-ready data (floats rounded to 6 significant digits for stable diffs)."""
-        return jsonable(dataclasses.asdict(self))
+        return _clean(dataclasses.asdict(self))
 
     def to_json(self, indent: int | None = 2) -> str:
         return json.dumps(self.to_dict(), indent=indent, ensure_ascii=False)
@@ -177,13 +177,11 @@ class AnalysisResult:
                 f"zopa={self.zopa.count}, nash={nash.utilities if nash else None})")
 
 
-def jsonable(obj: Any) -> Any:
-    """``obj`` (dicts, lists, tuples, scalars, numpy scalars) as plain JSON-ready data: keys as strings, floats
-    rounded to 6 significant digits (stable diffs), non-finite floats as ``None``, anything else as its string."""
+def _clean(obj: Any) -> Any:
     if isinstance(obj, dict):
-        return {str(k): jsonable(v) for k, v in obj.items()}
+        return {str(k): _clean(v) for k, v in obj.items()}
     if isinstance(obj, list | tuple):
-        return [jsonable(v) for v in obj]
+        return [_clean(v) for v in obj]
     if isinstance(obj, bool) or obj is None or isinstance(obj, str):
         return obj
     if isinstance(obj, int) and not isinstance(obj, bool):
