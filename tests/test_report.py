@@ -53,3 +53,15 @@ def test_error_probe_catches_errors(tmp_path: Path) -> None:
     page.write_text("<html><head></head><body><script>console.error('boom'); nope();</script></body></html>")
     _dom, errors = load_page(page, budget_ms=2000)
     assert any("boom" in e for e in errors) and any("nope" in e for e in errors)
+
+
+def test_user_text_is_escaped() -> None:
+    """Scenario text reaches the page only through autoescaping templates: markup in a title stays text."""
+    import dataclasses
+
+    res = analyze(load_scenario(TOY))
+    evil = "<script>alert('x')</script> & <b>bold</b>"
+    res = dataclasses.replace(res, scenario=dataclasses.replace(res.scenario, title=evil, description=evil))
+    page = render_report(res)
+    assert "<script>alert(" not in page and "<b>bold</b>" not in page
+    assert "&lt;script&gt;alert(&#39;x&#39;)&lt;/script&gt; &amp; &lt;b&gt;bold&lt;/b&gt;" in page

@@ -1,20 +1,23 @@
 """The HTML report: one self-contained, offline file (plotly.js embedded once, no CDN, no web fonts).
 
-A view of an :class:`~tradetalks.results.AnalysisResult`: it formats and plots numbers, it computes none.
+A view of an :class:`~tradetalks.studies.analyze_results.AnalysisResult`: it formats and plots numbers, it computes
+none.
 Sections: the frontier with the BATNA, solutions and the observed deal; the stakes per issue and option for both
 sides; the linkage comparison; the timeline; the sources and assumptions.
 """
 
 from __future__ import annotations
 
-import html
+from functools import lru_cache
 from typing import Any
 
 import plotly.graph_objects as go
+from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
+from markupsafe import Markup
 from plotly.offline import get_plotlyjs
 
 from tradetalks.report.terminal import money, option_label
-from tradetalks.results import AnalysisResult
+from tradetalks.studies.analyze_results import AnalysisResult
 
 BN = 1e9
 SOLUTION_SYMBOLS = {"nash": "star", "kalai_smorodinsky": "diamond", "egalitarian": "square",
@@ -48,7 +51,7 @@ def _hover(package: dict[str, str], batna: dict[str, str]) -> str:
 
 def frontier_figure(res: AnalysisResult) -> go.Figure:
     """Frontier (weighted utilities, $bn/yr) with BATNA, solutions and the observed deal marked."""
-    p0, p1 = (p["id"] for p in res.parties)
+    p0, p1 = res.party_ids
     pts = sorted(res.frontier.points, key=lambda pt: pt.utilities[p0])
     fig = go.Figure()
     fig.add_trace(go.Scatter(x=[pt.utilities[p0] / BN for pt in pts], y=[pt.utilities[p1] / BN for pt in pts],
@@ -87,41 +90,41 @@ def frontier_figure(res: AnalysisResult) -> go.Figure:
 def _add_ratification(fig: go.Figure, res: AnalysisResult) -> None:
     """The frontier of packages both parties can ratify (overlap of the win-sets) and each win-set's edge."""
     rat = res.ratification
-    if not rat or not rat.get("has_ratifiers"):
+    if rat is None or not rat.has_ratifiers:
         return
-    pts = sorted(rat["overlap"].get("frontier") or [])
+    pts = sorted(rat.overlap.frontier or [])
     if pts:
         fig.add_trace(go.Scatter(x=[a / BN for a, _ in pts], y=[b / BN for _, b in pts], mode="lines",
                                  line={"shape": "vh", "color": "#8e44ad", "dash": "dash"},
                                  name="Frontier of packages both can ratify (win-set overlap)"))
-    p0, p1 = (p["id"] for p in res.parties)
-    for ws in rat["parties"]:
-        other = ws["best_for_other"]
+    p0, p1 = res.party_ids
+    for ws in rat.parties:
+        other = ws.best_for_other
         if other:
-            fig.add_trace(go.Scatter(x=[other["utilities"][p0] / BN], y=[other["utilities"][p1] / BN],
+            fig.add_trace(go.Scatter(x=[other.utilities[p0] / BN], y=[other.utilities[p1] / BN],
                                      mode="markers",
                                      marker={"symbol": "line-ns-open", "size": 16, "line": {"width": 3}},
-                                     name=f"Edge of {ws['party']}'s win-set (most it can concede)"))
+                                     name=f"Edge of {ws.party}'s win-set (most it can concede)"))
 
 
 def _add_simulation_path(fig: go.Figure, res: AnalysisResult) -> None:
     sim = res.simulation
-    if not sim or not sim.get("offers"):
+    if sim is None or not sim.offers:
         return
-    p0, p1 = (p["id"] for p in res.parties)
-    offers = sim["offers"]
-    fig.add_trace(go.Scatter(x=[o["utilities"][p0] / BN for o in offers], y=[o["utilities"][p1] / BN for o in offers],
+    p0, p1 = res.party_ids
+    offers = [(o, o.utilities) for o in sim.offers if o.utilities]
+    fig.add_trace(go.Scatter(x=[u[p0] / BN for _, u in offers], y=[u[p1] / BN for _, u in offers],
                              mode="lines+markers", line={"color": "#16a085", "width": 1},
                              marker={"size": 6, "color": "#16a085"},
-                             text=[f"round {o['round']} ({o['date']}), {o['proposer']} offers" for o in offers],
+                             text=[f"round {o.round} ({o.date}), {o.proposer} offers" for o, _ in offers],
                              hovertemplate="%{text}<br>%{x:.2f}, %{y:.2f} $bn/yr<extra></extra>",
-                             name=f"Simulated offers ({', '.join(sim['strategies'].values())})"))
+                             name=f"Simulated offers ({', '.join(sim.strategies.values())})"))
 
 
 def stakes_figure(res: AnalysisResult) -> go.Figure:
     """Each option's utility to both sides (other issues at the BATNA), grouped by issue."""
     labels: list[str] = []
-    vals: dict[str, list[float]] = {p["id"]: [] for p in res.parties}
+    vals: dict[str, list[float]] = {p: [] for p in res.party_ids}
     for iss in res.issues:
         for op in iss.options:
             labels.append(f"{iss.name} — {option_label(op)}")
@@ -153,7 +156,7 @@ def linkage_figure(res: AnalysisResult) -> go.Figure | None:
                 u = list(nash["utilities"].values())
                 fig.add_trace(go.Scatter(x=[u[0] / BN], y=[u[1] / BN], mode="markers", marker={"size": 12,
                                          "symbol": "star"}, name=f"Nash, {lk.name} {label}"))
-    p0, p1 = (p["id"] for p in res.parties)
+    p0, p1 = res.party_ids
     fig.update_layout(title="Linkage: frontier and Nash solution with and without the linked issues", height=480,
                       xaxis_title=f"{p0} utility, $bn/yr", yaxis_title=f"{p1} utility, $bn/yr")
     return fig
@@ -181,7 +184,7 @@ def replay_figure(res: AnalysisResult) -> go.Figure | None:
     steps = res.replay
     dates = [s.date for s in steps]
     fig = go.Figure()
-    for k, p in enumerate(pt["id"] for pt in res.parties):
+    for k, p in enumerate(res.party_ids):
         colour = PARTY_COLOURS[k % 2]
         fig.add_trace(go.Scatter(x=dates, y=[s.batna_utilities[p] / BN for s in steps], mode="lines",
                                  line={"shape": "hv", "dash": "dot", "color": colour}, name=f"{p}: no deal"))
@@ -197,226 +200,206 @@ def replay_figure(res: AnalysisResult) -> go.Figure | None:
     return fig
 
 
-def _replay_table(res: AnalysisResult) -> str:
-    parties = [p["id"] for p in res.parties]
-    rows = [[s.date, html.escape(s.label), html.escape(s.kind), "yes" if s.zopa_nonempty else "no",
-             f"{s.zopa_count:,}", *(money(s.nash_utilities[p]) if s.nash_utilities else "—" for p in parties),
-             *(money(s.stood_utilities[p]) for p in parties)] for s in res.replay]
-    return _table(["date", "event", "kind", "ZOPA", "packages in ZOPA", *(f"Nash {p}" for p in parties),
-                   *(f"stood {p}" for p in parties)], rows, {4, 5, 6, 7, 8})
-
-
-def _ge_section(res: AnalysisResult) -> str:
-    """PE payoffs beside the general-equilibrium second opinion, with the generated explanations."""
-    ge = res.ge_opinion
-    if ge is None:
-        return ("<p class='note'>Partial equilibrium only. Run <code>tradetalks analyze --econ ge</code> for a "
-                "structural-gravity general-equilibrium second opinion on the tariff levers.</p>")
-    parties = [p["id"] for p in res.parties]
-    rows = []
-    for pk in ge["packages"]:
-        by = {c["party"]: c for c in pk["comparison"]}
-        rows.append([html.escape(pk["name"]), *(cell for p in parties for cell in (
-            money(by[p]["pe_payoff"]), f"{by[p]['ge_welfare']:+.3f} % ({money(by[p]['ge_usd'])})"))])
-    heads = ["package (tariff levers only)", *(h for p in parties for h in (f"{p} PE payoff", f"{p} GE welfare"))]
-    out = [_table(heads, rows, set(range(1, 1 + 2 * len(parties))))]
-    for pk in ge["packages"]:
-        if pk["name"] in ("observed", "nash"):
-            out.append(f"<p><b>Why PE and GE differ for the {html.escape(pk['name'])} package</b></p><ul>"
-                       + "".join(f"<li>{html.escape(d)}</li>" for d in pk["differences"]) + "</ul>")
-    exp_rows = []
-    for ex in ge["experiments"]:
-        for pt in ex["parties"]:
-            exp_rows.append([html.escape(ex["description"]), pt["country"], f"{pt['welfare']:+.3f} %",
-                             f"{pt['exports']:+.2f} %", money(pt["usd"])])
-        exp_rows.append([html.escape(ex["description"]), "third countries", "", "",
-                         f"{money(ex['third_countries_usd'])} ({ex['third_countries_losing']} lose)"])
-    out.append("<p><b>Stand-alone experiments</b></p>" + _table(
-        ["experiment", "country", "welfare", "exports", "USD/yr"], exp_rows, {2, 3, 4}))
-    notes = [ge["usd_basis"], *ge["notes"]]
-    out.append("<p class='note'>" + "<br>".join(html.escape(n) for n in notes) + "</p>")
-    return "".join(out)
-
-
-def _ratification_section(res: AnalysisResult) -> str:
-    rat = res.ratification
-    if not rat:
-        return ""
-    if not rat["has_ratifiers"]:
-        return "<p>The scenario names no domestic ratifiers: every package is ratifiable.</p>"
-    parties = [p["id"] for p in res.parties]
-    out = [_table(["party", "ratification rule", "win-set", "share of all packages"],
-                  [[ws["party"], html.escape(ws["rule"]), "non-empty" if ws["nonempty"] else "EMPTY",
-                    f"{ws['size']['share']:.1%} ({ws['size']['method']})"] for ws in rat["parties"]], {3})]
-    rows = []
-    for a in rat["agreements"]:
-        un, ra = a["unconstrained"], a["ratified"]
-        rows.append([html.escape(a["solution"]), *((money(un["utilities"][p]) if un else "—") for p in parties),
-                     *((money(ra["utilities"][p]) if ra else "—") for p in parties),
-                     html.escape("; ".join(f"{c['issue']}: {c['from_option']} → {c['to_option']}"
-                                           for c in a["changes"])) or "same package"])
-    out.append(_table(["prediction", *(f"{p} free" for p in parties), *(f"{p} ratified" for p in parties),
-                       "changes ratification forces"], rows, {1, 2, 3, 4}))
-    for c in rat["checks"]:
-        rej = [(pv["party"], v) for pv in c["parties"] for v in pv["ratifiers"] if not v["accepts"]]
-        verdict = "ratifiable" if c["ratifiable"] else "not ratifiable"
-        items = "".join(
-            f"<li>{html.escape(v['name'])} ({party}) rejects: short by {money(v['shortfall'])}"
-            + (f"; would accept with its threshold lowered by {money(abs(v['threshold_change']))}"
-               if v.get("threshold_change") is not None else "") + "</li>" for party, v in rej)
-        out.append(f"<p><b>{html.escape(c['label'])}</b>: {verdict}.</p>" + (f"<ul>{items}</ul>" if items else ""))
-    out += [f"<p class='note'>{html.escape(n)}</p>" for n in rat["notes"]]
-    return "".join(out)
-
-
-def _dynamics_section(res: AnalysisResult) -> str:
-    if res.tournament is None:
-        return ("<p class='note'>Run <code>tradetalks analyze --dynamics</code> to add simulated negotiations and the "
-                "sensitivity analysis here (or use <code>tradetalks simulate</code>, <code>tournament</code>, "
-                "<code>sensitivity</code>).</p>")
-    parties = [p["id"] for p in res.parties]
-    out = []
-    sim = res.simulation
-    if sim:
-        how = "agreement" if sim["agreed"] else f"breakdown ({sim['end']})"
-        out.append(f"<p>Simulated negotiation ({html.escape(', '.join(sim['strategies'].values()))}): {how} in round "
-                   f"{sim['rounds']} on {sim['date']}, utilities "
-                   + ", ".join(f"{p} {money(sim['utilities'][p])}" for p in parties)
-                   + " (the offers are drawn on the frontier chart).</p>")
-    t = res.tournament
-    rows = [[html.escape(r["strategy"]), f"{r['agreement_rate']:.0%}", f"{r['mean_rounds']:.1f}",
-             money(r["nash_distance"]), *(money(r[f"u_{p}_as_{p}"]) for p in parties)] for r in t["by_strategy"]]
-    out.append(f"<p>Tournament: {t['n_negotiations']:,} negotiations of up to {t['rounds_limit']} rounds (seed "
-               f"{t['seed']}).</p>" + _table(["strategy", "agreement", "mean rounds", "distance to Nash",
-                                               *(f"utility as {p}" for p in parties)], rows, {1, 2, 3, 4, 5}))
-    return "".join(out)
-
-
 def tornado_figure(res: AnalysisResult) -> go.Figure | None:
     """Which weights and valuations move the Nash prediction most (± the tornado's perturbation)."""
     sens = res.sensitivity
-    if not sens or not sens["tornado"]:
+    if sens is None or not sens.tornado:
         return None
-    rows = sens["tornado"][:20]
-    labels = [("⚑ " if r["flips"] else "") + r["id"] for r in rows]
+    rows = sens.tornado[:20]
+    labels = [("⚑ " if r.flips else "") + r.id for r in rows]
     fig = go.Figure()
-    for k, p in enumerate(pt["id"] for pt in res.parties):
-        fig.add_trace(go.Bar(y=labels, x=[r["swing"][p] / BN for r in rows], orientation="h", name=p,
+    for k, p in enumerate(res.party_ids):
+        fig.add_trace(go.Bar(y=labels, x=[r.swing[p] / BN for r in rows], orientation="h", name=p,
                              marker_color=PARTY_COLOURS[k % 2]))
     fig.update_layout(barmode="group", height=max(420, 26 * len(rows)), yaxis={"autorange": "reversed"},
-                      title=f"Tornado: Nash utility swing for ±{sens['delta']:.0%} (⚑ = the package changes)",
+                      title=f"Tornado: Nash utility swing for ±{sens.delta:.0%} (⚑ = the package changes)",
                       xaxis_title="swing, $bn/yr")
     return fig
 
 
-def _sweep_table(res: AnalysisResult) -> str:
-    sens = res.sensitivity
-    if not sens or not sens.get("sweep"):
-        return ""
-    sw = sens["sweep"]
-    rows = [[html.escape(i["issue"]), html.escape(i["base_option"]), f"{i['base_share']:.0%}"] for i in sw["issues"]]
-    return (f"<p>Weight sweep: {sw['n_draws']:,} random weight vectors (log-normal, σ = {sw['sigma']}); the whole "
-            f"Nash package survives in {sw['same_package_share']:.1%} of draws. Per issue:</p>"
-            + _table(["issue", "Nash option", "share of draws keeping it"], rows, {2}))
+
+def _package_lines(package: dict[str, str], batna: dict[str, str]) -> list[str]:
+    return _hover(package, batna).split("<br>")
 
 
-def _table(headers: list[str], rows: list[list[Any]], num: set[int] | None = None) -> str:
-    num = num or set()
-    head = "".join(f"<th>{html.escape(h)}</th>" for h in headers)
-    body = "".join("<tr>" + "".join(f"<td class='num'>{c}</td>" if i in num else f"<td>{c}</td>"
-                                    for i, c in enumerate(r)) + "</tr>" for r in rows)
-    return f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
+def _replay_view(res: AnalysisResult) -> dict[str, Any] | None:
+    if not res.replay:
+        return None
+    parties = res.party_ids
+    rows = [[s.date, s.label, s.kind, "yes" if s.zopa_nonempty else "no", f"{s.zopa_count:,}",
+             *(money(s.nash_utilities[p]) if s.nash_utilities else "—" for p in parties),
+             *(money(s.stood_utilities[p]) for p in parties)] for s in res.replay]
+    return {"headers": ["date", "event", "kind", "ZOPA", "packages in ZOPA", *(f"Nash {p}" for p in parties),
+                        *(f"stood {p}" for p in parties)], "rows": rows}
 
 
-def _solutions_section(res: AnalysisResult) -> str:
-    parties = [p["id"] for p in res.parties]
+def _ge_view(res: AnalysisResult) -> dict[str, Any] | None:
+    """PE payoffs beside the general-equilibrium second opinion, with the generated explanations."""
+    ge = res.ge_opinion
+    if ge is None:
+        return None
+    parties = res.party_ids
     rows = []
+    for pk in ge.packages:
+        by = {c.party: c for c in pk.comparison}
+        rows.append([pk.name, *(cell for p in parties for cell in (
+            money(by[p].pe_payoff), f"{by[p].ge_welfare:+.3f} % ({money(by[p].ge_usd)})"))])
+    experiments = []
+    for ex in ge.experiments:
+        for pt in ex.parties:
+            experiments.append([ex.description, pt.country, f"{pt.welfare:+.3f} %", f"{pt.exports:+.2f} %",
+                                money(pt.usd)])
+        experiments.append([ex.description, "third countries", "", "",
+                            f"{money(ex.third_countries_usd)} ({ex.third_countries_losing} lose)"])
+    return {"headers": ["package (tariff levers only)",
+                        *(h for p in parties for h in (f"{p} PE payoff", f"{p} GE welfare"))],
+            "rows": rows, "num": tuple(range(1, 1 + 2 * len(parties))),
+            "why": [{"name": pk.name, "points": list(pk.differences)} for pk in ge.packages
+                    if pk.name in ("observed", "nash")],
+            "experiments": experiments, "notes": [ge.usd_basis, *ge.notes]}
+
+
+def _ratification_view(res: AnalysisResult) -> dict[str, Any] | None:
+    rat = res.ratification
+    if rat is None:
+        return None
+    if not rat.has_ratifiers:
+        return {"has_ratifiers": False, "notes": rat.notes}
+    parties = res.party_ids
+    winsets = [[ws.party, ws.rule, "non-empty" if ws.nonempty else "EMPTY",
+                f"{ws.size.share:.1%} ({ws.size.method})"] for ws in rat.parties]
+    agreements = []
+    for a in rat.agreements:
+        un, ra = a.unconstrained, a.ratified
+        agreements.append([a.solution, *((money(un.utilities[p]) if un else "—") for p in parties),
+                           *((money(ra.utilities[p]) if ra else "—") for p in parties),
+                           [f"{c['issue']}: {c['from_option']} → {c['to_option']}" for c in a.changes]
+                           or "same package"])
+    checks = []
+    for c in rat.checks:
+        rejections = [f"{v.name} ({pv.party}) rejects: short by {money(v.shortfall)}"
+                      + (f"; would accept with its threshold lowered by {money(abs(v.threshold_change))}"
+                         if v.threshold_change is not None else "")
+                      for pv in c.parties for v in pv.ratifiers if not v.accepts]
+        checks.append({"label": c.label, "verdict": "ratifiable" if c.ratifiable else "not ratifiable",
+                       "rejections": rejections})
+    return {"has_ratifiers": True, "winsets": winsets, "agreements": agreements, "checks": checks,
+            "agreement_headers": ["prediction", *(f"{p} free" for p in parties), *(f"{p} ratified" for p in parties),
+                                  "changes ratification forces"], "notes": rat.notes}
+
+
+def _dynamics_view(res: AnalysisResult) -> dict[str, Any] | None:
+    if res.tournament is None:
+        return None
+    parties = res.party_ids
+    sim = res.simulation
+    simulation = None
+    if sim is not None:
+        how = "agreement" if sim.agreed else f"breakdown ({sim.end})"
+        simulation = (f"Simulated negotiation ({', '.join(sim.strategies.values())}): {how} in round "
+                      f"{sim.rounds} on {sim.date}, utilities "
+                      + ", ".join(f"{p} {money(sim.utilities[p])}" for p in parties)
+                      + " (the offers are drawn on the frontier chart).")
+    t = res.tournament
+    rows = [[r["strategy"], f"{r['agreement_rate']:.0%}", f"{r['mean_rounds']:.1f}", money(r["nash_distance"]),
+             *(money(r[f"u_{p}_as_{p}"]) for p in parties)] for r in t.by_strategy().to_dict(orient="records")]
+    return {"simulation": simulation, "rows": rows,
+            "tournament_intro": f"Tournament: {t.n_negotiations:,} negotiations of up to {t.rounds_limit} "
+                                f"rounds (seed {t.seed}).",
+            "headers": ["strategy", "agreement", "mean rounds", "distance to Nash",
+                        *(f"utility as {p}" for p in parties)]}
+
+
+def _sweep_view(res: AnalysisResult) -> dict[str, Any] | None:
+    sens = res.sensitivity
+    if sens is None or sens.sweep is None:
+        return None
+    sw = sens.sweep
+    return {"intro": f"Weight sweep: {sw.n_draws:,} random weight vectors (log-normal, σ = {sw.sigma}); the "
+                     f"whole Nash package survives in {sw.same_package_share:.1%} of draws. Per issue:",
+            "rows": [[i.issue, i.base_option, f"{i.base_share:.0%}"] for i in sw.issues]}
+
+
+def _solutions_view(res: AnalysisResult) -> dict[str, Any]:
+    parties = res.party_ids
+    rows: list[list[Any]] = []
     for name, s in res.solutions.items():
         if s is None:
-            rows.append([html.escape(name), "—", "—", "no package beats no deal for both sides"])
+            rows.append([name, "—", "—", "no package beats no deal for both sides"])
         else:
-            rows.append([html.escape(name), *(money(s.utilities[p]) for p in parties),
-                         html.escape(_hover(s.package, res.batna.package)).replace("&lt;br&gt;", "<br>")])
+            rows.append([name, *(money(s.utilities[p]) for p in parties),
+                         _package_lines(s.package, res.batna.package)])
     if res.observed:
         o = res.observed
         rows.append(["observed deal", *(money(o.utilities[p]) for p in parties),
-                     html.escape(_hover(o.package, res.batna.package)).replace("&lt;br&gt;", "<br>")])
+                     _package_lines(o.package, res.batna.package)])
+    return {"headers": ["solution", *parties, "package (changes from no deal)"], "rows": rows}
+
+
+def _zopa_text(res: AnalysisResult) -> str:
     z = res.zopa
-    zs = (f"<p>ZOPA: <b>{z.count:,}</b> of {z.total_packages:,} packages are better than no deal for both sides "
-          f"({z.method}).</p>" if z.method == "exact" else
-          f"<p>ZOPA: about <b>{z.count:,.0f}</b> (95% CI {z.ci95[0] if z.ci95 else 0:,.0f}–"
-          f"{z.ci95[1] if z.ci95 else 0:,.0f}) of {z.total_packages:,} packages ({z.method}).</p>")
-    return _table(["solution", *parties, "package (changes from no deal)"], rows, {1, 2}) + zs
+    if z.method == "exact":
+        return (f"ZOPA: {z.count:,} of {z.total_packages:,} packages are better than no deal for both sides "
+                f"({z.method}).")
+    lo, hi = z.ci95 if z.ci95 else (0, 0)
+    return f"ZOPA: about {z.count:,.0f} (95% CI {lo:,.0f}–{hi:,.0f}) of {z.total_packages:,} packages ({z.method})."
 
 
-def _observed_section(res: AnalysisResult) -> str:
+def _observed_view(res: AnalysisResult) -> dict[str, Any] | None:
     o = res.observed
     if o is None:
-        return "<p>No observed outcome file.</p>"
-    parties = [p["id"] for p in res.parties]
-    text = (f"<p>{html.escape(o.title)} ({o.date}). Utilities: "
-            + ", ".join(f"{p} {money(o.utilities[p])}" for p in parties) + ". "
+        return None
+    parties = res.party_ids
+    text = (f"{o.title} ({o.date}). Utilities: " + ", ".join(f"{p} {money(o.utilities[p])}" for p in parties) + ". "
             + ("It lies on the Pareto frontier." if o.on_frontier else
                f"It lies inside the frontier: both sides could each gain {money(o.distance_to_frontier)} a year, "
-               f"and up to {money(o.left_on_table)} a year in total is left on the table.") + "</p>")
-    if o.changes:
-        text += "<p>Best Pareto improvement (Nash bargain from the real deal):</p>" + _table(
-            ["issue", "real deal", "change to"], [[html.escape(c.issue), html.escape(c.from_option),
-                                                   html.escape(c.to_option)] for c in o.changes])
-    return text
+               f"and up to {money(o.left_on_table)} a year in total is left on the table."))
+    return {"text": text, "changes": [[c.issue, c.from_option, c.to_option] for c in o.changes]}
 
 
-def _improvements_table(res: AnalysisResult) -> str:
+def _improvements_view(res: AnalysisResult) -> dict[str, Any] | None:
     if not res.improvements:
-        return ""
-    parties = [p["id"] for p in res.parties]
+        return None
+    parties = res.party_ids
     rows = []
     for rule, imp in res.improvements.items():
-        gains = imp.get("gains")
-        changes = "; ".join(f"{c['issue_name']}: {c['from_label']} → {c['to_label']}" for c in imp["changes"])
-        rows.append([html.escape(rule), *((f"+{money(gains[p])}" if gains else "—") for p in parties),
-                     html.escape(changes) or "on the frontier"])
-    return "<p>Pareto improvements of the real deal under each fairness rule:</p>" + _table(
-        ["rule", *(f"gain {p}" for p in parties), "changes to make"], rows, {1, 2})
+        gains = imp.gains
+        changes = [f"{c.issue_name}: {c.from_label} → {c.to_label}" for c in imp.changes]
+        rows.append([rule, *((f"+{money(gains[p])}" if gains else "—") for p in parties),
+                     changes or "on the frontier"])
+    return {"headers": ["rule", *(f"gain {p}" for p in parties), "changes to make"], "rows": rows}
 
 
-def _sources_section(res: AnalysisResult) -> str:
-    rows = []
-    for s in res.sources:
-        tag = "<span class='flag'>assumption</span>" if s.assumption else "<span class='src'>source</span>"
-        ov = f" (overridden; was {s.original_value:g})" if s.overridden else ""
-        rows.append([html.escape(s.id), f"{s.value:,.6g}{ov}", html.escape(s.unit), tag,
-                     html.escape(s.assumption or s.source or "")])
-    return _table(["fact", "value", "unit", "kind", "source or assumption"], rows, {1})
+def _sources_view(res: AnalysisResult) -> list[dict[str, Any]]:
+    return [{"id": s.id, "unit": s.unit, "assumption": bool(s.assumption), "text": s.assumption or s.source or "",
+             "value": f"{s.value:,.6g}" + (f" (overridden; was {s.original_value:g})" if s.overridden else "")}
+            for s in res.sources]
+
+
+@lru_cache(maxsize=1)
+def _environment() -> Environment:
+    """The template environment (autoescaping every value; templates ship with the package)."""
+    return Environment(loader=PackageLoader("tradetalks.report", "templates"),
+                       autoescape=select_autoescape(default=True, default_for_string=True),
+                       undefined=StrictUndefined, trim_blocks=True, lstrip_blocks=True)
 
 
 def render_report(res: AnalysisResult) -> str:
-    """The whole report as one HTML string (about 4.5 MB with plotly.js embedded)."""
+    """The whole report as one HTML string (about 4.5 MB with plotly.js embedded).
+
+    Every value reaches the page through a Jinja2 template with autoescaping; only the plotly.js bundle, the
+    stylesheet and the chart fragments plotly writes are inserted as markup.
+    """
     sc = res.scenario
     figs = [("frontier", frontier_figure(res)), ("stakes", stakes_figure(res)), ("linkage", linkage_figure(res)),
             ("timeline", timeline_figure(res)), ("replay", replay_figure(res)), ("tornado", tornado_figure(res))]
-    fig_html = {k: _fig_html(f, f"fig-{k}") if f is not None else "" for k, f in figs}
-    lk = "".join(f"<p>{html.escape(x.name)}: joint Nash gain changes by {money(x.surplus['joint'])} a year when "
-                 f"the linked issues are on the table.</p>" for x in res.linkage)
-    parts = [
-        "<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'>",
-        f"<title>tradetalks — {html.escape(sc['title'])}</title><style>{CSS}</style>",
-        f"<script type='text/javascript'>{get_plotlyjs()}</script></head><body><main>",
-        f"<h1>{html.escape(sc['title'])}</h1><p class='lead'>{html.escape(sc['description'])}</p>",
-        f"<p class='note'>As of {sc['as_of']}. Economics: {res.econ_model}. Utilities: "
-        f"{html.escape(res.units['utilities'])}. {res.frontier.n_packages:,} packages; "
-        f"{res.frontier.n_points} on the frontier. tradetalks {res.tradetalks_version}.</p>",
-        "<h2>Frontier and solutions</h2>", fig_html["frontier"], _solutions_section(res),
-        "<h2>The real deal against the model</h2>", _observed_section(res), _improvements_table(res),
-        "<h2>What is at stake</h2>", fig_html["stakes"],
-        "<h2>Partial versus general equilibrium</h2>", _ge_section(res),
-        "<h2>Linkage</h2>", lk, fig_html["linkage"],
-        "<h2>Two-level game: ratification at home</h2>", _ratification_section(res),
-        "<h2>Simulated negotiations</h2>", _dynamics_section(res),
-        "<h2>Sensitivity</h2>", fig_html["tornado"], _sweep_table(res),
-        "<h2>Timeline</h2>", fig_html["timeline"], fig_html["replay"],
-        _replay_table(res) if res.replay else "",
-        "<h2>Sources and assumptions</h2>", _sources_section(res),
-        "</main></body></html>",
-    ]
-    return "".join(parts)
+    fig_html = {k: Markup(_fig_html(f, f"fig-{k}")) if f is not None else "" for k, f in figs}
+    linkage = [f"{x.name}: joint Nash gain changes by {money(x.surplus['joint'])} a year when the linked issues are "
+               f"on the table." for x in res.linkage]
+    return _environment().get_template("report.html").render(
+        sc=sc, css=Markup(CSS), plotlyjs=Markup(get_plotlyjs()), econ_model=res.econ_model,
+        units=res.units["utilities"], n_packages=f"{res.frontier.n_packages:,}", n_frontier=res.frontier.n_points,
+        version=res.tradetalks_version, figs=fig_html, solutions=_solutions_view(res), zopa=_zopa_text(res),
+        observed=_observed_view(res), improvements=_improvements_view(res), ge=_ge_view(res), linkage=linkage,
+        ratification=_ratification_view(res), dynamics=_dynamics_view(res), sweep=_sweep_view(res),
+        replay=_replay_view(res), sources=_sources_view(res))

@@ -1,15 +1,16 @@
-"""Tables (pandas) drawn from an :class:`~tradetalks.results.AnalysisResult`: a view, no computation."""
+"""Tables (pandas) drawn from an :class:`~tradetalks.studies.analyze_results.AnalysisResult`: a view, no
+computation."""
 
 from __future__ import annotations
 
 import pandas as pd
 
-from tradetalks.results import AnalysisResult
+from tradetalks.studies.analyze_results import AnalysisResult
 
 
 def stakes_table(res: AnalysisResult) -> pd.DataFrame:
     """One row per issue × option: both parties' utilities and every stakeholder payoff (USD/yr)."""
-    parties = [p["id"] for p in res.parties]
+    parties = res.party_ids
     rows = []
     for iss in res.issues:
         for op in iss.options:
@@ -23,14 +24,14 @@ def stakes_table(res: AnalysisResult) -> pd.DataFrame:
 
 def frontier_table(res: AnalysisResult) -> pd.DataFrame:
     """Frontier points (as written to results.json) with their packages."""
-    parties = [p["id"] for p in res.parties]
+    parties = res.party_ids
     rows = [{f"utility_{p}": pt.utilities[p] for p in parties} | pt.package for pt in res.frontier.points]
     return pd.DataFrame(rows)
 
 
 def solutions_table(res: AnalysisResult) -> pd.DataFrame:
     """One row per solution (plus the BATNA and the observed deal)."""
-    parties = [p["id"] for p in res.parties]
+    parties = res.party_ids
     rows: list[dict[str, object]] = [{"solution": "batna", **{f"utility_{p}": 0.0 for p in parties},
                                       **res.batna.package}]
     for name, s in res.solutions.items():

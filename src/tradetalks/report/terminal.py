@@ -1,13 +1,15 @@
-"""Terminal summary (rich) of an :class:`~tradetalks.results.AnalysisResult`: a view, no computation."""
+"""Terminal summary (rich) of an :class:`~tradetalks.studies.analyze_results.AnalysisResult`: a view, no
+computation."""
 
 from __future__ import annotations
 
 from typing import Any
 
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
-from tradetalks.results import AnalysisResult
+from tradetalks.studies.analyze_results import AnalysisResult
 
 
 def money(x: float | None) -> str:
@@ -38,9 +40,9 @@ def _changed(package: dict[str, str], batna: dict[str, str]) -> str:
 
 def print_summary(res: AnalysisResult, console: Console) -> None:
     """Print the headline tables: stakes, solutions, ZOPA, linkage, observed deal."""
-    parties = [p["id"] for p in res.parties]
+    parties = res.party_ids
     sc = res.scenario
-    console.print(f"[bold]{sc['title']}[/bold] (as of {sc['as_of']}; economics: {res.econ_model})")
+    console.print(f"[bold]{escape(sc.title)}[/bold] (as of {sc.as_of}; economics: {res.econ_model})")
     console.print(f"{len(res.issues)} issues, {res.frontier.n_packages:,} packages, "
                   f"{res.frontier.n_points} on the Pareto frontier. Utilities: {res.units['utilities']}.")
     _stakes(res, console, parties)
@@ -64,21 +66,21 @@ def _ge(res: AnalysisResult, console: Console, parties: list[str]) -> None:
     ge = res.ge_opinion
     assert ge is not None
     t = Table(title="Tariff levers: partial equilibrium vs general equilibrium (structural gravity, "
-                    f"{ge['year']} data, σ = {ge['sigma']:g})")
+                    f"{ge.year} data, σ = {ge.sigma:g})")
     t.add_column("package")
     for p in parties:
         t.add_column(f"{p} PE", justify="right")
         t.add_column(f"{p} GE", justify="right")
-    for pk in ge["packages"]:
-        if pk["name"] in ("batna",):
+    for pk in ge.packages:
+        if pk.name in ("batna",):
             continue
-        by = {c["party"]: c for c in pk["comparison"]}
-        t.add_row(pk["name"], *(cell for p in parties for cell in (
-            money(by[p]["pe_payoff"]), f"{by[p]['ge_welfare']:+.3f} %")))
+        by = {c.party: c for c in pk.comparison}
+        t.add_row(pk.name, *(cell for p in parties for cell in (
+            money(by[p].pe_payoff), f"{by[p].ge_welfare:+.3f} %")))
     console.print(t)
-    obs = next((pk for pk in ge["packages"] if pk["name"] == "observed"), None)
+    obs = next((pk for pk in ge.packages if pk.name == "observed"), None)
     if obs is not None:
-        for line in obs["differences"]:
+        for line in obs.differences:
             console.print(f"  • {line}", highlight=False)
 
 

@@ -2,7 +2,7 @@
 
 scenario → valuation (stakeholder payoffs per option, partial equilibrium) → party utilities (weighted, relative to
 the BATNA) → exact Pareto frontier → bargaining solutions, ZOPA, linkage, observed-deal comparison → one frozen
-:class:`~tradetalks.results.AnalysisResult`.
+:class:`~tradetalks.studies.analyze_results.AnalysisResult`.
 
 Example
 -------
@@ -17,7 +17,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -29,8 +29,13 @@ from tradetalks.bargain.zopa import zopa as zopa_count
 from tradetalks.econ.valuation import CompiledScenario, stakeholder_payoffs
 from tradetalks.model import Model, build_model, decode_package, package_feasible, package_value
 from tradetalks.options import EconModel
-from tradetalks.results import (
+from tradetalks.scenario.checks import quantities
+from tradetalks.scenario.expressions import names_in
+from tradetalks.scenario.loader import LoadedScenario
+from tradetalks.scenario.schema import Scenario
+from tradetalks.studies.analyze_results import (
     AnalysisResult,
+    DelegationInfo,
     FrontierResult,
     IssueStakes,
     LinkageResult,
@@ -38,18 +43,22 @@ from tradetalks.results import (
     OptionStake,
     PackageChange,
     PackageUtility,
+    PartyInfo,
+    ScenarioInfo,
     SolutionResult,
     SourceRow,
+    StakeholderInfo,
     ZopaResult,
 )
-from tradetalks.scenario.checks import quantities
-from tradetalks.scenario.expressions import names_in
-from tradetalks.scenario.loader import LoadedScenario
-from tradetalks.scenario.schema import Scenario
-from tradetalks.studies.improve import IMPROVEMENT_RULES, improve
+from tradetalks.studies.improve import IMPROVEMENT_RULES, ImprovementResult, improve
 from tradetalks.studies.ratify import ratify
 from tradetalks.studies.replay import replay
 from tradetalks.yamlfile import format_path
+
+if TYPE_CHECKING:
+    from tradetalks.studies.ge_opinion_results import GEOpinion
+    from tradetalks.studies.sensitivity import SensitivityResult
+    from tradetalks.studies.simulation_results import SimulationResult, TournamentResult
 
 #: at most this many frontier points are written to results.json (the full frontier is in frontier.csv)
 MAX_FRONTIER_POINTS_IN_JSON = 2_000
@@ -202,28 +211,28 @@ def _sources(loaded: LoadedScenario) -> list[SourceRow]:
 
 
 def _ge_opinion(loaded: LoadedScenario, model: Model, solutions: dict[str, SolutionResult | None],
-                data_dir: Path | None) -> dict[str, Any]:
+                data_dir: Path | None) -> GEOpinion:
     from tradetalks.studies.ge_opinion import default_packages, ge_second_opinion
     packages = default_packages(loaded, model.cs)
     for name in ("nash", "kalai_smorodinsky"):
         found = solutions[name]
         if found is not None:
             packages[name] = found.package
-    return ge_second_opinion(loaded, model, data_dir=data_dir, packages=packages).to_dict()
+    return ge_second_opinion(loaded, model, data_dir=data_dir, packages=packages)
 
 
 #: draws of the weight sweep that `analyze --dynamics` runs (the `sensitivity` command defaults to 10,000)
 DYNAMICS_SWEEP_DRAWS = 1_000
 
 
-def _dynamics(loaded: LoadedScenario, model: Model) -> dict[str, dict[str, Any]]:
+def _dynamics(loaded: LoadedScenario, model: Model) -> tuple[SimulationResult, TournamentResult, SensitivityResult]:
     """Simulation, tournament and sensitivity for ``analyze --dynamics``."""
     from tradetalks.studies.sensitivity import sensitivity
     from tradetalks.studies.simulate import prepare, simulate, tournament
     setup = prepare(loaded, model=model)
-    return {"simulation": simulate(loaded, "linear", "linear", model=model, setup=setup).to_dict(),
-            "tournament": tournament(loaded, repeats=1, workers=1, model=model, setup=setup).to_dict(),
-            "sensitivity": sensitivity(loaded, model, n_draws=DYNAMICS_SWEEP_DRAWS).to_dict()}
+    return (simulate(loaded, "linear", "linear", model=model, setup=setup),
+            tournament(loaded, repeats=1, workers=1, model=model, setup=setup),
+            sensitivity(loaded, model, n_draws=DYNAMICS_SWEEP_DRAWS))
 
 
 def analyze(loaded: LoadedScenario, *, progress: Progress | None = None, econ: EconModel = "pe",
@@ -259,24 +268,27 @@ def analyze(loaded: LoadedScenario, *, progress: Progress | None = None, econ: E
         say("general-equilibrium second opinion (structural gravity)")
         ge = _ge_opinion(loaded, model, solutions, ge_data_dir)
     say("two-level game (ratification)")
-    ratification = ratify(loaded, model, frontier=True).to_dict()
-    dyn: dict[str, dict[str, Any]] = {}
+    ratification = ratify(loaded, model, frontier=True)
+    simulation, tourney, sens = None, None, None
     if dynamics:
         say("simulated negotiations and sensitivity")
-        dyn = _dynamics(loaded, model)
+        simulation, tourney, sens = _dynamics(loaded, model)
     say("linkage and observed deal")
     cs = model.cs
-    improvements: dict[str, Any] = {}
+    improvements: dict[str, ImprovementResult] = {}
     if loaded.observed is not None:
-        improvements = {str(rule): improve(loaded, None, rule, model, frontier=frontier).to_dict()
+        improvements = {str(rule): improve(loaded, None, rule, model, frontier=frontier)
                         for rule in IMPROVEMENT_RULES}
     return AnalysisResult(
-        scenario={"id": scn.id, "title": scn.title, "description": scn.description, "as_of": scn.as_of.isoformat(),
-                  "file": loaded.file, "overrides": dict(loaded.overrides)},
-        parties=[{"id": p.id, "name": p.name, "bargaining_power": float(cs.bargaining_powers[k]),
-                  "stakeholders": [{"id": st.id, "name": st.name, "weight": float(cs.weights[
-                      cs.stakeholders.index(st.id)])} for st in p.stakeholders],
-                  "delegations": [d.model_dump(mode="json") for d in p.delegations]}
+        scenario=ScenarioInfo(id=scn.id, title=scn.title, description=scn.description, as_of=scn.as_of.isoformat(),
+                              file=loaded.file, overrides=dict(loaded.overrides)),
+        parties=[PartyInfo(id=p.id, name=p.name, bargaining_power=float(cs.bargaining_powers[k]),
+                           stakeholders=[StakeholderInfo(st.id, st.name,
+                                                         float(cs.weights[cs.stakeholders.index(st.id)]))
+                                         for st in p.stakeholders],
+                           delegations=[DelegationInfo(since=d.since.isoformat(), label=d.label,
+                                                       members=[{"name": m.name, "title": m.title} for m in d.members],
+                                                       source=d.source, note=d.note) for d in p.delegations])
                  for k, p in enumerate(scn.parties)],
         units={"utilities": "USD/yr, weighted by political weights, relative to the BATNA",
                "payoffs": "USD/yr, unweighted, relative to the BATNA"},
@@ -293,6 +305,6 @@ def analyze(loaded: LoadedScenario, *, progress: Progress | None = None, econ: E
         ge_opinion=ge,
         improvements=improvements,
         ratification=ratification,
-        simulation=dyn.get("simulation"), tournament=dyn.get("tournament"), sensitivity=dyn.get("sensitivity"),
+        simulation=simulation, tournament=tourney, sensitivity=sens,
         tradetalks_version=__version__,
     )

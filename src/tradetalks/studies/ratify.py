@@ -53,9 +53,9 @@ from tradetalks.bargain.ratification import (
     ratifier_tables,
 )
 from tradetalks.bargain.timing import rubinstein_powers
+from tradetalks.jsonable import jsonable
 from tradetalks.model import Model, build_model, decode_package, package_value
 from tradetalks.options import AgreementName, CheckLabel, RatifierKind
-from tradetalks.results import _clean
 from tradetalks.scenario.expressions import evaluate
 from tradetalks.scenario.loader import LoadedScenario
 
@@ -205,7 +205,7 @@ class RatificationResult:
 
     def to_dict(self) -> dict[str, Any]:
         """Plain JSON-ready data (floats rounded to 6 significant digits, as in results.json)."""
-        return dict(_clean(dataclasses.asdict(self)))
+        return dict(jsonable(dataclasses.asdict(self)))
 
     def __repr__(self) -> str:
         lines = [f"RatificationResult({self.scenario!r}: ratifiers {'yes' if self.has_ratifiers else 'none'})"]

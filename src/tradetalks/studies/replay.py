@@ -25,8 +25,8 @@ from tradetalks.bargain import solutions as sol
 from tradetalks.bargain.frontier import Frontier, pareto_frontier
 from tradetalks.bargain.timing import batna_options_at
 from tradetalks.bargain.zopa import zopa
+from tradetalks.jsonable import jsonable
 from tradetalks.model import Model, build_model, decode_package, package_value
-from tradetalks.results import _clean
 from tradetalks.scenario.loader import LoadedScenario
 
 
@@ -73,7 +73,7 @@ class ReplayResult:
     steps: list[ReplayStep]
 
     def to_dict(self) -> dict[str, Any]:
-        return {"scenario": self.scenario, "steps": [_clean(dataclasses.asdict(s)) for s in self.steps]}
+        return {"scenario": self.scenario, "steps": [jsonable(dataclasses.asdict(s)) for s in self.steps]}
 
     def __repr__(self) -> str:
         return f"ReplayResult(scenario={self.scenario!r}, steps={len(self.steps)})"

@@ -45,9 +45,9 @@ from tradetalks.bargain.frontier import pareto_frontier
 from tradetalks.bargain.sensitivity import NashBatch, batch_nash, sweep_weights, weight_draws
 from tradetalks.econ.valuation import compile_scenario, issue_markets, stakeholder_payoffs
 from tradetalks.errors import TradetalksError
+from tradetalks.jsonable import jsonable
 from tradetalks.model import Model, build_model, decode_package
 from tradetalks.options import ParameterKind
-from tradetalks.results import _clean
 from tradetalks.scenario.expressions import names_in
 from tradetalks.scenario.loader import LoadedScenario
 from tradetalks.scenario.schema import Scenario
@@ -136,7 +136,7 @@ class SensitivityResult:
 
     def to_dict(self) -> dict[str, Any]:
         """Plain JSON-ready data (floats rounded to 6 significant digits)."""
-        return dict(_clean(dataclasses.asdict(self)))
+        return dict(jsonable(dataclasses.asdict(self)))
 
     def to_frame(self) -> pd.DataFrame:
         """The tornado table: one row per parameter, largest swing first."""

@@ -1,0 +1,27 @@
+"""Turn result objects into plain JSON-ready data, at the edge (files, API), never inside a computation."""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+
+def jsonable(obj: Any) -> Any:
+    """Plain lists, dicts, str, int and float (6 significant digits; NaN and infinities as ``None``)."""
+    if isinstance(obj, dict):
+        return {str(k): jsonable(v) for k, v in obj.items()}
+    if isinstance(obj, list | tuple):
+        return [jsonable(v) for v in obj]
+    if isinstance(obj, bool) or obj is None or isinstance(obj, str):
+        return obj
+    if isinstance(obj, int) and not isinstance(obj, bool):
+        return int(obj)
+    try:
+        x = float(obj)
+    except (TypeError, ValueError):
+        return str(obj)
+    if not math.isfinite(x):
+        return None
+    if x.is_integer() and abs(x) < 2**53 and hasattr(obj, "dtype") and obj.dtype.kind in "iu":
+        return int(x)
+    return float(f"{x:.6g}")
