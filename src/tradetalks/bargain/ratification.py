@@ -342,6 +342,12 @@ def constrained_nash(utilities: Sequence[ArrayLike], rules: Sequence[Ratificatio
     found = [_package(tables, front.choices[i].copy())
              for i in np.flatnonzero(ratifiable(prog.rules, front.choices))] if front.n_points and _FRONTIER_SHORTCUT \
         else []
+    free = nash(front, d, powers=powers) if _FRONTIER_SHORTCUT else None
+    if free is not None and ratifiable(prog.rules, free.choices)[0]:
+        # The unconstrained solution is ratifiable: no ratifiable package beats it (they are a subset of all
+        # packages, and the tie-break orders utilities, not packages), and `found` holds it with the frontier's
+        # package, which the skyline keeps first among equal points: the same answer without a MILP.
+        return nash(_as_frontier(found, len(tables), front.n_packages), d, powers=powers)
     found += _scalarised(prog, front, d, alpha)
     best = max((float(_nash_objective(p.utilities, d, alpha)[0]) for p in found), default=-np.inf)
     top = float(front.utilities[:, 0].max()) if front.n_points else float(d[0])

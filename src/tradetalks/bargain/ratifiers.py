@@ -25,6 +25,7 @@ from numpy.typing import ArrayLike, NDArray
 
 from tradetalks.bargain.frontier import as_issue_utilities
 from tradetalks.bargain.solutions import batna_array
+from tradetalks.bargain.zopa import wilson_interval
 from tradetalks.errors import DataError
 from tradetalks.options import CountMethod
 
@@ -47,8 +48,6 @@ __all__ = [
 DEFAULT_MAX_ENUMERATE = 2_000_000
 #: packages drawn to estimate win-set sizes.
 DEFAULT_N_SAMPLES = 200_000
-#: two-sided 95 % standard normal quantile (Wilson interval).
-_Z95 = 1.959963984540054
 #: packages evaluated per vectorised batch when counting.
 _BATCH = 1 << 17
 
@@ -216,13 +215,6 @@ def check_tables(utilities: Sequence[ArrayLike], rules: Sequence[RatificationRul
     return tables
 
 
-def _wilson(hits: int, n: int) -> tuple[float, float]:
-    p = hits / n
-    centre = (p + _Z95**2 / (2 * n)) / (1 + _Z95**2 / n)
-    half = _Z95 * math.sqrt(p * (1 - p) / n + _Z95**2 / (4 * n * n)) / (1 + _Z95**2 / n)
-    return max(0.0, centre - half), min(1.0, centre + half)
-
-
 def _batches(sizes: Sequence[int], exact: bool, n_samples: int, rng: np.random.Generator) -> Iterator[IntArray]:
     """Row choices of every package (mixed radix, in order) or of ``n_samples`` uniform draws, in batches."""
     total = math.prod(sizes)
@@ -242,7 +234,7 @@ def _batches(sizes: Sequence[int], exact: bool, n_samples: int, rng: np.random.G
 def _count(hits: int, exact: bool, n: int, total: int) -> PackageCount:
     if exact:
         return PackageCount(count=hits, method="exact", ci95=None, n_samples=None, total=total)
-    lo, hi = _wilson(hits, n)
+    lo, hi = wilson_interval(hits, n)
     return PackageCount(count=round(hits / n * total), method="sampled",
                         ci95=(math.floor(lo * total), math.ceil(hi * total)), n_samples=n, total=total)
 
