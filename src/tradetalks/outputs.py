@@ -12,12 +12,15 @@ import os
 import secrets
 from collections.abc import Mapping
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import Protocol
 
 from tradetalks.errors import TradetalksError
 
-if TYPE_CHECKING:
-    import pandas as pd
+
+class CsvTable(Protocol):
+    """Anything that writes itself as CSV text: a :class:`pandas.DataFrame`, a :class:`tradetalks.report.tables.Table`."""
+
+    def to_csv(self, index: bool = ...) -> str: ...
 
 #: mode asked for when creating a file; the kernel applies the process's umask to it (as ``open(..., "w")`` does)
 FILE_MODE = 0o666
@@ -61,6 +64,6 @@ def write_atomic(path: str | Path, data: str | bytes) -> Path:
     return p
 
 
-def write_tables(out_dir: str | Path, tables: Mapping[str, pd.DataFrame]) -> list[Path]:
+def write_tables(out_dir: str | Path, tables: Mapping[str, CsvTable]) -> list[Path]:
     """Write each table as ``<name>.csv`` atomically."""
     return [write_atomic(Path(out_dir) / f"{name}.csv", df.to_csv(index=False)) for name, df in tables.items()]
