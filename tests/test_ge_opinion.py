@@ -232,11 +232,13 @@ def test_differences_are_stated_from_the_numbers(opinion: GEOpinion, name: str) 
     assert "Third countries" in text and "Incidence" in text
 
 
-def test_on_korus_the_models_disagree_on_the_us_and_on_incidence(opinion: GEOpinion) -> None:
+def test_on_korus_the_models_agree_on_the_us_sign_and_differ_on_incidence(opinion: GEOpinion) -> None:
     pkg = opinion.package("observed")
     ch = pkg.channels[0]
     usa = next(c for c in pkg.comparison if c.party == "USA")
-    assert usa.pe_payoff < 0 < usa.ge_usd  # PE: the cut costs the US revenue Korea paid; GE: Korea paid little
+    # with η calibrated to pass-through (docs/models/partial-equilibrium.md §8) US buyers bear most of the tariffs in
+    # PE too, so both models find that the observed cuts benefit the US
+    assert usa.pe_payoff > 0 and usa.ge_usd > 0
     assert ch.pe_incidence is not None and ch.ge_incidence is not None and ch.ge_incidence < ch.pe_incidence
     assert "nets the rise on us_tariff_kor_steel" in " ".join(pkg.differences)
 

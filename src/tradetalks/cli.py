@@ -74,6 +74,10 @@ def analyze(
     set_: Annotated[list[str] | None, typer.Option("--set", help="Override a fact: FACT=NUMBER (repeatable).")] = None,
     observed: Annotated[Path | None, typer.Option(help="Observed-outcome file (default: the scenario's).")] = None,
     report: Annotated[bool, typer.Option(help="Write report.html.")] = True,
+    report_js: Annotated[str, typer.Option(help="plotly.js in the report: inline (one self-contained file, ~6 MB) or "
+                                                "file (plotly-VERSION.min.js written once beside the report and "
+                                                "shared by reports in that folder; the report is ~1 MB).")
+                         ] = "inline",
     econ: Annotated[str, typer.Option(help="Economics: pe (partial equilibrium) or ge (adds a structural-gravity "
                                            "general-equilibrium second opinion).")] = "pe",
     ge_data: Annotated[Path | None, typer.Option(help="Folder with the gravity data for --econ ge "
@@ -91,6 +95,9 @@ def analyze(
     try:
         if econ not in ("pe", "ge"):
             raise TradetalksError(f"--econ must be pe or ge, got {econ!r}.", fix="use --econ pe or --econ ge")
+        if report_js not in ("inline", "file"):
+            raise TradetalksError(f"--report-js must be inline or file, got {report_js!r}.",
+                                  fix="use --report-js inline or --report-js file")
         loaded = load_scenario(scenario, overrides=_parse_overrides(set_), observed=observed)
         with err_console.status("analysing…") as status:
             result = run_analysis(loaded, progress=lambda msg: status.update(f"analysing: {msg}…"),
@@ -99,8 +106,13 @@ def analyze(
             write_atomic(out / "results.json", result.to_json())
             write_tables(out, all_tables(result))
             if report:
-                from tradetalks.report.html import render_report
-                write_atomic(out / "report.html", render_report(result))
+                from tradetalks.report.html import plotlyjs_file, render_report
+                if report_js == "file":
+                    name, code = plotlyjs_file()
+                    if not (out / name).exists():
+                        write_atomic(out / name, code)
+                write_atomic(out / "report.html", render_report(result, plotlyjs="file" if report_js == "file"
+                                                                else "inline"))
     except TradetalksError as exc:
         _fail(exc, as_json)
         return

@@ -18,6 +18,8 @@ ImprovementRule = Literal["equal_gains", "proportional", "nash", "utilitarian"]
 RatifierKind = Literal["legislature", "lobby", "agency", "executive", "public"]
 #: distribution of an uncertain fact (scenario ``facts: {id: {dist: {kind: ...}}}``)
 DistKind = Literal["uniform", "triangular", "normal", "lognormal", "beta"]
+#: how the HTML report carries plotly.js: embedded, or a file beside it shared by reports in that folder
+ReportJs = Literal["inline", "file"]
 #: economics behind the payoffs
 EconModel = Literal["pe", "ge"]
 

@@ -9,6 +9,7 @@ sides; the linkage comparison; the timeline; the sources and assumptions.
 from __future__ import annotations
 
 from functools import lru_cache
+from html import escape
 from typing import Any
 
 import plotly.graph_objects as go
@@ -16,74 +17,128 @@ from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescap
 from markupsafe import Markup
 from plotly.offline import get_plotlyjs
 
-from tradetalks.report.terminal import money, option_label
+from tradetalks.options import ReportJs
+from tradetalks.report.format import Labels, money, option_label, quantity, short
 from tradetalks.studies.analyze_results import AnalysisResult
 
 BN = 1e9
 SOLUTION_SYMBOLS = {"nash": "star", "kalai_smorodinsky": "diamond", "egalitarian": "square",
                     "utilitarian": "triangle-up"}
+SOLUTION_NAMES = {"nash": "Nash", "kalai_smorodinsky": "Kalai–Smorodinsky", "egalitarian": "Egalitarian",
+                  "utilitarian": "Utilitarian"}
 PARTY_COLOURS = ("#1f5aa6", "#c0392b")
 
 CSS = """
+*{box-sizing:border-box}
 body{font-family:system-ui,-apple-system,Segoe UI,Helvetica,Arial,sans-serif;margin:0;color:#1d2733;background:#fafbfc}
-main{max-width:1180px;margin:0 auto;padding:24px}
+main{max-width:1180px;margin:0 auto;padding:24px 16px}
+.scroll{overflow-x:auto;max-width:100%}td{overflow-wrap:anywhere}td.nowrap,th.nowrap{white-space:nowrap;overflow-wrap:normal}
+.panels{display:grid;grid-template-columns:repeat(auto-fill,minmax(440px,1fr));gap:12px 20px}
+.panel h3{font-size:.9rem;margin:.6em 0 0;font-weight:600}
+.legend span{display:inline-block;width:12px;height:12px;margin:0 4px 0 12px;vertical-align:middle}
+td.changed{background:#eaf3fb;font-weight:600}details{margin:.5em 0}summary{cursor:pointer;color:#1f5aa6}
 h1{font-size:1.6rem;margin:.2em 0}h2{font-size:1.2rem;margin-top:2em;border-bottom:1px solid #dde3ea;padding-bottom:4px}
 p.lead{color:#4b5a6b}table{border-collapse:collapse;font-size:.85rem;width:100%;margin:8px 0}
 th,td{border-bottom:1px solid #e6eaef;padding:4px 6px;text-align:left;vertical-align:top}
-th{background:#eef2f6}td.num{text-align:right;font-variant-numeric:tabular-nums}
+th{background:#eef2f6}td.num{text-align:right;font-variant-numeric:tabular-nums;white-space:nowrap}
 .flag{background:#fff4d6;border-radius:3px;padding:0 4px;font-size:.75rem}
 .src{background:#e3f3e6;border-radius:3px;padding:0 4px;font-size:.75rem}
 .note{font-size:.85rem;color:#4b5a6b}
 """
 
 
-def _fig_html(fig: go.Figure, div_id: str) -> str:
-    fig.update_layout(template="plotly_white", margin={"l": 60, "r": 20, "t": 50, "b": 50},
-                      font={"family": "system-ui, sans-serif"})
-    return fig.to_html(full_html=False, include_plotlyjs=False, div_id=div_id,
-                       config={"displaylogo": False, "responsive": True})
+def _fig_html(fig: go.Figure, div_id: str, *, legend_below: bool = True, toolbar: bool = True) -> str:
+    layout: dict[str, Any] = {"template": "plotly_white", "margin": {"l": 60, "r": 20, "t": 50, "b": 50},
+                              "font": {"family": "system-ui, sans-serif"}, "autosize": True}
+    if legend_below:
+        layout["legend"] = {"orientation": "h", "yanchor": "top", "y": -0.16, "x": 0, "xanchor": "left"}
+        layout["margin"]["b"] = 40
+    fig.update_layout(**layout)
+    return fig.to_html(full_html=False, include_plotlyjs=False, div_id=div_id, default_width="100%",
+                       config={"displaylogo": False, "responsive": True,
+                               "displayModeBar": "hover" if toolbar else False})
 
 
-def _hover(package: dict[str, str], batna: dict[str, str]) -> str:
-    diff = [f"{i}: {o}" for i, o in package.items() if batna.get(i) != o]
-    return "<br>".join(diff[:14] + (["…"] if len(diff) > 14 else [])) or "no change (BATNA)"
+def _hover(package: dict[str, str], batna: dict[str, str], labels: Labels) -> str:
+    """Hover text of a package: every issue settled differently from no deal, by label (none hidden)."""
+    lines = [escape(short(line, 90)) for line in labels.changes(package, batna)]
+    return "<br>".join(lines) or "no change (BATNA)"
+
+
+def _zopa_view_ranges(res: AnalysisResult) -> tuple[list[float], list[float]] | None:
+    """Axis ranges ($bn/yr) that frame the region better than no deal for both, with every marked point."""
+    p0, p1 = res.party_ids
+    pts = [(pt.utilities[p0], pt.utilities[p1]) for pt in res.frontier.points
+           if pt.utilities[p0] >= 0 and pt.utilities[p1] >= 0]
+    pts += [(s.utilities[p0], s.utilities[p1]) for s in res.solutions.values() if s is not None]
+    if res.observed is not None:
+        pts.append((res.observed.utilities[p0], res.observed.utilities[p1]))
+    if len(pts) < 2:
+        return None
+    pts.append((0.0, 0.0))
+    xs, ys = [x / BN for x, _ in pts], [y / BN for _, y in pts]
+
+    def span(v: list[float]) -> list[float]:
+        lo, hi = min(v), max(v)
+        pad = max(0.08 * (hi - lo), 0.05)
+        return [lo - pad, hi + pad]
+
+    return span(xs), span(ys)
 
 
 def frontier_figure(res: AnalysisResult) -> go.Figure:
-    """Frontier (weighted utilities, $bn/yr) with BATNA, solutions and the observed deal marked."""
+    """Frontier (weighted utilities, $bn/yr) with BATNA, solutions and the observed deal marked.
+
+    Opens on the region that matters (packages better than no deal for both sides); the full frontier is one click
+    away (buttons above the chart, or the autoscale button).
+    """
     p0, p1 = res.party_ids
+    labels = Labels.from_issues(res.issues)
     pts = sorted(res.frontier.points, key=lambda pt: pt.utilities[p0])
+    hover = "%{x:.2f} / %{y:.2f} $bn/yr<br>%{text}<extra>%{fullData.name}</extra>"
     fig = go.Figure()
     fig.add_trace(go.Scatter(x=[pt.utilities[p0] / BN for pt in pts], y=[pt.utilities[p1] / BN for pt in pts],
                              mode="lines+markers", name="Pareto frontier", line={"shape": "vh", "color": "#7f8c8d"},
-                             marker={"size": 4}, text=[_hover(pt.package, res.batna.package) for pt in pts],
-                             hovertemplate="%{x:.2f}, %{y:.2f} $bn/yr<br>%{text}<extra></extra>"))
-    fig.add_trace(go.Scatter(x=[0], y=[0], mode="markers+text", name="BATNA (no deal)", text=["BATNA"],
-                             textposition="bottom right", marker={"size": 12, "color": "black", "symbol": "x"}))
+                             marker={"size": 4}, text=[_hover(pt.package, res.batna.package, labels) for pt in pts],
+                             hovertemplate=hover))
+    fig.add_trace(go.Scatter(x=[0], y=[0], mode="markers+text", name="BATNA (no deal)", text=["no deal"],
+                             textposition="bottom right", marker={"size": 12, "color": "black", "symbol": "x"},
+                             hovertemplate="no deal (BATNA)<extra></extra>"))
     for name, s in res.solutions.items():
         if s is not None:
             fig.add_trace(go.Scatter(x=[s.utilities[p0] / BN], y=[s.utilities[p1] / BN], mode="markers",
-                                     name=name.replace("_", "–").title(),
-                                     marker={"size": 14, "symbol": SOLUTION_SYMBOLS[name]},
-                                     text=[_hover(s.package, res.batna.package)],
-                                     hovertemplate="%{x:.2f}, %{y:.2f} $bn/yr<br>%{text}<extra></extra>"))
+                                     name=SOLUTION_NAMES.get(name, name),
+                                     marker={"size": 14, "symbol": SOLUTION_SYMBOLS.get(name, "circle")},
+                                     text=[_hover(s.package, res.batna.package, labels)], hovertemplate=hover))
     if res.observed is not None:
         o = res.observed
         fig.add_trace(go.Scatter(x=[o.utilities[p0] / BN], y=[o.utilities[p1] / BN], mode="markers+text",
                                  name="Observed deal", text=["real deal"], textposition="top left",
+                                 hovertext=[_hover(o.package, res.batna.package, labels)],
+                                 hovertemplate="%{x:.2f} / %{y:.2f} $bn/yr<br>%{hovertext}<extra>real deal</extra>",
                                  marker={"size": 14, "color": "#e67e22", "symbol": "circle-open",
                                          "line": {"width": 3}}))
         if o.best_improvement is not None:
             b = o.best_improvement
             fig.add_trace(go.Scatter(x=[o.utilities[p0] / BN, b.utilities[p0] / BN],
                                      y=[o.utilities[p1] / BN, b.utilities[p1] / BN], mode="lines+markers",
-                                     name="Best Pareto improvement", line={"dash": "dot", "color": "#e67e22"}))
+                                     name="Best Pareto improvement", line={"dash": "dot", "color": "#e67e22"},
+                                     hovertemplate="%{x:.2f} / %{y:.2f} $bn/yr<extra>improvement</extra>"))
     _add_ratification(fig, res)
     _add_simulation_path(fig, res)
     fig.add_hline(y=0, line={"width": 1, "color": "#bbb"})
     fig.add_vline(x=0, line={"width": 1, "color": "#bbb"})
-    fig.update_layout(title="Pareto frontier of the negotiation (utility vs no deal)", height=560,
+    fig.update_layout(title="Pareto frontier (utility against no deal)", height=640,
                       xaxis_title=f"{p0} utility, $bn/yr (weighted)", yaxis_title=f"{p1} utility, $bn/yr (weighted)")
+    ranges = _zopa_view_ranges(res)
+    if ranges is not None:
+        fig.update_layout(xaxis={"range": ranges[0]}, yaxis={"range": ranges[1]}, updatemenus=[{
+            "type": "buttons", "direction": "right", "x": 1, "xanchor": "right", "y": 1.12, "yanchor": "top",
+            "showactive": True, "buttons": [
+                {"label": "Better than no deal", "method": "relayout",
+                 "args": [{"xaxis.range": ranges[0], "yaxis.range": ranges[1]}]},
+                {"label": "Whole frontier", "method": "relayout",
+                 "args": [{"xaxis.autorange": True, "yaxis.autorange": True}]}]}])
     return fig
 
 
@@ -96,7 +151,8 @@ def _add_ratification(fig: go.Figure, res: AnalysisResult) -> None:
     if pts:
         fig.add_trace(go.Scatter(x=[a / BN for a, _ in pts], y=[b / BN for _, b in pts], mode="lines",
                                  line={"shape": "vh", "color": "#8e44ad", "dash": "dash"},
-                                 name="Frontier of packages both can ratify (win-set overlap)"))
+                                 name="Ratifiable by both (win-set overlap)",
+                                 hovertemplate="%{x:.2f} / %{y:.2f} $bn/yr<extra>ratifiable by both</extra>"))
     p0, p1 = res.party_ids
     for ws in rat.parties:
         other = ws.best_for_other
@@ -104,41 +160,47 @@ def _add_ratification(fig: go.Figure, res: AnalysisResult) -> None:
             fig.add_trace(go.Scatter(x=[other.utilities[p0] / BN], y=[other.utilities[p1] / BN],
                                      mode="markers",
                                      marker={"symbol": "line-ns-open", "size": 16, "line": {"width": 3}},
-                                     name=f"Edge of {ws.party}'s win-set (most it can concede)"))
+                                     name=f"Edge of {ws.party}'s win-set",
+                                     hovertemplate=f"most {ws.party} can concede and still ratify<br>"
+                                                   "%{x:.2f} / %{y:.2f} $bn/yr<extra></extra>"))
 
 
 def _add_simulation_path(fig: go.Figure, res: AnalysisResult) -> None:
+    """Simulated offers as a dotted path of open circles, so they do not read as part of the frontier."""
     sim = res.simulation
     if sim is None or not sim.offers:
         return
     p0, p1 = res.party_ids
     offers = [(o, o.utilities) for o in sim.offers if o.utilities]
     fig.add_trace(go.Scatter(x=[u[p0] / BN for _, u in offers], y=[u[p1] / BN for _, u in offers],
-                             mode="lines+markers", line={"color": "#16a085", "width": 1},
-                             marker={"size": 6, "color": "#16a085"},
+                             mode="lines+markers", line={"color": "#16a085", "width": 1, "dash": "dot"},
+                             marker={"size": 7, "color": "#16a085", "symbol": "circle-open"},
                              text=[f"round {o.round} ({o.date}), {o.proposer} offers" for o, _ in offers],
-                             hovertemplate="%{text}<br>%{x:.2f}, %{y:.2f} $bn/yr<extra></extra>",
+                             hovertemplate="%{text}<br>%{x:.2f} / %{y:.2f} $bn/yr<extra></extra>",
                              name=f"Simulated offers ({', '.join(sim.strategies.values())})"))
 
 
-def stakes_figure(res: AnalysisResult) -> go.Figure:
-    """Each option's utility to both sides (other issues at the BATNA), grouped by issue."""
-    labels: list[str] = []
-    vals: dict[str, list[float]] = {p: [] for p in res.party_ids}
+def stakes_panels(res: AnalysisResult) -> list[tuple[str, str, go.Figure]]:
+    """One small chart per issue: each option's utility to both sides, other issues at no deal.
+
+    Returns (issue id, issue name, figure) per issue; option labels are cut short on the axis, in full on hover.
+    """
+    out = []
+    parties = res.party_ids
     for iss in res.issues:
-        for op in iss.options:
-            labels.append(f"{iss.name} — {option_label(op)}")
-            for p in vals:
-                vals[p].append(op.utilities[p] / BN)
-    fig = go.Figure()
-    for k, (p, v) in enumerate(vals.items()):
-        fig.add_trace(go.Bar(y=labels, x=v, orientation="h", name=p, marker_color=PARTY_COLOURS[k % 2],
-                             hovertemplate="%{y}<br>%{x:.3f} $bn/yr<extra>" + p + "</extra>"))
-    fig.update_layout(barmode="group", title="What is at stake: each option against no deal ($bn/yr, weighted; "
-                                             "† possible only with another issue's option)",
-                      height=max(500, 22 * len(labels)), yaxis={"autorange": "reversed", "automargin": True},
-                      xaxis_title="$bn/yr")
-    return fig
+        full = [option_label(op) for op in iss.options]
+        shown = [short(x, 30) for x in full]
+        fig = go.Figure()
+        for k, p in enumerate(parties):
+            fig.add_trace(go.Bar(y=shown, x=[op.utilities[p] / BN for op in iss.options], orientation="h", name=p,
+                                 marker_color=PARTY_COLOURS[k % 2], customdata=full,
+                                 hovertemplate="%{customdata}<br>%{x:.3f} $bn/yr<extra>" + p + "</extra>"))
+        fig.update_layout(barmode="group", height=90 + 38 * len(iss.options), showlegend=False,
+                          yaxis={"autorange": "reversed", "automargin": True},
+                          xaxis={"title": "$bn/yr", "nticks": 6, "zeroline": True},
+                          margin={"l": 10, "r": 10, "t": 10, "b": 40})
+        out.append((iss.id, iss.name, fig))
+    return out
 
 
 def linkage_figure(res: AnalysisResult) -> go.Figure | None:
@@ -146,35 +208,47 @@ def linkage_figure(res: AnalysisResult) -> go.Figure | None:
     if not res.linkage:
         return None
     fig = go.Figure()
+    hover = "%{x:.2f} / %{y:.2f} $bn/yr<extra>%{fullData.name}</extra>"
     for lk in res.linkage:
         for key, label, dash in (("with_linkage", "on the table", "solid"), ("without_linkage", "off", "dot")):
-            pts = sorted(lk.__dict__[key]["frontier"])
+            side = getattr(lk, key)
+            pts = sorted(side["frontier"])
             fig.add_trace(go.Scatter(x=[a / BN for a, _ in pts], y=[b / BN for _, b in pts], mode="lines",
-                                     line={"shape": "vh", "dash": dash}, name=f"{lk.name} {label}"))
-            nash = lk.__dict__[key]["nash"]
+                                     line={"shape": "vh", "dash": dash}, name=f"{lk.name}: {label}",
+                                     hovertemplate=hover))
+            nash = side["nash"]
             if nash:
                 u = list(nash["utilities"].values())
                 fig.add_trace(go.Scatter(x=[u[0] / BN], y=[u[1] / BN], mode="markers", marker={"size": 12,
-                                         "symbol": "star"}, name=f"Nash, {lk.name} {label}"))
+                                         "symbol": "star"}, name=f"Nash, {lk.name}: {label}",
+                                         hovertemplate=hover))
     p0, p1 = res.party_ids
-    fig.update_layout(title="Linkage: frontier and Nash solution with and without the linked issues", height=480,
+    fig.update_layout(title="Linkage: frontier and Nash with and without the linked issues", height=520,
                       xaxis_title=f"{p0} utility, $bn/yr", yaxis_title=f"{p1} utility, $bn/yr")
     return fig
 
 
 def timeline_figure(res: AnalysisResult) -> go.Figure | None:
+    """Dated events, one row per kind, each dot numbered as in the events table below it (title on hover)."""
     if not res.timeline:
         return None
     kinds = sorted({e["kind"] for e in res.timeline})
     fig = go.Figure()
     for k in kinds:
-        ev = [e for e in res.timeline if e["kind"] == k]
-        fig.add_trace(go.Scatter(x=[e["date"] for e in ev], y=[kinds.index(k)] * len(ev), mode="markers",
-                                 name=k, marker={"size": 12}, text=[e["title"] for e in ev],
-                                 hovertemplate="%{x}<br>%{text}<extra></extra>"))
-    fig.update_layout(title="Timeline of the negotiation", height=320, showlegend=True,
-                      yaxis={"tickvals": list(range(len(kinds))), "ticktext": kinds})
+        ev = [(n, e) for n, e in enumerate(res.timeline, start=1) if e["kind"] == k]
+        fig.add_trace(go.Scatter(x=[e["date"] for _, e in ev], y=[kinds.index(k)] * len(ev), mode="markers+text",
+                                 name=k, marker={"size": 18}, text=[str(n) for n, _ in ev],
+                                 textfont={"size": 10, "color": "white"}, customdata=[e["title"] for _, e in ev],
+                                 hovertemplate="%{x}<br>%{customdata}<extra></extra>"))
+    fig.update_layout(title="Timeline of the negotiation (numbers as in the table below)",
+                      height=120 + 60 * len(kinds), showlegend=False,
+                      yaxis={"tickvals": list(range(len(kinds))), "ticktext": kinds, "automargin": True,
+                             "range": [-0.7, len(kinds) - 0.3]})
     return fig
+
+
+def _events_view(res: AnalysisResult) -> list[list[str]]:
+    return [[str(n), e["date"], e["kind"], e["title"]] for n, e in enumerate(res.timeline, start=1)]
 
 
 def replay_figure(res: AnalysisResult) -> go.Figure | None:
@@ -190,43 +264,49 @@ def replay_figure(res: AnalysisResult) -> go.Figure | None:
                                  line={"shape": "hv", "dash": "dot", "color": colour}, name=f"{p}: no deal"))
         fig.add_trace(go.Scatter(x=dates, y=[s.nash_utilities[p] / BN if s.nash_utilities else None
                                              for s in steps], mode="lines+markers",
-                                 line={"shape": "hv", "color": colour}, name=f"{p}: predicted (Nash)"))
+                                 line={"shape": "hv", "color": colour}, name=f"{p}: Nash point"))
         fig.add_trace(go.Scatter(x=dates, y=[s.stood_utilities[p] / BN for s in steps], mode="markers",
                                  marker={"symbol": "diamond", "size": 9, "color": colour},
                                  name=f"{p}: what really stood", text=[s.label for s in steps],
                                  hovertemplate="%{x}<br>%{text}<br>%{y:.2f} $bn/yr<extra></extra>"))
-    fig.update_layout(title="Replay of the real timeline: no-deal outcome, predicted deal and what really stood",
-                      height=460, yaxis_title="utility, $bn/yr (weighted, vs the scenario's BATNA)")
+    fig.update_layout(title="Replay: no-deal outcome, Nash point and what really stood, by date",
+                      height=500, yaxis_title="utility, $bn/yr (weighted)")
     return fig
 
 
 def tornado_figure(res: AnalysisResult) -> go.Figure | None:
-    """Which weights and valuations move the Nash prediction most (± the tornado's perturbation)."""
+    """Which weights and valuations move the Nash point most (± the tornado's perturbation).
+
+    Bars of parameters whose perturbation changes the Nash package are solid, the others pale; the hover names the
+    issues that change.
+    """
     sens = res.sensitivity
     if sens is None or not sens.tornado:
         return None
     rows = sens.tornado[:20]
-    labels = [("⚑ " if r.flips else "") + r.id for r in rows]
+    labels = [short(r.label or r.id, 40) for r in rows]
     fig = go.Figure()
     for k, p in enumerate(res.party_ids):
-        fig.add_trace(go.Bar(y=labels, x=[r.swing[p] / BN for r in rows], orientation="h", name=p,
-                             marker_color=PARTY_COLOURS[k % 2]))
-    fig.update_layout(barmode="group", height=max(420, 26 * len(rows)), yaxis={"autorange": "reversed"},
-                      title=f"Tornado: Nash utility swing for ±{sens.delta:.0%} (⚑ = the package changes)",
-                      xaxis_title="swing, $bn/yr")
+        colour = PARTY_COLOURS[k % 2]
+        fig.add_trace(go.Bar(
+            y=labels, x=[r.swing[p] / BN for r in rows], orientation="h", name=p,
+            marker={"color": colour, "opacity": [1.0 if r.flips else 0.35 for r in rows]},
+            customdata=[[r.id, ", ".join(r.flipped_issues) or "none"] for r in rows],
+            hovertemplate="%{customdata[0]}<br>swing %{x:.3f} $bn/yr<br>issues that change: %{customdata[1]}"
+                          "<extra>" + p + "</extra>"))
+    flips = sum(r.flips for r in rows)
+    fig.update_layout(barmode="group", height=max(420, 30 * len(rows)), yaxis={"autorange": "reversed"},
+                      title=f"Tornado: Nash utility swing for ±{sens.delta:.0%} ({flips} of {len(rows)} change the "
+                            "package: solid bars)", xaxis_title="swing, $bn/yr")
     return fig
-
-
-
-def _package_lines(package: dict[str, str], batna: dict[str, str]) -> list[str]:
-    return _hover(package, batna).split("<br>")
 
 
 def _replay_view(res: AnalysisResult) -> dict[str, Any] | None:
     if not res.replay:
         return None
     parties = res.party_ids
-    rows = [[s.date, s.label, s.kind, "yes" if s.zopa_nonempty else "no", f"{s.zopa_count:,}",
+    rows = [[s.date, s.label, s.kind, "yes" if s.zopa_nonempty else "no",
+             f"{s.zopa_count:,}" if s.zopa_nonempty else "—",
              *(money(s.nash_utilities[p]) if s.nash_utilities else "—" for p in parties),
              *(money(s.stood_utilities[p]) for p in parties)] for s in res.replay]
     return {"headers": ["date", "event", "kind", "ZOPA", "packages in ZOPA", *(f"Nash {p}" for p in parties),
@@ -243,7 +323,7 @@ def _ge_view(res: AnalysisResult) -> dict[str, Any] | None:
     for pk in ge.packages:
         by = {c.party: c for c in pk.comparison}
         rows.append([pk.name, *(cell for p in parties for cell in (
-            money(by[p].pe_payoff), f"{by[p].ge_welfare:+.3f} % ({money(by[p].ge_usd)})"))])
+            money(by[p].pe_payoff), money(by[p].ge_usd), f"{by[p].ge_welfare:+.3f} %"))])
     experiments = []
     for ex in ge.experiments:
         for pt in ex.parties:
@@ -252,8 +332,8 @@ def _ge_view(res: AnalysisResult) -> dict[str, Any] | None:
         experiments.append([ex.description, "third countries", "", "",
                             f"{money(ex.third_countries_usd)} ({ex.third_countries_losing} lose)"])
     return {"headers": ["package (tariff levers only)",
-                        *(h for p in parties for h in (f"{p} PE payoff", f"{p} GE welfare"))],
-            "rows": rows, "num": tuple(range(1, 1 + 2 * len(parties))),
+                        *(h for p in parties for h in (f"{p} PE, $/yr", f"{p} GE, $/yr", f"{p} GE welfare, %"))],
+            "rows": rows, "num": tuple(range(1, 1 + 3 * len(parties))),
             "why": [{"name": pk.name, "points": list(pk.differences)} for pk in ge.packages
                     if pk.name in ("observed", "nash")],
             "experiments": experiments, "notes": [ge.usd_basis, *ge.notes]}
@@ -315,25 +395,39 @@ def _sweep_view(res: AnalysisResult) -> dict[str, Any] | None:
     if sens is None or sens.sweep is None:
         return None
     sw = sens.sweep
+    labels = Labels.from_issues(res.issues)
     return {"intro": f"Weight sweep: {sw.n_draws:,} random weight vectors (log-normal, σ = {sw.sigma}); the "
                      f"whole Nash package survives in {sw.same_package_share:.1%} of draws. Per issue:",
-            "rows": [[i.issue, i.base_option, f"{i.base_share:.0%}"] for i in sw.issues]}
+            "rows": [[labels.issue(i.issue), labels.option(i.issue, i.base_option), f"{i.base_share:.0%}"]
+                     for i in sw.issues]}
 
 
 def _solutions_view(res: AnalysisResult) -> dict[str, Any]:
+    """Utilities of every solution (and the real deal), and a matrix of their packages: one row per issue, an
+    option label per column, nothing hidden; cells that differ from no deal are marked."""
     parties = res.party_ids
+    labels = Labels.from_issues(res.issues)
+    cols: list[tuple[str, dict[str, str] | None]] = [(SOLUTION_NAMES.get(n, n), s.package if s else None)
+                                                     for n, s in res.solutions.items()]
     rows: list[list[Any]] = []
     for name, s in res.solutions.items():
-        if s is None:
-            rows.append([name, "—", "—", "no package beats no deal for both sides"])
-        else:
-            rows.append([name, *(money(s.utilities[p]) for p in parties),
-                         _package_lines(s.package, res.batna.package)])
+        rows.append([SOLUTION_NAMES.get(name, name), *(money(s.utilities[p]) if s else "—" for p in parties),
+                     "" if s else "no package beats no deal for both sides"])
     if res.observed:
         o = res.observed
-        rows.append(["observed deal", *(money(o.utilities[p]) for p in parties),
-                     _package_lines(o.package, res.batna.package)])
-    return {"headers": ["solution", *parties, "package (changes from no deal)"], "rows": rows}
+        rows.append(["Real deal", *(money(o.utilities[p]) for p in parties), ""])
+        cols.append(("Real deal", o.package))
+    batna = res.batna.package
+    matrix = []
+    for iss in res.issues:
+        cells = []
+        for _, pkg in cols:
+            opt = pkg.get(iss.id, batna[iss.id]) if pkg is not None else None
+            cells.append({"text": "—" if opt is None else short(labels.option(iss.id, opt), 48),
+                          "title": "" if opt is None else labels.option(iss.id, opt),
+                          "changed": opt is not None and opt != batna[iss.id]})
+        matrix.append({"issue": iss.name, "cells": cells})
+    return {"headers": ["solution", *parties, ""], "rows": rows, "columns": [c for c, _ in cols], "matrix": matrix}
 
 
 def _zopa_text(res: AnalysisResult) -> str:
@@ -354,7 +448,9 @@ def _observed_view(res: AnalysisResult) -> dict[str, Any] | None:
             + ("It lies on the Pareto frontier." if o.on_frontier else
                f"It lies inside the frontier: both sides could each gain {money(o.distance_to_frontier)} a year, "
                f"and up to {money(o.left_on_table)} a year in total is left on the table."))
-    return {"text": text, "changes": [[c.issue, c.from_option, c.to_option] for c in o.changes]}
+    labels = Labels.from_issues(res.issues)
+    return {"text": text, "changes": [[labels.issue(c.issue), labels.option(c.issue, c.from_option),
+                                       labels.option(c.issue, c.to_option)] for c in o.changes]}
 
 
 def _improvements_view(res: AnalysisResult) -> dict[str, Any] | None:
@@ -372,7 +468,9 @@ def _improvements_view(res: AnalysisResult) -> dict[str, Any] | None:
 
 def _sources_view(res: AnalysisResult) -> list[dict[str, Any]]:
     return [{"id": s.id, "unit": s.unit, "assumption": bool(s.assumption), "text": s.assumption or s.source or "",
-             "value": f"{s.value:,.6g}" + (f" (overridden; was {s.original_value:g})" if s.overridden else "")}
+             "value": quantity(s.value, s.unit)
+             + (f" (overridden; was {quantity(s.original_value, s.unit)})" if s.overridden
+                and s.original_value is not None else "")}
             for s in res.sources]
 
 
@@ -384,22 +482,40 @@ def _environment() -> Environment:
                        undefined=StrictUndefined, trim_blocks=True, lstrip_blocks=True)
 
 
-def render_report(res: AnalysisResult) -> str:
-    """The whole report as one HTML string (about 4.5 MB with plotly.js embedded).
+def plotlyjs_file() -> tuple[str, str]:
+    """File name (with plotly.js's version) and code of the plotly.js bundle that ``plotlyjs="file"`` refers to."""
+    from plotly import __version__ as plotly_version
+
+    return f"plotly-{plotly_version}.min.js", get_plotlyjs()
+
+
+def render_report(res: AnalysisResult, *, plotlyjs: ReportJs = "inline") -> str:
+    """The whole report as one HTML string.
+
+    With ``plotlyjs="inline"`` (default) the page is self-contained, about 6 MB of which 4.8 MB is plotly.js. With
+    ``"file"`` the page loads ``plotly-VERSION.min.js`` from its own folder (write it there with
+    :func:`plotlyjs_file`), so many reports share one copy and each is about 1 MB; it still works offline.
+    plotly.py ships only the full bundle; the smaller partial bundles (e.g. scatter and bar only) are a separate
+    npm build that the project would have to vendor, so they are not offered.
 
     Every value reaches the page through a Jinja2 template with autoescaping; only the plotly.js bundle, the
-    stylesheet and the chart fragments plotly writes are inserted as markup.
+    stylesheet and the chart fragments plotly writes are inserted as markup. Sections without content (no linkage
+    groups, no timeline) are left out, headings included.
     """
     sc = res.scenario
-    figs = [("frontier", frontier_figure(res)), ("stakes", stakes_figure(res)), ("linkage", linkage_figure(res)),
+    figs = [("frontier", frontier_figure(res)), ("linkage", linkage_figure(res)),
             ("timeline", timeline_figure(res)), ("replay", replay_figure(res)), ("tornado", tornado_figure(res))]
     fig_html = {k: Markup(_fig_html(f, f"fig-{k}")) if f is not None else "" for k, f in figs}
+    stakes = [{"name": name, "html": Markup(_fig_html(fig, f"fig-stakes-{iid}", legend_below=False, toolbar=False))}
+              for iid, name, fig in stakes_panels(res)]
     linkage = [f"{x.name}: joint Nash gain changes by {money(x.surplus['joint'])} a year when the linked issues are "
                f"on the table." for x in res.linkage]
     return _environment().get_template("report.html").render(
-        sc=sc, css=Markup(CSS), plotlyjs=Markup(get_plotlyjs()), econ_model=res.econ_model,
+        sc=sc, css=Markup(CSS), plotlyjs=Markup(get_plotlyjs()) if plotlyjs == "inline" else None,
+        plotlyjs_src=plotlyjs_file()[0], econ_model=res.econ_model,
         units=res.units["utilities"], n_packages=f"{res.frontier.n_packages:,}", n_frontier=res.frontier.n_points,
-        version=res.tradetalks_version, figs=fig_html, solutions=_solutions_view(res), zopa=_zopa_text(res),
+        version=res.tradetalks_version, figs=fig_html, stakes=stakes, parties=res.party_ids,
+        colours=PARTY_COLOURS, solutions=_solutions_view(res), zopa=_zopa_text(res),
         observed=_observed_view(res), improvements=_improvements_view(res), ge=_ge_view(res), linkage=linkage,
         ratification=_ratification_view(res), dynamics=_dynamics_view(res), sweep=_sweep_view(res),
-        replay=_replay_view(res), sources=_sources_view(res))
+        replay=_replay_view(res), events=_events_view(res), sources=_sources_view(res))

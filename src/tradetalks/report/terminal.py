@@ -9,28 +9,8 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
+from tradetalks.report.format import money, option_label
 from tradetalks.studies.analyze_results import AnalysisResult
-
-
-def money(x: float | None) -> str:
-    """USD/yr as a short string: ``$1.23bn``, ``-$45.6m``."""
-    if x is None:
-        return "—"
-    sign = "-" if x < 0 else ""
-    a = abs(x)
-    if a >= 1e9:
-        return f"{sign}${a / 1e9:,.2f}bn"
-    if a >= 1e6:
-        return f"{sign}${a / 1e6:,.1f}m"
-    return f"{sign}${a:,.0f}"
-
-
-def option_label(op: Any) -> str:
-    """An option's label, marked when it is the no-deal option or cannot stand alone (a constraint)."""
-    label = op.label
-    if op.is_batna and "no deal" not in label.lower():
-        label += " (no deal)"
-    return label if op.feasible else label + " †"
 
 
 def _changed(package: dict[str, str], batna: dict[str, str]) -> str:
