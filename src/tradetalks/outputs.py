@@ -18,7 +18,7 @@ from tradetalks.errors import TradetalksError
 
 
 class CsvTable(Protocol):
-    """Anything that writes itself as CSV text: a :class:`pandas.DataFrame`, a :class:`tradetalks.report.tables.Table`."""
+    """Anything that writes itself as CSV text (a pandas DataFrame, a :class:`tradetalks.report.tables.Table`)."""
 
     def to_csv(self, index: bool = ...) -> str: ...
 
