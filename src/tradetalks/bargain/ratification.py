@@ -121,13 +121,40 @@ def _package(tables: Sequence[FloatArray], choices: IntArray) -> RatifiedPackage
     return RatifiedPackage(choices=choices, utilities=u)
 
 
-def _next_point(prog: RatificationProgram, front: Frontier, lo: float, floor_1: float) -> RatifiedPackage | None:
-    """Largest ``u1`` among ratifiable packages with ``u0 > lo`` and ``u1 > floor_1`` (one sweep step)."""
+@dataclass(frozen=True, eq=False)
+class _FrontierCheck:
+    """Which unconstrained frontier points are ratifiable, and their packages' utilities, found in one batch (the
+    same sums as :func:`_package` makes one package at a time)."""
+
+    ok: NDArray[np.bool_]
+    utilities: FloatArray
+
+    @classmethod
+    def of(cls, prog: RatificationProgram, front: Frontier) -> _FrontierCheck:
+        return cls(ok=ratifiable(prog.rules, front.choices) if front.n_points else np.zeros(0, dtype=np.bool_),
+                   utilities=package_values(prog.u, front.choices) if front.n_points else np.empty((0, 2)))
+
+    def package(self, front: Frontier, i: int) -> RatifiedPackage:
+        choices, u = front.choices[i].copy(), self.utilities[i].copy()
+        choices.setflags(write=False)
+        u.setflags(write=False)
+        return RatifiedPackage(choices=choices, utilities=u)
+
+
+def _next_point(prog: RatificationProgram, front: Frontier, lo: float, floor_1: float,
+                check: _FrontierCheck | None = None) -> RatifiedPackage | None:
+    """Largest ``u1`` among ratifiable packages with ``u0 > lo`` and ``u1 > floor_1`` (one sweep step).
+
+    ``check``: :meth:`_FrontierCheck.of` ``(prog, front)`` when many steps are taken on the same frontier."""
     k = int(np.count_nonzero(front.utilities[:, 0] > lo))
     if k == 0 or front.utilities[k - 1, 1] <= floor_1:
         return None
-    if _FRONTIER_SHORTCUT and ratifiable(prog.rules, front.choices[k - 1])[0]:
-        return _package(prog.u, front.choices[k - 1].copy())
+    if _FRONTIER_SHORTCUT:
+        if check is not None:
+            if check.ok[k - 1]:
+                return check.package(front, k - 1)
+        elif ratifiable(prog.rules, front.choices[k - 1])[0]:
+            return _package(prog.u, front.choices[k - 1].copy())
     bound = np.array([lo + prog.resolution[0] if np.isfinite(lo) else -np.inf,
                       floor_1 + prog.resolution[1] if np.isfinite(floor_1) else -np.inf])
     choices = prog.best(1, bound)
@@ -239,9 +266,10 @@ def constrained_frontier(utilities: Sequence[ArrayLike], rules: Sequence[Ratific
     lo, floor_1 = _floor(floor)
     front = frontier if frontier is not None else pareto_frontier(tables)
     prog = RatificationProgram(tables, rules)
+    check = _FrontierCheck.of(prog, front) if _FRONTIER_SHORTCUT else None
     points: list[RatifiedPackage] = []
     for _ in range(max_points):
-        pkg = _next_point(prog, front, float(lo), float(floor_1))
+        pkg = _next_point(prog, front, float(lo), float(floor_1), check)
         if pkg is None:
             break
         points.append(pkg)

@@ -168,10 +168,10 @@ def package_values(tables: Sequence[FloatArray], choices: ArrayLike) -> FloatArr
     [[21.0], [12.0]]
     """
     ch = np.asarray(choices, dtype=np.int64).reshape(-1, len(tables))
-    out = tables[0][ch[:, 0]]
+    out = np.array(tables[0][ch[:, 0]], dtype=np.float64)  # a fresh array: safe to add into
     for g in range(1, len(tables)):
-        out = out + tables[g][ch[:, g]]
-    return np.asarray(out, dtype=np.float64)
+        out += tables[g][ch[:, g]]
+    return out
 
 
 def rule_met(values: ArrayLike, rule: RatificationRule) -> BoolArray:
@@ -278,11 +278,22 @@ def count_winsets(utilities: Sequence[ArrayLike], rules: Sequence[RatificationRu
     total = math.prod(sizes)
     exact = total <= max_enumerate
     hits = np.zeros(4, dtype=np.int64)
+    # one gather per group for the utilities and every ratifier's values (the same sums, column by column)
+    parts = [tables] + [r.tables for r in rules if r is not None]
+    combined = [np.hstack([p[g] for p in parts]) for g in range(len(tables))]
+    edges = np.cumsum([0] + [p[0].shape[1] for p in parts])
     for ch in _batches(sizes, exact, n_samples, rng):
-        met = [np.ones(ch.shape[0], dtype=np.bool_) if r is None else rule_met(package_values(r.tables, ch), r)
-               for r in rules]
+        values = package_values(combined, ch)
+        spans = iter(zip(edges[1:-1], edges[2:], strict=True))
+        met = []
+        for r in rules:
+            if r is None:
+                met.append(np.ones(ch.shape[0], dtype=np.bool_))
+            else:
+                a, b = next(spans)
+                met.append(rule_met(values[:, a:b], r))
         both = met[0] & met[1]
-        zopa = (package_values(tables, ch) > d).all(axis=1)
+        zopa = (values[:, :2] > d).all(axis=1)
         hits += [int(met[0].sum()), int(met[1].sum()), int(both.sum()), int((both & zopa).sum())]
     n = total if exact else n_samples
     c = [_count(int(h), exact, n, total) for h in hits]
