@@ -16,6 +16,7 @@ American Statistical Association* 22(158), 209-212. https://doi.org/10.1080/0162
 
 from __future__ import annotations
 
+import itertools
 import math
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
@@ -284,7 +285,7 @@ def count_winsets(utilities: Sequence[ArrayLike], rules: Sequence[RatificationRu
     edges = np.cumsum([0] + [p[0].shape[1] for p in parts])
     for ch in _batches(sizes, exact, n_samples, rng):
         values = package_values(combined, ch)
-        spans = iter(zip(edges[1:-1], edges[2:], strict=True))
+        spans = itertools.pairwise(edges[1:])
         met = []
         for r in rules:
             if r is None:
