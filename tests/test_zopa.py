@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import itertools
 import time
 
 import numpy as np
@@ -10,7 +9,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from tests.utility_tables import float_issue_tables, issue_tables
+from tests.utility_tables import all_package_utilities, float_issue_tables, issue_tables
 from tradetalks.bargain.frontier import pareto_frontier
 from tradetalks.bargain.zopa import Zopa, count_dominating_pairs, wilson_interval, zopa
 from tradetalks.errors import DataError
@@ -20,16 +19,6 @@ float_tables = float_issue_tables()
 
 #: Float packages closer than this to the BATNA may be classified either way (rounding order differs).
 BOUNDARY_TOL = 1e-9
-
-
-def all_package_utilities(tables: list[np.ndarray]) -> np.ndarray:
-    rows = []
-    for choice in itertools.product(*[range(len(t)) for t in tables]):
-        u = tables[0][choice[0]].copy()
-        for k in range(1, len(tables)):
-            u = u + tables[k][choice[k]]
-        rows.append(u)
-    return np.array(rows)
 
 
 def check_against_brute_force(tables: list[np.ndarray], d: np.ndarray) -> Zopa:
