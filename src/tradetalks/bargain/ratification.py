@@ -367,9 +367,8 @@ def constrained_nash(utilities: Sequence[ArrayLike], rules: Sequence[Ratificatio
     alpha = np.asarray(powers, dtype=np.float64)
     front = frontier if frontier is not None else pareto_frontier(tables)
     prog = RatificationProgram(tables, rules)
-    found = [_package(tables, front.choices[i].copy())
-             for i in np.flatnonzero(ratifiable(prog.rules, front.choices))] if front.n_points and _FRONTIER_SHORTCUT \
-        else []
+    check = _FrontierCheck.of(prog, front) if _FRONTIER_SHORTCUT else None
+    found = [] if check is None else [check.package(front, int(i)) for i in np.flatnonzero(check.ok)]
     free = nash(front, d, powers=powers) if _FRONTIER_SHORTCUT else None
     if free is not None and ratifiable(prog.rules, free.choices)[0]:
         # The unconstrained solution is ratifiable: no ratifiable package beats it (they are a subset of all
@@ -386,7 +385,7 @@ def constrained_nash(utilities: Sequence[ArrayLike], rules: Sequence[Ratificatio
         if bound < best or bound == -np.inf:
             continue
         mid = a + (b - a) / 2 if b - a > 2 * prog.resolution[0] else a
-        q = _next_point(prog, front, mid, float(d[1]))
+        q = _next_point(prog, front, mid, float(d[1]), check)
         if mid > a:
             heapq.heappush(heap, (-bound, a, mid, cap))
         if q is None:
