@@ -9,11 +9,10 @@ payoffs are in USD a year, unweighted.
 from __future__ import annotations
 
 import dataclasses
-import json
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from tradetalks.jsonable import jsonable
+from tradetalks.jsonable import dumps, jsonable
 
 if TYPE_CHECKING:
     from tradetalks.studies.ge_opinion_results import GEOpinion
@@ -253,7 +252,7 @@ class AnalysisResult:
         return dict(jsonable(out))
 
     def to_json(self, indent: int | None = 2) -> str:
-        return json.dumps(self.to_dict(), indent=indent, ensure_ascii=False)
+        return dumps(self.to_dict(), indent=indent)
 
     def __repr__(self) -> str:
         nash = self.solutions.get("nash")
