@@ -55,6 +55,7 @@ from tradetalks.econ.gravity.results import (
     DeficitClosure,
     GEKind,
     SolverDiagnostics,
+    pct_change,
 )
 from tradetalks.errors import ConvergenceError, DataError
 
@@ -329,6 +330,19 @@ def _dropped(eco: Economy) -> int:
     return int(np.argmax(eco.Y))
 
 
+def check_counterfactual_inputs(baseline_trade: object, sigma: float, reference: int,
+                                countries: Sequence[str] | None) -> tuple[np.ndarray, tuple[str, ...], float, int]:
+    """The checks every one-sector counterfactual solver starts with (this one and the book's loop).
+
+    Returns the baseline trade matrix ``X`` (n, n), the country labels (n), σ and the reference importer's index;
+    raises :class:`~tradetalks.errors.DataError` naming the first input that is wrong.
+    """
+    n = square("baseline_trade", baseline_trade, None).shape[0]
+    labels = check_countries(countries, n)
+    return (check_baseline_trade(baseline_trade, labels), labels, check_sigma(sigma),
+            check_reference(reference, n, labels))
+
+
 def solve_counterfactual(
     baseline_trade: object,
     phi_hat: object,
@@ -402,11 +416,8 @@ def solve_counterfactual(
     >>> bool(np.allclose(cf.trade_counterfactual.sum(axis=1), X.sum(axis=1) * (1 + cf.output / 100)))
     True
     """
-    n = square("baseline_trade", baseline_trade, None).shape[0]
-    labels = check_countries(countries, n)
-    X = check_baseline_trade(baseline_trade, labels)
-    s = check_sigma(sigma)
-    ref = check_reference(reference, n, labels)
+    X, labels, s, ref = check_counterfactual_inputs(baseline_trade, sigma, reference, countries)
+    n = X.shape[0]
     check_option("kind", kind, GE_KINDS)
     check_option("deficits", deficits, DEFICIT_CLOSURES)
     ph = square("phi_hat", phi_hat, n)
@@ -468,11 +479,6 @@ def _diagnostics(eco: Economy, st: EconomyState, sol: NewtonResult, tol: float) 
     )
 
 
-def _pct(new: np.ndarray, old: np.ndarray) -> np.ndarray:
-    with np.errstate(divide="ignore", invalid="ignore"):
-        return np.where(old > 0, (new / old - 1.0) * 100.0, np.nan)
-
-
 def _assemble(
     eco: Economy,
     st: EconomyState,
@@ -507,11 +513,11 @@ def _assemble(
         kind=kind,
         sigma=sigma,
         deficits=deficits,
-        exports=_pct(np.where(off, Xn, 0).sum(axis=1), np.where(off, X, 0).sum(axis=1)),
-        imports=_pct(np.where(off, Xn, 0).sum(axis=0), np.where(off, X, 0).sum(axis=0)),
-        intranational=_pct(np.diag(Xn), np.diag(X)),
-        output=_pct(st.Yn, eco.Y),
-        expenditure=_pct(st.En, E0),
+        exports=pct_change(np.where(off, Xn, 0).sum(axis=1), np.where(off, X, 0).sum(axis=1)),
+        imports=pct_change(np.where(off, Xn, 0).sum(axis=0), np.where(off, X, 0).sum(axis=0)),
+        intranational=pct_change(np.diag(Xn), np.diag(X)),
+        output=pct_change(st.Yn, eco.Y),
+        expenditure=pct_change(st.En, E0),
         factory_gate_price=(p_hat - 1.0) * 100.0,
         imr=(P_hat - 1.0) * 100.0,
         omr=(omr_hat - 1.0) * 100.0,
