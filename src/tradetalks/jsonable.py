@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from typing import Any
 
@@ -25,6 +26,19 @@ def jsonable(obj: Any) -> Any:
     if x.is_integer() and abs(x) < 2**53 and hasattr(obj, "dtype") and obj.dtype.kind in "iu":
         return int(x)
     return float(f"{x:.6g}")
+
+
+def plain(obj: Any) -> Any:
+    """Dataclass instances as dicts of their fields, recursively through lists, tuples and dicts; other values
+    as they are. What :func:`dataclasses.asdict` gives for :func:`jsonable`, without deep-copying every leaf
+    (several times faster on a whole analysis)."""
+    if dataclasses.is_dataclass(obj) and not isinstance(obj, type):
+        return {f.name: plain(getattr(obj, f.name)) for f in dataclasses.fields(obj)}
+    if isinstance(obj, dict):
+        return {k: plain(v) for k, v in obj.items()}
+    if isinstance(obj, list | tuple):
+        return [plain(v) for v in obj]
+    return obj
 
 
 def dumps(data: Any, indent: int | None = 2) -> str:
