@@ -9,7 +9,7 @@ veto player accepts and the accepting non-veto ratifiers hold at least ``quota``
 both rules; an agreement must lie in the overlap and be strictly better than the BATNA for both negotiators.
 
 The package space is never enumerated. Questions over it are mixed-integer linear programmes (HiGHS through
-:func:`scipy.optimize.milp`) with one binary per group row (one row per group), a linear constraint per veto
+``highspy``) with one binary per group row (one row per group), a linear constraint per veto
 player and, for quotas, a binary acceptance indicator per non-veto ratifier linked by a big-M constraint:
 
 .. math::
