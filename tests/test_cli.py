@@ -204,3 +204,34 @@ def test_bad_override_is_blamed_on_set(tmp_path: Path) -> None:
     res = runner.invoke(app, ["analyze", str(TOY), "--set", "eps=2", "--out", str(tmp_path), "--no-report"])
     assert res.exit_code == 2
     assert "(from --set eps=2)" in res.output and "choose another value for --set eps" in res.output
+
+
+def test_scenario_show_keeps_the_assumption_marker_and_maps_ids_to_labels() -> None:
+    """Rich markup must not swallow '[assumption]'; option ids appear beside their labels."""
+    res = runner.invoke(app, ["scenario", "show", "korus-2025"], env={"COLUMNS": "240"})
+    assert res.exit_code == 0, res.output
+    assert "[assumption]" in res.output
+    assert "a12_5" in res.output and "12.5 %" in res.output
+
+
+def test_set_echoes_the_change_and_what_moved(tmp_path: Path) -> None:
+    res = runner.invoke(app, ["analyze", str(TOY), "--out", str(tmp_path), "--set", "w_exp=3", "--no-report"],
+                        env={"COLUMNS": "200"})
+    assert res.exit_code == 0, res.output
+    assert "Changed inputs" in res.output and "w_exp" in res.output
+    assert "What moved" in res.output and "→" in res.output
+
+
+def test_json_says_on_stderr_which_files_it_wrote(tmp_path: Path) -> None:
+    res = runner.invoke(app, ["analyze", str(TOY), "--out", str(tmp_path), "--json", "--no-report"])
+    assert res.exit_code == 0
+    json.loads(res.stdout)
+    assert "Wrote results.json" in res.stderr and str(tmp_path) in res.stderr
+
+
+def test_summary_uses_labels_not_option_ids(tmp_path: Path) -> None:
+    res = runner.invoke(app, ["analyze", str(TOY), "--out", str(tmp_path), "--no-report"], env={"COLUMNS": "200"})
+    assert res.exit_code == 0
+    assert "Beta's tariff on Alpha's widgets: 0 %" in res.output
+    assert "widget_tariff=" not in res.output
+    assert "No observed-outcome file" in res.output

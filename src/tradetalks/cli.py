@@ -21,6 +21,7 @@ from tradetalks.errors import InputFileError, NotFoundError, TradetalksError
 
 if TYPE_CHECKING:
     from tradetalks.scenario import LoadedScenario
+    from tradetalks.studies.analyze_results import AnalysisResult
 
 app = typer.Typer(name="tradetalks", no_args_is_help=True, add_completion=False, pretty_exceptions_show_locals=False,
                   help="Analyse and simulate bilateral trade negotiations (built-in: korus-2025).",
@@ -116,14 +117,33 @@ def analyze(
     except TradetalksError as exc:
         _fail(exc, as_json)
         return
+    files = ["results.json", "stakes.csv", "frontier.csv", "solutions.csv", "sources.csv", "timeline.csv"]
+    files += ["report.html"] if report else []
     if as_json:
         print(result.to_json())
+        err_console.print(f"Wrote {', '.join(files)} to {out}/ (the JSON above is results.json).")
         return
     from tradetalks.report.terminal import print_summary
     print_summary(result, out_console)
-    files = ["results.json", "stakes.csv", "frontier.csv", "solutions.csv", "sources.csv", "timeline.csv"]
-    files += ["report.html"] if report else []
+    if loaded.overrides:
+        _show_override_effects(loaded, result)
     out_console.print(f"Wrote {', '.join(files)} to {out}/ in {time.perf_counter() - t0:.1f} s.")
+
+
+def _show_override_effects(loaded: LoadedScenario, result: AnalysisResult) -> None:
+    """Echo what --set changed and what moved against the scenario without the overrides (one more analysis)."""
+    import dataclasses
+
+    from tradetalks.report.format import Labels
+    from tradetalks.report.terminal import print_diff
+    from tradetalks.studies.analyze import analyze as run_analysis
+    from tradetalks.studies.compare import compare_results
+
+    base = dataclasses.replace(loaded, facts={k: loaded.scenario.facts[k].value if k in loaded.overrides else v
+                                              for k, v in loaded.facts.items()}, overrides={})
+    with err_console.status("analysing the scenario without --set, to show what moved…"):
+        before = run_analysis(base)  # solutions, ZOPA and the real deal do not depend on the GE second opinion
+    print_diff(compare_results(before, result), Labels.from_issues(result.issues), out_console)
 
 
 def _load(scenario: str, set_: list[str] | None, as_json: bool) -> LoadedScenario:
@@ -236,6 +256,7 @@ def simulate(
     set_: SetOpt = None,
 ) -> None:
     """Simulate one alternating-offers negotiation (deadlines, time-varying no-deal outcome, discounting)."""
+    from tradetalks.report.format import Labels
     from tradetalks.report.terminal import print_simulation
     from tradetalks.studies.simulate import prepare
     from tradetalks.studies.simulate import simulate as run_simulate
@@ -246,7 +267,8 @@ def simulate(
         return run_simulate(loaded, a, b, first=int(first) if first.isdigit() else first, rounds=rounds, seed=seed,
                             setup=setup)
 
-    _run(as_json, compute, lambda r: r.to_dict(), lambda r: print_simulation(r, out_console))
+    _run(as_json, compute, lambda r: r.to_dict(),
+         lambda r: print_simulation(r, out_console, labels=Labels.from_scenario(loaded.scenario)))
 
 
 @app.command()
@@ -309,12 +331,14 @@ def sensitivity(
     set_: SetOpt = None,
 ) -> None:
     """Which stakeholder weights and valuations flip the predicted (Nash) package: tornado and weight sweep."""
+    from tradetalks.report.format import Labels
     from tradetalks.report.terminal import print_sensitivity
     from tradetalks.studies.sensitivity import sensitivity as run_sensitivity
     loaded = _load(scenario, set_, as_json)
     _run(as_json, lambda: run_sensitivity(loaded, delta=delta, n_draws=draws, workers=workers, seed=seed,
                                           progress=not as_json),
-         lambda r: r.to_dict(), lambda r: print_sensitivity(r.to_dict(), r.to_frame(), out_console))
+         lambda r: r.to_dict(),
+         lambda r: print_sensitivity(r, out_console, labels=Labels.from_scenario(loaded.scenario)))
 
 
 @app.command("scenarios")

@@ -12,6 +12,7 @@ Example
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -55,6 +56,34 @@ def short(text: str, n: int = 40) -> str:
     return text if len(text) <= n else text[: n - 1].rstrip() + "…"
 
 
+def count_with_interval(count: float, ci95: tuple[float, float] | list[float] | None, *, exact: bool) -> str:
+    """A count, exact to the unit, or sampled: rounded to what its 95 % interval supports, with the interval.
+
+    >>> count_with_interval(578041851, None, exact=True)
+    '578,041,851'
+    >>> count_with_interval(222675259399766432, (221784000000000000, 223560000000000000), exact=False)
+    '≈2.227×10^17 (95% CI 2.218×10^17–2.236×10^17)'
+    >>> count_with_interval(534932770, None, exact=False)
+    '≈5×10^8 (sampled, no interval)'
+    """
+    if exact:
+        return f"{round(count):,}"
+    if not ci95:
+        return f"≈{_sig(count, 1)} (sampled, no interval)"
+    lo, hi = ci95
+    width = max(hi - lo, 1.0)
+    digits = max(1, min(6, math.floor(math.log10(max(abs(count), 1.0))) - math.floor(math.log10(width)) + 2))
+    return f"≈{_sig(count, digits)} (95% CI {_sig(lo, digits)}–{_sig(hi, digits)})"
+
+
+def _sig(x: float, digits: int) -> str:
+    if abs(x) < 1e6:
+        return f"{round(x, -max(0, math.floor(math.log10(max(abs(x), 1.0))) - digits + 1)):,.0f}"
+    exp = math.floor(math.log10(abs(x)))
+    mant = x / 10**exp
+    return f"{mant:.{max(digits - 1, 0)}f}×10^{exp}"
+
+
 def option_label(op: Any) -> str:
     """An option's label, marked when it is the no-deal option or cannot stand alone (a constraint)."""
     label = op.label
@@ -76,6 +105,12 @@ class Labels:
         iss = list(issues)
         return cls(issues={i.id: i.name for i in iss},
                    options={(i.id, op.option): op.label for i in iss for op in i.options})
+
+    @classmethod
+    def from_scenario(cls, scenario: Any) -> Labels:
+        """From a :class:`~tradetalks.scenario.schema.Scenario`."""
+        return cls(issues={i.id: i.name for i in scenario.issues},
+                   options={(i.id, op.id): op.label for i in scenario.issues for op in i.options})
 
     def issue(self, issue: str) -> str:
         return self.issues.get(issue, issue)

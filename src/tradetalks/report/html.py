@@ -291,7 +291,8 @@ def tornado_figure(res: AnalysisResult) -> go.Figure | None:
         fig.add_trace(go.Bar(
             y=labels, x=[r.swing[p] / BN for r in rows], orientation="h", name=p,
             marker={"color": colour, "opacity": [1.0 if r.flips else 0.35 for r in rows]},
-            customdata=[[r.id, ", ".join(r.flipped_issues) or "none"] for r in rows],
+            customdata=[[r.id, ", ".join(r.flipped_issues) or ("no agreement at one end" if r.flips else "none")]
+                        for r in rows],
             hovertemplate="%{customdata[0]}<br>swing %{x:.3f} $bn/yr<br>issues that change: %{customdata[1]}"
                           "<extra>" + p + "</extra>"))
     flips = sum(r.flips for r in rows)

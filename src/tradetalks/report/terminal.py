@@ -9,17 +9,18 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-from tradetalks.report.format import money, option_label
+from tradetalks.report.format import Labels, count_with_interval, money, option_label, quantity
 from tradetalks.studies.analyze_results import AnalysisResult
+from tradetalks.studies.compare import ResultDiff
 
 
-def _changed(package: dict[str, str], batna: dict[str, str]) -> str:
-    diff = [f"{i}={o}" for i, o in package.items() if batna.get(i) != o]
-    return ", ".join(diff) if diff else "(no deal)"
+def _package_cell(package: dict[str, str], batna: dict[str, str], labels: Labels) -> str:
+    """Every issue settled differently from no deal, one per line, by label (none hidden)."""
+    return escape("\n".join(labels.changes(package, batna))) or "(no deal)"
 
 
 def print_summary(res: AnalysisResult, console: Console) -> None:
-    """Print the headline tables: stakes, solutions, ZOPA, linkage, observed deal."""
+    """Print the headline tables: stakes, solutions, ZOPA, linkage, the real deal, and what --dynamics added."""
     parties = res.party_ids
     sc = res.scenario
     console.print(f"[bold]{escape(sc.title)}[/bold] (as of {sc.as_of}; economics: {res.econ_model})")
@@ -28,18 +29,54 @@ def print_summary(res: AnalysisResult, console: Console) -> None:
     _stakes(res, console, parties)
     _solutions(res, console, parties)
     z = res.zopa
-    count = f"{z.count:,}" if z.method == "exact" else \
-        f"≈{z.count:,.0f} (95% CI {z.ci95[0]:,.0f}–{z.ci95[1]:,.0f})" if z.ci95 else f"≈{z.count:,.0f}"
+    count = count_with_interval(z.count, z.ci95, exact=z.method == "exact")
     console.print(f"ZOPA: {count} of {z.total_packages:,} packages are better than no deal for both sides"
                   f" ({z.method}).")
     for lk in res.linkage:
-        console.print(f"Linkage '{lk.name}': Nash joint gain changes by {money(lk.surplus['joint'])} ("
+        console.print(f"Linkage '{escape(lk.name)}': Nash joint gain changes by {money(lk.surplus['joint'])} ("
                       + ", ".join(f"{p} {money(lk.surplus[p])}" for p in parties) + ")"
                       + (" — linkage makes an empty ZOPA non-empty." if lk.turns_empty_zopa_nonempty else "."))
     if res.observed is not None:
         _observed(res, console, parties)
+    else:
+        console.print("No observed-outcome file: the real deal is not compared with the model (add `observed: FILE` "
+                      "to the scenario or pass --observed FILE).")
     if res.ge_opinion is not None:
         _ge(res, console, parties)
+    if res.simulation is not None:
+        print_simulation(res.simulation, console, labels=Labels.from_issues(res.issues), offers=False)
+    if res.tournament is not None:
+        print_tournament(res.tournament.by_strategy(), console)
+    if res.sensitivity is not None:
+        print_sensitivity(res.sensitivity, console, top=10)
+
+
+def print_diff(diff: ResultDiff, labels: Labels, console: Console) -> None:
+    """What ``--set`` changed: the inputs, then how the headline results moved against the unmodified scenario."""
+    t = Table(title="Changed inputs (--set)")
+    for col in ("fact", "was", "now"):
+        t.add_column(col)
+    for c in diff.inputs:
+        t.add_row(c.id, quantity(c.before, c.unit), quantity(c.after, c.unit))
+    console.print(t)
+    if not diff.anything_moved:
+        console.print("Nothing in the headline results moved.")
+        return
+    r = Table(title="What moved against the unmodified scenario (USD/yr, weighted)")
+    for col in ("result", "before", "after", "package changes"):
+        r.add_column(col)
+    for s in diff.solutions:
+        def pair(u: dict[str, float] | None) -> str:
+            return "none" if u is None else ", ".join(f"{p} {money(v)}" for p, v in u.items())
+        moves = "\n".join(f"{labels.issue(m.issue)}: {labels.option(m.issue, m.before) if m.before else '—'} → "
+                          f"{labels.option(m.issue, m.after) if m.after else '—'}" for m in s.moves)
+        r.add_row(s.name, pair(s.before), pair(s.after), escape(moves) or "same package")
+    r.add_row("ZOPA (packages)", f"{diff.zopa[0]:,.0f}", f"{diff.zopa[1]:,.0f}", "")
+    if diff.observed is not None:
+        b, a = diff.observed
+        r.add_row("real deal", ", ".join(f"{p} {money(v)}" for p, v in b.items()),
+                  ", ".join(f"{p} {money(v)}" for p, v in a.items()), "")
+    console.print(r)
 
 
 def _ge(res: AnalysisResult, console: Console, parties: list[str]) -> None:
@@ -72,7 +109,8 @@ def _stakes(res: AnalysisResult, console: Console, parties: list[str]) -> None:
         t.add_column(p, justify="right")
     for iss in res.issues:
         for k, op in enumerate(iss.options):
-            t.add_row(iss.name if k == 0 else "", option_label(op), *(money(op.utilities[p]) for p in parties))
+            t.add_row(escape(iss.name) if k == 0 else "", escape(option_label(op)),
+                      *(money(op.utilities[p]) for p in parties))
     console.print(t)
     console.print("† not possible alone: a constraint of the scenario ties it to another issue's option "
                   "(its value is shown with the other issues at no deal)")
@@ -83,15 +121,18 @@ def _solutions(res: AnalysisResult, console: Console, parties: list[str]) -> Non
     t.add_column("solution")
     for p in parties:
         t.add_column(p, justify="right")
-    t.add_column("package (changes from no deal)")
+    t.add_column("package (every issue settled differently from no deal)")
+    labels = Labels.from_issues(res.issues)
     for name, s in res.solutions.items():
         if s is None:
             t.add_row(name, "—", "—", "no package is better than no deal for both")
         else:
-            t.add_row(name, *(money(s.utilities[p]) for p in parties), _changed(s.package, res.batna.package))
+            t.add_row(name, *(money(s.utilities[p]) for p in parties),
+                      _package_cell(s.package, res.batna.package, labels), end_section=True)
     if res.observed is not None:
         o = res.observed
-        t.add_row("observed deal", *(money(o.utilities[p]) for p in parties), _changed(o.package, res.batna.package))
+        t.add_row("real deal", *(money(o.utilities[p]) for p in parties),
+                  _package_cell(o.package, res.batna.package, labels))
     console.print(t)
 
 
@@ -101,10 +142,12 @@ def _observed(res: AnalysisResult, console: Console, parties: list[str]) -> None
     where = "on the Pareto frontier" if o.on_frontier else (
         f"inside the frontier: both sides could each gain {money(o.distance_to_frontier)} more; "
         f"up to {money(o.left_on_table)} a year left on the table")
-    console.print(f"Observed deal ({o.date}): {where}.")
+    console.print(f"Real deal ({o.date}): {where}.")
     if o.changes:
-        console.print("  Best Pareto improvement: " + "; ".join(f"{c.issue}: {c.from_option} → {c.to_option}"
-                                                               for c in o.changes))
+        labels = Labels.from_issues(res.issues)
+        console.print("  Best Pareto improvement: " + escape("; ".join(
+            f"{labels.issue(c.issue)}: {labels.option(c.issue, c.from_option)} → {labels.option(c.issue, c.to_option)}"
+            for c in o.changes)))
 
 
 def _pair_bn(u: dict[str, float] | None, parties: list[str]) -> str:
@@ -116,12 +159,12 @@ def print_replay(steps: list[Any], parties: list[str], console: Console) -> None
     both = "/".join(parties)
     t = Table(title=f"Replay of the timeline ({both} utilities, $bn/yr, vs the scenario's BATNA)")
     t.add_column("date", no_wrap=True)
-    t.add_column("event", max_width=34, overflow="ellipsis", no_wrap=True)
-    t.add_column("ZOPA", justify="right", no_wrap=True)
+    t.add_column("event", ratio=1, overflow="fold")
+    t.add_column("ZOPA (packages)", justify="right", no_wrap=True)
     for col in ("no deal", "Nash", "stood"):
         t.add_column(col, justify="right", no_wrap=True)
     for s in steps:
-        t.add_row(s.date, s.label, f"{s.zopa_count:,}" if s.zopa_nonempty else "empty",
+        t.add_row(s.date, escape(s.label), quantity(s.zopa_count, "packages") if s.zopa_nonempty else "empty",
                   _pair_bn(s.batna_utilities, parties), _pair_bn(s.nash_utilities, parties),
                   _pair_bn(s.stood_utilities, parties) + (" *" if s.stood_is_agreement else ""))
     console.print(t)
@@ -142,10 +185,15 @@ def print_improvements(results: list[Any], console: Console) -> None:
         for col in ("issue", "from", "to"):
             t.add_column(col)
         for c in r.changes:
-            t.add_row(c.issue_name, c.from_label, c.to_label)
+            t.add_row(escape(c.issue_name), escape(c.from_label), escape(c.to_label))
         console.print(t)
         if r.losers:
-            console.print("  stakeholders who lose: " + ", ".join(f"{s.name} ({money(s.change)})" for s in r.losers))
+            lose = Table(title="Stakeholders who lose (USD/yr, unweighted)")
+            for col in ("stakeholder", "party", "change"):
+                lose.add_column(col, justify="right" if col == "change" else "left")
+            for st in r.losers:
+                lose.add_row(escape(st.name), st.party, money(st.change))
+            console.print(lose)
 
 
 def print_frame(df: Any, title: str, console: Console) -> None:
@@ -158,30 +206,47 @@ def print_frame(df: Any, title: str, console: Console) -> None:
     console.print(t)
 
 
-def print_simulation(res: Any, console: Console) -> None:
-    """One simulated negotiation: outcome, utilities, distance to Nash and the offers."""
+def print_simulation(res: Any, console: Console, *, labels: Labels | None = None, offers: bool = True) -> None:
+    """One simulated negotiation: outcome, the agreed package (by label), utilities, distance to Nash, the offers."""
     p0, p1 = res.parties
     how = "agreement" if res.agreed else f"breakdown ({res.end.replace('_', ' ')})"
-    console.print(f"[bold]{res.strategies[p0]}[/bold] ({p0}) vs [bold]{res.strategies[p1]}[/bold] ({p1}), "
-                  f"{res.first_proposer} first: {how} in round {res.rounds} on {res.date}.")
+    console.print(f"Simulated negotiation: [bold]{res.strategies[p0]}[/bold] ({p0}) vs "
+                  f"[bold]{res.strategies[p1]}[/bold] ({p1}), {res.first_proposer} first: {how} in round "
+                  f"{res.rounds} on {res.date}.")
     console.print("  utilities: " + ", ".join(f"{p} {money(res.utilities[p])}" for p in res.parties)
                   + "; no deal then: " + ", ".join(f"{p} {money(res.batna[p])}" for p in res.parties)
                   + (f"; distance to Nash {money(res.nash_distance)}" if res.nash_distance is not None else ""))
-    if res.offers:
+    if labels is not None:
+        what = "agreed package" if res.agreed else "no-deal package in force"
+        changed = [f"{labels.issue(i)}: {labels.option(i, o)}" for i, o in res.package.items()]
+        console.print(f"  {what}: " + escape("; ".join(changed)))
+    if offers and res.offers:
         frame = res.to_frame().drop(columns=["package"], errors="ignore")
         for col in [c for c in frame.columns if str(c).startswith("u_")]:
             frame[col] = frame[col].map(money)
+        if "accepted" in frame.columns:
+            frame["accepted"] = frame["accepted"].map(lambda v: "yes" if v else "no")
+        frame = frame.rename(columns={c: f"utility {str(c)[2:]}" for c in frame.columns if str(c).startswith("u_")})
         print_frame(frame, "Offers (utilities against the scenario's BATNA)", console)
     for note in res.notes:
-        console.print(f"  note: {note}")
+        console.print(f"  note: {escape(note)}")
+
+
+_TOURNAMENT_HEADERS = {"strategy": "strategy", "agreement_rate": "agreements", "mean_rounds": "mean rounds",
+                       "nash_distance": "distance to Nash"}
 
 
 def print_tournament(by_strategy: Any, console: Console) -> None:
-    """Per-strategy tournament table, money columns in $."""
+    """Per-strategy tournament table: money in $, rates in %, headers in words."""
     frame = by_strategy.copy()
     for col in [c for c in frame.columns if str(c).startswith("u_") or "distance" in str(c)]:
         frame[col] = frame[col].map(money)
-    print_frame(frame, "Tournament: per strategy over both roles (utilities against the scenario's BATNA)", console)
+    for col in [c for c in frame.columns if str(c).endswith("_rate")]:
+        frame[col] = frame[col].map(lambda v: f"{v:.0%}")
+    names = {c: _TOURNAMENT_HEADERS.get(str(c), str(c).replace("u_", "utility ").replace("_as_", " as ")
+                                        .replace("_", " ")) for c in frame.columns}
+    print_frame(frame.rename(columns=names), "Tournament: per strategy over both roles (utilities against the "
+                "scenario's BATNA)", console)
 
 
 def print_ratification(rat: dict[str, Any], console: Console) -> None:
@@ -213,20 +278,29 @@ def print_ratification(rat: dict[str, Any], console: Console) -> None:
         console.print(f"  note: {note}")
 
 
-def print_sensitivity(sens: dict[str, Any], frame: Any, console: Console) -> None:
-    """Tornado table (largest swing first) and the weight sweep's robustness per issue."""
-    shown = frame.head(25).copy()
-    for col in [c for c in shown.columns if str(c).startswith("swing_")]:
-        shown[col] = shown[col].map(money)
-    shown = shown.drop(columns=["label"], errors="ignore")
-    print_frame(shown, f"Tornado: the Nash prediction under ±{sens['delta']:.0%} (top 25 by swing)", console)
-    sw = sens.get("sweep")
-    if sw:
-        console.print(f"Weight sweep: {sw['n_draws']:,} draws in {sw['seconds']:.1f} s; the whole Nash package "
-                      f"survives in {sw['same_package_share']:.1%} of draws.")
-        t = Table(title="Share of draws keeping each issue's Nash option")
+def print_sensitivity(sens: Any, console: Console, *, top: int = 25, labels: Labels | None = None) -> None:
+    """Tornado table (largest swing first, parameters by name with their unit) and the weight sweep per issue."""
+    t = Table(title=f"Tornado: the Nash point under ±{sens.delta:.0%} of each parameter (top {top} by swing; "
+                    "⚑ = the package changes)")
+    parties = list(sens.base.utilities)
+    for col in ("parameter", "value", *(f"swing {p}" for p in parties), "issues that change"):
+        t.add_column(col, justify="right" if col.startswith("swing") or col == "value" else "left")
+    for r in sens.tornado[:top]:
+        unit = r.label.rsplit("(", 1)[-1].rstrip(")") if r.label.endswith(")") else ""
+        t.add_row(("⚑ " if r.flips else "") + escape(r.label or r.id), quantity(r.base_value, unit),
+                  *(money(r.swing[p]) for p in parties),
+                  escape(", ".join(labels.issue(i) if labels else i for i in r.flipped_issues))
+                  or ("no agreement at one end" if r.flips else "—"))
+    console.print(t)
+    sw = sens.sweep
+    if sw is not None:
+        console.print(f"Weight sweep: {sw.n_draws:,} draws in {sw.seconds:.1f} s; the whole Nash package "
+                      f"survives in {sw.same_package_share:.1%} of draws.")
+        w = Table(title="Share of draws keeping each issue's Nash option")
         for col in ("issue", "Nash option", "share"):
-            t.add_column(col)
-        for i in sw["issues"]:
-            t.add_row(i["issue"], i["base_option"], f"{i['base_share']:.0%}")
-        console.print(t)
+            w.add_column(col, justify="right" if col == "share" else "left")
+        for i in sw.issues:
+            w.add_row(escape(labels.issue(i.issue) if labels else i.issue),
+                      escape(labels.option(i.issue, i.base_option) if labels else i.base_option),
+                      f"{i.base_share:.0%}")
+        console.print(w)

@@ -45,6 +45,11 @@ class LoadedScenario:
     observed: ObservedOutcome | None = None
     observed_file: str | None = None
 
+    def __repr__(self) -> str:
+        scn = self.scenario
+        return (f"LoadedScenario({scn.id!r} from {self.file!r}: {len(scn.issues)} issues, {len(scn.facts)} facts, "
+                f"{len(self.overrides)} overridden, observed outcome {'yes' if self.observed else 'no'})")
+
 
 def builtin_names() -> list[str]:
     """Names of the built-in scenarios."""
