@@ -329,7 +329,7 @@ def constrained_nash(utilities: Sequence[ArrayLike], rules: Sequence[Ratificatio
     :math:`(m, q_0)` (dominated by :math:`q`, dropped) and :math:`(q_0, b]` (now :math:`u_1 \le q_1`). Intervals
     whose bound is below the best product found are dropped. Good first candidates come from the unconstrained
     frontier points that are ratifiable and from MILPs maximising weighted sums of utilities near the Nash
-    direction.
+    direction. When the unconstrained Nash solution is itself ratifiable it is the answer, and no MILP is solved.
 
     Parameters
     ----------
