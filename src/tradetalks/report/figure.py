@@ -18,6 +18,7 @@ from __future__ import annotations
 import importlib.util
 import json
 from functools import lru_cache
+from html import escape
 from pathlib import Path
 from typing import Any
 
@@ -142,8 +143,8 @@ class Figure:
             layout_json = '{"template":' + _template(template) + ("," + layout_json[1:] if layout else "}")
         elif template is not None:
             layout_json = _json({"template": template, **layout})
-        ident = json.dumps(div_id)
-        return (f'<div>                        <div id={ident} class="plotly-graph-div" '
+        ident = _json(div_id)
+        return (f'<div>                        <div id="{escape(div_id, quote=True)}" class="plotly-graph-div" '
                 f'style="height:{height}; width:{width};"></div>            <script type="text/javascript">'
                 f"                window.PLOTLYENV=window.PLOTLYENV || {{}};                                "
                 f"if (document.getElementById({ident})) {{                    Plotly.newPlot(                        "
