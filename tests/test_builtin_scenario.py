@@ -199,6 +199,15 @@ def test_numbers_outside_facts_are_fact_references(raw):
                     problems += _check_quantity(rate, f"{where}.set.{lever}", facts)
             for st, val in op.get("payoffs", {}).items():
                 problems += _check_quantity(val, f"{where}.payoffs.{st}", facts)
+    val = raw.get("valuation") or {}
+    for key in ("discount_rate", "horizon", "lever_duration"):
+        if key in val:
+            problems += _check_quantity(val[key], f"valuation.{key}", facts)
+    for mid, timing in (val.get("markets") or {}).items():
+        for key, q in timing.items():
+            problems += _check_quantity(q, f"valuation.markets.{mid}.{key}", facts)
+    for rev in val.get("revisions") or []:
+        problems += _check_quantity(rev["value"], f"valuation.revisions.{rev['fact']}", facts)
     assert not problems, "\n".join(problems)
 
 
@@ -297,7 +306,7 @@ def test_observed_outcome_is_the_deal_we_know(loaded):
     assert pkg["beef"] == "keep" and pkg["rice"] == "keep" and pkg["map_data"] == "keep"
     assert pkg["investment"] == "cash_capped_200" and pkg["shipbuilding"] == "masga_150"
     assert pkg["energy"] == "e100"
-    assert pkg["cost_sharing"] == "usfk_33bn" and pkg["defence_spending"] == "d3_5"
+    assert pkg["cost_sharing"] == "usfk_33bn" and pkg["defence_spending"] == "own_path"
     assert pkg["arms_purchases"] == "arms_25bn"
 
 
@@ -456,3 +465,181 @@ def test_deadlines_pause_end_soft_and_first_of_august_hard(loaded):
     assert not deadlines[dt.date(2025, 7, 9)].hard, "the pause end was extended on 7 July"
     assert deadlines[dt.date(2025, 8, 1)].hard
     assert all(d <= dt.date(2025, 8, 1) for d in deadlines), "nothing after the hard deadline"
+
+
+# ---------------------------------------------------------------------------------------------------- valuation fixes
+# Each test below would have caught one valuation error of issue 7 §1 in the earlier version of the scenario.
+
+#: relative tolerance of a payoff against the same formula evaluated here
+REL = 1e-9
+
+
+@pytest.fixture(scope="module")
+def analysis(loaded):
+    from tradetalks.studies.analyze import analyze
+
+    return analyze(loaded)
+
+
+def _basis(loaded):
+    from tradetalks.econ.valuation import time_basis
+
+    basis = time_basis(loaded.scenario, loaded.facts)
+    assert basis is not None, "the built-in scenario states its time basis in `valuation:`"
+    return basis
+
+
+def test_every_stream_is_on_one_time_basis(loaded):
+    """Lump sums were spread over their own periods (energy 3.5 years, arms 5, investment 10) with no discounting."""
+    from tradetalks.econ.timebasis import flow_equivalent
+
+    basis, f = _basis(loaded), loaded.facts
+    per_year = f["energy_purchase_total"] / f["energy_purchase_years"]
+    energy = _payoffs(loaded, "energy", "e100")["kor_consumers"]
+    assert energy == pytest.approx(-flow_equivalent(per_year * f["energy_premium_rate"], basis.rate, basis.horizon,
+                                                    0, f["energy_purchase_years"]), rel=REL)
+    assert -energy < 0.5 * per_year * f["energy_premium_rate"], "a 3.5-year pledge is not a 10-year flow"
+    arms = _payoffs(loaded, "arms_purchases", "arms_25bn")["us_defence_industry"]
+    extra = f["arms_pledge_total"] / f["arms_years"] - f["arms_baseline_annual"]
+    assert arms == pytest.approx(flow_equivalent(extra * f["us_arms_margin"], basis.rate, basis.horizon, 0,
+                                                 f["arms_years"]), rel=REL)
+    from tradetalks.scenario.expressions import calls_in
+
+    # gao_period_years turns a past total into a yearly average (a rate), not a schedule of the deal
+    in_years = {fid for fid, fact in loaded.scenario.facts.items() if fact.unit == "years"} - {"gao_period_years"}
+    for iss in loaded.scenario.issues:
+        for op in iss.options:
+            for sid, q in op.payoffs.items():
+                if names_in(q) & in_years:
+                    assert calls_in(q), f"{iss.id}.{op.id}.{sid}: a schedule in years must go through flow()/lump()"
+
+
+def test_tariff_flows_last_the_expected_duration_not_forever(loaded):
+    from tradetalks.econ.timebasis import duration_share
+    from tradetalks.econ.valuation import compile_scenario
+
+    basis, f = _basis(loaded), loaded.facts
+    fact = loaded.scenario.facts["tariff_expected_duration"]
+    assert fact.range is not None and (fact.spread_assumption or fact.spread_source)
+    cs = compile_scenario(loaded.scenario, f)
+    share = duration_share(basis.rate, basis.horizon, f["tariff_expected_duration"])
+    factors = {mk.id: mk.time_factor for mk in cs.markets}
+    assert share < 1 and factors["us_cars"] == pytest.approx(share, rel=REL)
+    legal = 1 - f["ieepa_strike_prob"] + f["ieepa_strike_prob"] * f["tariff_replacement_prob"]
+    assert factors["us_other_goods"] == pytest.approx(share * legal, rel=REL)
+    assert factors["kor_beef"] == 1.0, "an SPS rule is not tied to the tariff regime"
+
+
+def test_koreas_own_defence_path_is_the_no_deal_baseline(loaded, analysis):
+    """The 3.5 % path was Korea's own plan: restating it in the joint fact sheet is no concession."""
+    iss = next(i for i in loaded.scenario.issues if i.id == "defence_spending")
+    assert iss.batna == "own_path" and loaded.observed.package["defence_spending"].option == "own_path"
+    stake = next(s for s in analysis.issues if s.id == "defence_spending")
+    assert all(o.utilities["KOR"] < 0 for o in stake.options if not o.is_batna), "only a faster path costs Korea"
+
+
+def test_chip_clause_is_worth_the_gap_to_taiwan_not_a_full_exemption(loaded):
+    from tradetalks.econ.timebasis import flow_equivalent
+
+    basis, f = _basis(loaded), loaded.facts
+    pay = _payoffs(loaded, "semiconductors", "no_less_favourable")
+    gap = f["chip_expected_tariff"] - f["chip_comparator_expected_tariff"]
+    assert 0 < gap < f["chip_expected_tariff"]
+    assert pay["us_treasury"] == pytest.approx(
+        -flow_equivalent(f["kor_chip_exports_us"] * gap, basis.rate, basis.horizon, 0,
+                         f["tariff_expected_duration"]), rel=REL)
+    full = f["kor_chip_exports_us"] * f["chip_expected_tariff"]
+    assert -pay["us_treasury"] < full * (gap / f["chip_expected_tariff"]) + 1, "not the full chip tariff"
+
+
+def test_precedent_charges_are_net_and_on_the_partners_covered_goods(loaded):
+    """The precedent was a pure US loss on the partners' *total* imports (cars counted twice)."""
+    from tradetalks.econ.timebasis import flow_equivalent
+
+    basis, f = _basis(loaded), loaded.facts
+    text = FILE.read_text(encoding="utf-8")
+    assert "parity_partner_multiplier" not in text
+    from tradetalks.econ.valuation import compile_scenario
+
+    cs = compile_scenario(loaded.scenario, f)
+
+    def direct(issue: str, option: str, stakeholder: str) -> float:
+        i = cs.issue_ids.index(issue)
+        return float(cs.issues[i][[o.id for o in cs.issues[i]].index(option)].direct[
+            cs.stakeholders.index(stakeholder)])
+
+    eta, sigma = f["kor_car_supply_elasticity"], f["armington_sigma_median"]
+    partners_cars = f["us_vehicle_imports_japan"] + f["us_vehicle_imports_eu"]
+    gross = flow_equivalent(f["us_mfn_car_tariff"] * partners_cars * f["parity_precedent_prob"], basis.rate,
+                            basis.horizon, 0, f["tariff_expected_duration"])
+    assert direct("auto_tariff", "a12_5", "us_treasury") == pytest.approx(-gross, rel=REL)
+    credit = direct("auto_tariff", "a12_5", "us_consumers")
+    assert 0 < credit < gross, "a cut extended to Japan and the EU lowers US prices too: the net loss is smaller"
+    # the importers' share of a tariff under the PE incidence rule, partners given Korea's elasticities
+    assert credit == pytest.approx(gross * eta / (eta + sigma), rel=REL)
+    r0 = direct("reciprocal_tariff", "r0", "us_treasury")
+    partners_parts = f["kor_parts_exports_us"] * partners_cars / f["us_vehicle_imports_korea"]
+    covered = f["us_imports_from_eu"] + f["us_imports_from_japan"] - partners_cars - partners_parts
+    legal = 1 - f["ieepa_strike_prob"] + f["ieepa_strike_prob"] * f["tariff_replacement_prob"]
+    assert r0 == pytest.approx(-flow_equivalent(f["us_template_rate"] * covered * f["parity_precedent_prob"] * legal,
+                                                basis.rate, basis.horizon, 0, f["tariff_expected_duration"]),
+                               rel=REL)
+
+
+def test_location_data_is_valued_once(loaded):
+    f = loaded.facts
+    plain = _payoffs(loaded, "platforms", "nondiscrimination")["us_tech"]
+    data = _payoffs(loaded, "platforms", "nondiscrimination_data")["us_tech"]
+    map_profit = f["map_us_revenue_at_risk"] * f["us_digital_margin"]
+    assert data - plain == pytest.approx(f["data_opening_us_gain"] - map_profit, rel=REL)
+
+
+def test_us_imports_from_korea_is_the_census_figure(loaded):
+    fact = loaded.scenario.facts["us_imports_from_kor"]
+    assert "census.gov" in (fact.source or "") and fact.value == pytest.approx(131.5e9)
+
+
+def test_korean_delegations_follow_the_change_of_government(loaded):
+    kor = next(p for p in loaded.scenario.parties if p.id == "KOR")
+    may = {m.name for m in _delegation_on(kor, dt.date(2025, 5, 15)).members}
+    assert "Choi Sang-mok" not in may, "Choi resigned on 1 May 2025"
+    assert "Yeo Han-koo" in {m.name for m in _delegation_on(kor, dt.date(2025, 6, 20)).members}
+    for d in kor.delegations:
+        assert YEAR.search(d.source), f"delegation from {d.since} needs a dated source"
+
+
+def test_observed_deal_is_judged_against_the_no_deal_path_at_its_date(analysis):
+    obs = analysis.observed
+    assert obs.vs_as_of is not None and obs.vs_as_of.utilities == pytest.approx(obs.utilities, rel=REL)
+    dated = obs.vs_dated_batna
+    assert dated is not None and dated.date == "2025-11-14"
+    assert dated.batna_changes == {"steel_tariff": "s50"}, "steel went to 50 % on 4 June with or without a deal"
+    assert "steel_tariff" not in {i for i, o in dated.package.items() if o != dated.batna_package[i]}
+
+
+def test_post_ruling_view_prices_the_end_of_the_ieepa_tariff(loaded, analysis):
+    later = analysis.observed.vs_latest
+    assert later is not None and later.date == "2026-02-20"
+    assert later.facts_revised == {"ieepa_strike_prob": 1.0}
+    assert later.utilities["KOR"] < analysis.observed.vs_dated_batna.utilities["KOR"], \
+        "once the reciprocal tariff is void, Korea's relief from it is worth only the replacement risk"
+    titles = " ".join(e.title for e in loaded.scenario.timeline)
+    assert "Learning Resources" in titles and "IEEPA" in titles
+
+
+def test_nash_with_rubinstein_powers_sits_beside_the_symmetric_one(analysis):
+    sym, rub = analysis.solutions["nash"], analysis.solutions["nash_rubinstein"]
+    assert sym.powers == {"KOR": 0.5, "USA": 0.5}
+    assert rub is not None and rub.powers["KOR"] == pytest.approx(0.10 / 0.35, rel=1e-6)
+    assert rub.utilities["KOR"] <= sym.utilities["KOR"], "the less patient side gets less"
+
+
+def test_time_basis_and_legal_risk_are_facts_with_ranges(loaded):
+    for fid in ("val_discount_rate", "val_horizon_years", "tariff_expected_duration", "ieepa_strike_prob",
+                "ieepa_strike_prob_nov2025", "tariff_replacement_prob", "chip_comparator_expected_tariff"):
+        fact = loaded.scenario.facts[fid]
+        assert fact.range is not None and fact.range[0] <= fact.value <= fact.range[1], fid
+        assert fact.spread_source or fact.spread_assumption, f"{fid}: say where the range comes from"
+    ruling = [r for r in loaded.scenario.valuation.revisions if r.fact == "ieepa_strike_prob"]
+    assert {r.date for r in ruling} == {dt.date(2025, 11, 5), dt.date(2026, 2, 20)}
+    assert all(re.search(r"\b20\d\d\b", r.source) for r in ruling), "each revision carries a dated source"

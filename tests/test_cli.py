@@ -30,7 +30,7 @@ def test_analyze_json_to_stdout(tmp_path: Path) -> None:
     res = runner.invoke(app, ["analyze", str(TOY), "--out", str(tmp_path), "--json", "--no-report"])
     assert res.exit_code == 0
     data = json.loads(res.stdout)
-    assert set(data["solutions"]) == {"nash", "kalai_smorodinsky", "egalitarian", "utilitarian"}
+    assert set(data["solutions"]) == {"nash", "nash_rubinstein", "kalai_smorodinsky", "egalitarian", "utilitarian"}
     assert not (tmp_path / "report.html").exists()
 
 

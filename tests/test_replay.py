@@ -57,3 +57,18 @@ def test_what_really_stood(tmp_path: Path) -> None:
     assert later.stood_package == {"widget_tariff": "t15", "transfer": "more"}, "unsettled issues follow the path"
     model = build_model(loaded)
     assert np.allclose(list(later.stood_utilities.values()), package_value(model, later.stood_package)[1])
+
+
+def test_replay_values_each_date_with_the_facts_known_then() -> None:
+    """A dated step after a fact revision (a court ruling) uses the revised facts, earlier steps the file's."""
+    loaded = load_scenario("korus-2025")
+    steps = replay(loaded).steps
+    before = [s for s in steps if s.date < "2025-11-05"]
+    after = [s for s in steps if s.date >= "2026-02-20"]
+    assert before and all(s.facts_revised == {} for s in before)
+    assert after and all(s.facts_revised == {"ieepa_strike_prob": 1.0} for s in after)
+    assert any(s.kind == "fact_revision" for s in steps)
+    deal = next(s for s in steps if s.date == "2025-11-14" and s.stood_is_agreement)
+    ruled = after[-1]
+    assert ruled.stood_package == deal.stood_package
+    assert ruled.stood_utilities["KOR"] < deal.stood_utilities["KOR"], "the voided reciprocal relief is worth less"

@@ -120,3 +120,79 @@ def test_groups_enumerate_exactly_the_feasible_packages(inst: tuple[list[int], l
 def test_compound_issue_limit() -> None:
     with pytest.raises(LimitError, match="above the limit of 200,000"):
         group_issues([10] * 6, [0] * 6, [(k, k + 1) for k in range(5)])
+
+
+# ---------------------------------------------------------------------------------------------------- time basis
+
+
+def _with_valuation(valuation: dict, payoff: str | None = None):
+    """The toy scenario with a `valuation:` block (and optionally another payoff for option transfer.some)."""
+    from tradetalks.scenario.schema import Scenario
+
+    loaded = load_scenario(TOY)
+    data = loaded.scenario.model_dump(by_alias=True)
+    data["valuation"] = valuation
+    if payoff is not None:
+        data["issues"][1]["options"][1]["payoffs"] = {"a_treasury": f"-{payoff}", "b_treasury": payoff}
+    return loaded, Scenario.model_validate(data)
+
+
+def _option_payoffs(scn, facts, issue: int, option: int) -> np.ndarray:
+    from tradetalks.econ.valuation import compile_scenario
+
+    return stakeholder_payoffs(compile_scenario(scn, facts), [option], [issue])
+
+
+def test_a_market_flow_lasting_d_years_is_worth_its_share_of_the_horizon() -> None:
+    """Tariff flows used to run forever next to lump sums spread over a few years; now they last `duration`."""
+    from tradetalks.econ.timebasis import duration_share
+
+    loaded, scn = _with_valuation({"discount_rate": 0.05, "horizon": 10, "markets": {
+        "b_widgets": {"duration": 4, "probability": 0.5}}})
+    forever = _option_payoffs(loaded.scenario, loaded.facts, 0, 1)
+    timed = _option_payoffs(scn, loaded.facts, 0, 1)
+    assert np.allclose(timed, forever * duration_share(0.05, 10, 4) * 0.5, rtol=REL)
+
+
+def test_flow_and_lump_in_a_payoff_are_annuity_equivalents() -> None:
+    from tradetalks.econ.timebasis import flow_equivalent, lump_equivalent
+
+    loaded, scn = _with_valuation({"discount_rate": 0.05, "horizon": 10}, payoff="flow(aid, 0, 3.5) + lump(aid, 2)")
+    pay = _option_payoffs(scn, loaded.facts, 1, 1)
+    expected = flow_equivalent(7e7, 0.05, 10, 0, 3.5) + lump_equivalent(7e7, 0.05, 10, 2)
+    assert pay[list(build_model(loaded).cs.stakeholders).index("b_treasury")] == pytest.approx(expected, rel=REL)
+
+
+def test_a_time_function_without_a_valuation_block_is_an_error() -> None:
+    from tradetalks.errors import TradetalksError
+    from tradetalks.scenario.schema import Scenario
+
+    loaded = load_scenario(TOY)
+    data = loaded.scenario.model_dump(by_alias=True)
+    data["issues"][1]["options"][1]["payoffs"] = {"b_treasury": "flow(aid, 0, 3)"}
+    with pytest.raises(TradetalksError, match="valuation"):
+        _option_payoffs(Scenario.model_validate(data), loaded.facts, 1, 1)
+
+
+def test_valuation_block_must_name_known_markets_and_facts() -> None:
+    from pydantic import ValidationError
+
+    with pytest.raises(ValidationError, match="unknown market"):
+        _with_valuation({"discount_rate": 0.05, "horizon": 10, "markets": {"nowhere": {"duration": 3}}})
+    with pytest.raises(ValidationError, match="unknown fact"):
+        _with_valuation({"discount_rate": 0.05, "horizon": 10, "revisions": [
+            {"date": "2025-06-01", "fact": "nope", "value": 1, "source": "test"}]})
+
+
+def test_revisions_apply_by_date_and_leave_user_overrides_alone() -> None:
+    import datetime as dt
+
+    from tradetalks.econ.valuation import revised_facts
+
+    loaded, scn = _with_valuation({"discount_rate": 0.05, "horizon": 10, "revisions": [
+        {"date": "2025-06-01", "fact": "aid", "value": "2 * eta", "source": "test"},
+        {"date": "2025-03-01", "fact": "eta", "value": 3, "source": "test"}]})
+    assert revised_facts(scn, loaded.facts, dt.date(2025, 2, 1)) == loaded.facts
+    later = revised_facts(scn, loaded.facts, dt.date(2025, 7, 1))
+    assert later["eta"] == 3 and later["aid"] == 6  # in date order: eta first, then aid from the revised eta
+    assert revised_facts(scn, loaded.facts, dt.date(2025, 7, 1), keep={"aid"})["aid"] == loaded.facts["aid"]

@@ -7,18 +7,26 @@ setting into consumer surplus (to the importer's consumers), tariff revenue (to 
 (to each supplier's stakeholder). Payoffs are always *differences* between two lever settings of the same model,
 so the base-year calibration drops out and welfare changes are path-independent.
 
+Time basis: with a ``valuation:`` block in the scenario every payoff is an annuity equivalent over one horizon at
+one discount rate (:mod:`tradetalks.econ.timebasis`). A market's yearly flows are scaled by the share of the
+horizon's value their lever difference keeps (it lasts ``duration`` years) times the probability that it holds;
+direct payoffs may use ``flow(...)`` and ``lump(...)``. Without the block every payoff is a flow over the horizon.
+
 This module only builds arrays from a validated scenario and evaluates them; it never reads files or prints.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+import datetime as dt
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
 
 from tradetalks.econ.pe import solve_market
-from tradetalks.scenario.expressions import evaluate
+from tradetalks.econ.timebasis import duration_share, flow_equivalent, lump_equivalent
+from tradetalks.errors import TradetalksError
+from tradetalks.scenario.expressions import calls_in, evaluate
 from tradetalks.scenario.schema import Market, Scenario
 
 FloatArray = np.ndarray
@@ -61,6 +69,21 @@ class CompiledMarket:
     supplier_stakeholder: tuple[int, ...]
     consumers: int
     treasury: int
+    #: share of the horizon's value the market's yearly flows keep (duration share × probability), 1 by default
+    time_factor: float = 1.0
+
+
+@dataclass(frozen=True)
+class TimeBasis:
+    """The scenario's time basis: annual discount rate (1/yr) and horizon (years)."""
+
+    rate: float
+    horizon: float
+
+    def functions(self) -> dict[str, Callable[..., float]]:
+        """Implementations of the expression functions ``flow`` and ``lump`` on this basis (USD/yr)."""
+        return {"flow": lambda amount, start, years: flow_equivalent(amount, self.rate, self.horizon, start, years),
+                "lump": lambda amount, at: lump_equivalent(amount, self.rate, self.horizon, at)}
 
 
 @dataclass(frozen=True)
@@ -114,10 +137,52 @@ class CompiledScenario:
     issue_ids: tuple[str, ...]
     issues: tuple[tuple[CompiledOption, ...], ...]
     batna: np.ndarray
+    time_basis: TimeBasis | None = None
     _cache: dict[tuple[int, bytes], FloatArray] = field(default_factory=dict, repr=False, compare=False)
 
 
-def _compile_market(mk: Market, facts: Mapping[str, float], st_index: Mapping[str, int]) -> CompiledMarket:
+def time_basis(scn: Scenario, facts: Mapping[str, float]) -> TimeBasis | None:
+    """The scenario's discount rate and horizon, or ``None`` without a ``valuation:`` block."""
+    if scn.valuation is None:
+        return None
+    rate, horizon = evaluate(scn.valuation.discount_rate, facts), evaluate(scn.valuation.horizon, facts)
+    if not (rate >= 0 and horizon > 0):
+        raise TradetalksError("valuation needs a discount rate ≥ 0 and a horizon > 0.", received=(rate, horizon),
+                              fix="check the facts named by valuation.discount_rate and valuation.horizon")
+    return TimeBasis(rate=rate, horizon=horizon)
+
+
+def market_time_factor(scn: Scenario, facts: Mapping[str, float], market_id: str) -> float:
+    """Share of the horizon's value a market's yearly flows keep: duration share × probability (1 without a basis).
+    """
+    basis = time_basis(scn, facts)
+    if basis is None or scn.valuation is None:
+        return 1.0
+    timing = scn.valuation.markets.get(market_id)
+    dur_q = timing.duration if timing is not None and timing.duration is not None else scn.valuation.lever_duration
+    years = basis.horizon if dur_q is None else evaluate(dur_q, facts)
+    prob = 1.0 if timing is None else evaluate(timing.probability, facts)
+    if years < 0 or not 0 <= prob <= 1:
+        raise TradetalksError(f"market {market_id!r}: a duration must be ≥ 0 years and a probability in [0, 1].",
+                              received=(years, prob), fix="check the facts named in valuation.markets")
+    return duration_share(basis.rate, basis.horizon, years) * prob
+
+
+def revised_facts(scn: Scenario, facts: Mapping[str, float], date: dt.date,
+                  keep: frozenset[str] | set[str] = frozenset()) -> dict[str, float]:
+    """Fact values as known on ``date``: every ``valuation.revisions`` entry dated on or before it applied in date
+    order (facts in ``keep``, e.g. the user's overrides, are left alone)."""
+    out = dict(facts)
+    if scn.valuation is None:
+        return out
+    for rev in sorted(scn.valuation.revisions, key=lambda r: r.date):
+        if rev.date <= date and rev.fact not in keep:
+            out[rev.fact] = evaluate(rev.value, out)
+    return out
+
+
+def _compile_market(mk: Market, facts: Mapping[str, float], st_index: Mapping[str, int],
+                    time_factor: float = 1.0) -> CompiledMarket:
     sup = mk.suppliers
 
     def arr(name: str, default: float) -> FloatArray:
@@ -136,6 +201,7 @@ def _compile_market(mk: Market, facts: Mapping[str, float], st_index: Mapping[st
         supplier_stakeholder=tuple(st_index.get(s.stakeholder, -1) if s.stakeholder else -1 for s in sup),
         consumers=st_index.get(mk.consumers, -1) if mk.consumers else -1,
         treasury=st_index.get(mk.treasury, -1) if mk.treasury else -1,
+        time_factor=time_factor,
     )
 
 
@@ -147,7 +213,10 @@ def compile_scenario(scn: Scenario, facts: Mapping[str, float]) -> CompiledScena
     st_party = np.array([p for _, p in stakeholders], dtype=int)
     wm = np.zeros((len(stakeholders), 2))
     wm[np.arange(len(stakeholders)), st_party] = weights
-    markets = tuple(_compile_market(mk, facts, st_index) for mk in scn.markets)
+    basis = time_basis(scn, facts)
+    functions = basis.functions() if basis is not None else None
+    markets = tuple(_compile_market(mk, facts, st_index, market_time_factor(scn, facts, mk.id))
+                    for mk in scn.markets)
     m_index = {mk.id: k for k, mk in enumerate(scn.markets)}
     levers = tuple(CompiledLever(lv.id, lv.kind, m_index[lv.market],
                                  tuple(markets[m_index[lv.market]].supplier_ids.index(s) for s in lv.suppliers))
@@ -159,7 +228,12 @@ def compile_scenario(scn: Scenario, facts: Mapping[str, float]) -> CompiledScena
         for op in iss.options:
             direct = np.zeros(len(stakeholders))
             for sid, q in op.payoffs.items():
-                direct[st_index[sid]] += evaluate(q, facts)
+                if functions is None and calls_in(q):
+                    raise TradetalksError(
+                        f"issue {iss.id!r}, option {op.id!r}: the payoff of {sid!r} calls "
+                        f"{', '.join(sorted(calls_in(q)))}() but the scenario has no `valuation:` block.",
+                        received=q, fix="add `valuation: {discount_rate: FACT, horizon: FACT}` to the scenario")
+                direct[st_index[sid]] += evaluate(q, facts, functions)
             settings = tuple((l_index[lid], evaluate(q, facts)) for lid, q in op.set.items())
             opts.append(CompiledOption(op.id, op.label, settings, direct))
         issues.append(tuple(opts))
@@ -169,7 +243,7 @@ def compile_scenario(scn: Scenario, facts: Mapping[str, float]) -> CompiledScena
         parties=(scn.parties[0].id, scn.parties[1].id), stakeholders=tuple(s for s, _ in stakeholders),
         stakeholder_party=st_party, weights=weights, weight_matrix=wm, bargaining_powers=powers,
         markets=markets, levers=levers, issue_ids=tuple(i.id for i in scn.issues), issues=tuple(issues),
-        batna=batna)
+        batna=batna, time_basis=basis)
 
 
 def issue_markets(cs: CompiledScenario, issue: int) -> set[int]:
@@ -190,6 +264,9 @@ def market_state(cs: CompiledScenario, market: int, settings: Sequence[tuple[int
 
 def market_payoffs(cs: CompiledScenario, market: int, state: FloatArray) -> FloatArray:
     """Payoffs (S,) in USD/yr of moving a market from its base year to ``state`` (cached).
+
+    The yearly flows of the partial-equilibrium model are scaled by the market's ``time_factor`` (how much of the
+    horizon the lever difference lasts, and how likely it is to hold), so they are annuity equivalents too.
 
     Consumer-surplus change goes to the market's consumers, the tariff-revenue change to its treasury and each
     supplier's producer-surplus change to that supplier's stakeholder; effects on unassigned suppliers (third
@@ -212,6 +289,7 @@ def market_payoffs(cs: CompiledScenario, market: int, state: FloatArray) -> Floa
     for s, k in enumerate(mk.supplier_stakeholder):
         if k >= 0:
             out[k] += eff.producer_surplus_change[s]
+    out *= mk.time_factor
     cs._cache[key] = out
     return out
 

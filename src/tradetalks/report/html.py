@@ -24,8 +24,8 @@ from tradetalks.studies.analyze_results import AnalysisResult
 BN = 1e9
 SOLUTION_SYMBOLS = {"nash": "star", "kalai_smorodinsky": "diamond", "egalitarian": "square",
                     "utilitarian": "triangle-up"}
-SOLUTION_NAMES = {"nash": "Nash", "kalai_smorodinsky": "Kalai–Smorodinsky", "egalitarian": "Egalitarian",
-                  "utilitarian": "Utilitarian"}
+SOLUTION_NAMES = {"nash": "Nash", "nash_rubinstein": "Nash (Rubinstein powers)",
+                  "kalai_smorodinsky": "Kalai–Smorodinsky", "egalitarian": "Egalitarian", "utilitarian": "Utilitarian"}
 PARTY_COLOURS = ("#1f5aa6", "#c0392b")
 
 CSS = """
@@ -108,7 +108,7 @@ def frontier_figure(res: AnalysisResult) -> go.Figure:
         if s is not None:
             fig.add_trace(go.Scatter(x=[s.utilities[p0] / BN], y=[s.utilities[p1] / BN], mode="markers",
                                      name=SOLUTION_NAMES.get(name, name),
-                                     marker={"size": 14, "symbol": SOLUTION_SYMBOLS.get(name, "circle")},
+                                     marker={"size": 14, "symbol": SOLUTION_SYMBOLS.get(name, "star")},
                                      text=[_hover(s.package, res.batna.package, labels)], hovertemplate=hover))
     if res.observed is not None:
         o = res.observed
@@ -412,7 +412,10 @@ def _solutions_view(res: AnalysisResult) -> dict[str, Any]:
                                                      for n, s in res.solutions.items()]
     rows: list[list[Any]] = []
     for name, s in res.solutions.items():
-        rows.append([SOLUTION_NAMES.get(name, name), *(money(s.utilities[p]) if s else "—" for p in parties),
+        label = SOLUTION_NAMES.get(name, name)
+        if s is not None and s.powers is not None:
+            label += f" (powers {'/'.join(f'{s.powers[p]:.2f}' for p in parties)})"
+        rows.append([label, *(money(s.utilities[p]) if s else "—" for p in parties),
                      "" if s else "no package beats no deal for both sides"])
     if res.observed:
         o = res.observed
@@ -450,8 +453,14 @@ def _observed_view(res: AnalysisResult) -> dict[str, Any] | None:
                f"It lies inside the frontier: both sides could each gain {money(o.distance_to_frontier)} a year, "
                f"and up to {money(o.left_on_table)} a year in total is left on the table."))
     labels = Labels.from_issues(res.issues)
+    views = [v for v in (o.vs_as_of, o.vs_dated_batna, o.vs_latest) if v is not None]
+    dated = [[v.date, *(money(v.utilities[p]) for p in parties),
+              [f"{labels.issue(i)} → {labels.option(i, op)}" for i, op in v.batna_changes.items()] or "—",
+              ", ".join(f"{f} = {x:g}" for f, x in v.facts_revised.items()) or "—"] for v in views]
     return {"text": text, "changes": [[labels.issue(c.issue), labels.option(c.issue, c.from_option),
-                                       labels.option(c.issue, c.to_option)] for c in o.changes]}
+                                       labels.option(c.issue, c.to_option)] for c in o.changes],
+            "dated": dated if len(views) > 1 else [],
+            "dated_headers": ["no deal of", *parties, "no-deal changes", "facts revised"]}
 
 
 def _improvements_view(res: AnalysisResult) -> dict[str, Any] | None:

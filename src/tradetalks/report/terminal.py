@@ -127,12 +127,17 @@ def _solutions(res: AnalysisResult, console: Console, parties: list[str]) -> Non
         if s is None:
             t.add_row(name, "—", "—", "no package is better than no deal for both")
         else:
-            t.add_row(name, *(money(s.utilities[p]) for p in parties),
+            label = name if s.powers is None else f"{name} (powers {'/'.join(f'{s.powers[p]:.2f}' for p in parties)})"
+            t.add_row(label, *(money(s.utilities[p]) for p in parties),
                       _package_cell(s.package, res.batna.package, labels), end_section=True)
     if res.observed is not None:
         o = res.observed
-        t.add_row("real deal", *(money(o.utilities[p]) for p in parties),
-                  _package_cell(o.package, res.batna.package, labels))
+        t.add_row(f"real deal (vs no deal of {res.scenario.as_of})", *(money(o.utilities[p]) for p in parties),
+                  _package_cell(o.package, res.batna.package, labels), end_section=True)
+        for view in (o.vs_dated_batna, o.vs_latest):
+            if view is not None and view.utilities != o.utilities:
+                t.add_row(f"real deal (vs no deal of {view.date})", *(money(view.utilities[p]) for p in parties),
+                          _package_cell(view.package, view.batna_package, labels), end_section=True)
     console.print(t)
 
 
@@ -143,8 +148,15 @@ def _observed(res: AnalysisResult, console: Console, parties: list[str]) -> None
         f"inside the frontier: both sides could each gain {money(o.distance_to_frontier)} more; "
         f"up to {money(o.left_on_table)} a year left on the table")
     console.print(f"Real deal ({o.date}): {where}.")
+    labels = Labels.from_issues(res.issues)
+    for view in (o.vs_dated_batna, o.vs_latest):
+        if view is not None and view.utilities != o.utilities:
+            moved = ", ".join(f"{labels.issue(i)} → {labels.option(i, op)}" for i, op in view.batna_changes.items()) \
+                or "no option changes"
+            revised = ", ".join(f"{f} = {v:g}" for f, v in view.facts_revised.items()) or "none"
+            console.print(escape(f"  Against the no-deal path of {view.date} ({moved}; facts revised: {revised}): "
+                                 + ", ".join(f"{p} {money(view.utilities[p])}" for p in parties) + "."))
     if o.changes:
-        labels = Labels.from_issues(res.issues)
         console.print("  Best Pareto improvement: " + escape("; ".join(
             f"{labels.issue(c.issue)}: {labels.option(c.issue, c.from_option)} → {labels.option(c.issue, c.to_option)}"
             for c in o.changes)))

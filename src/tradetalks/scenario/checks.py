@@ -59,6 +59,18 @@ def quantities(scn: Scenario) -> Iterator[tuple[tuple[str | int, ...], Any]]:
                 yield ("issues", i, "options", o, "set", lever), val
             for st, val in opt.payoffs.items():
                 yield ("issues", i, "options", o, "payoffs", st), val
+    if scn.valuation is not None:
+        val = scn.valuation
+        yield ("valuation", "discount_rate"), val.discount_rate
+        yield ("valuation", "horizon"), val.horizon
+        if val.lever_duration is not None:
+            yield ("valuation", "lever_duration"), val.lever_duration
+        for mid, timing in val.markets.items():
+            if timing.duration is not None:
+                yield ("valuation", "markets", mid, "duration"), timing.duration
+            yield ("valuation", "markets", mid, "probability"), timing.probability
+        for r, rev in enumerate(val.revisions):
+            yield ("valuation", "revisions", r, "value"), rev.value
 
 
 def _check_facts(scn: Scenario) -> Iterator[Finding]:

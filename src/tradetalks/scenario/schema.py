@@ -16,7 +16,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StrictFloat, StrictInt, StringConstraints
+from pydantic import BaseModel, ConfigDict, Field, StrictFloat, StrictInt, StringConstraints, model_validator
 
 from tradetalks.options import DistKind, EventKind, IssueCategory, LeverKind, RatifierKind
 
@@ -259,6 +259,46 @@ class Dynamics(_Model):
     deadlines: list[Deadline] = Field(default_factory=list)
 
 
+class MarketTiming(_Model):
+    """How long a market's lever difference lasts and how likely it is to hold at all (see :class:`Valuation`)."""
+
+    #: years the difference between two lever settings of this market lasts (default: ``lever_duration``)
+    duration: Quantity | None = None
+    #: probability that the difference takes effect at all (e.g. 1 − the legal risk of the tariff); default 1
+    probability: Quantity = 1.0
+
+
+class FactRevision(_Model):
+    """From ``date`` on, fact ``fact`` takes ``value`` (what was known then: a court ruling, a later estimate).
+
+    A dated view of the scenario (the observed deal at its date, a replay step) uses the facts as revised up to
+    that date; the scenario's own analysis (as of ``as_of``) uses the facts as written.
+    """
+
+    date: dt.date
+    fact: Id
+    value: Quantity
+    source: Text
+    note: str | None = None
+
+
+class Valuation(_Model):
+    """One time basis for every payoff: present value at ``discount_rate`` over ``horizon`` years, as USD/yr.
+
+    Payoffs computed by the partial-equilibrium markets are yearly flows that last ``lever_duration`` years
+    (default: the whole horizon), or a market's own ``duration``, times its ``probability``. Direct payoffs
+    written with ``flow(amount_per_yr, start, years)`` or ``lump(amount, at)`` are converted to their annuity
+    equivalent over the horizon; a plain quantity is a flow over the whole horizon. See
+    ``docs/scenario-format.md`` ("Time basis") and :mod:`tradetalks.econ.timebasis`.
+    """
+
+    discount_rate: Quantity
+    horizon: Quantity
+    lever_duration: Quantity | None = None
+    markets: dict[Id, MarketTiming] = Field(default_factory=dict)
+    revisions: list[FactRevision] = Field(default_factory=list)
+
+
 class Scenario(_Model):
     schema_version: Literal[1]
     id: Id
@@ -275,8 +315,24 @@ class Scenario(_Model):
     linkage: list[LinkageGroup] = Field(default_factory=list)
     timeline: list[Event] = Field(default_factory=list)
     dynamics: Dynamics | None = None
+    #: the time basis of every payoff (discount rate, horizon, durations, dated fact revisions)
+    valuation: Valuation | None = None
     #: path of the observed-outcome file, relative to this file (optional)
     observed: str | None = None
+
+    @model_validator(mode="after")
+    def _valuation_refers_to_known_ids(self) -> Scenario:
+        if self.valuation is None:
+            return self
+        markets = {m.id for m in self.markets}
+        bad = sorted(set(self.valuation.markets) - markets)
+        if bad:
+            raise ValueError(f"valuation.markets names unknown market(s) {', '.join(bad)}; use ids from `markets:` "
+                             f"({', '.join(sorted(markets)) or 'none'})")
+        unknown = sorted({r.fact for r in self.valuation.revisions} - set(self.facts))
+        if unknown:
+            raise ValueError(f"valuation.revisions names unknown fact(s) {', '.join(unknown)}; use ids from `facts:`")
+        return self
 
 
 class ObservedChoice(_Model):

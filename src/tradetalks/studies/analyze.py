@@ -10,12 +10,13 @@ Example
 >>> from tradetalks.scenario import load_scenario
 >>> result = analyze(load_scenario("tests/data/toy.yaml"))
 >>> sorted(result.solutions)
-['egalitarian', 'kalai_smorodinsky', 'nash', 'utilitarian']
+['egalitarian', 'kalai_smorodinsky', 'nash', 'nash_rubinstein', 'utilitarian']
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+import datetime as dt
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -25,12 +26,13 @@ from tradetalks import __version__
 from tradetalks.bargain import solutions as sol
 from tradetalks.bargain.comparison import compare_to_frontier
 from tradetalks.bargain.frontier import Frontier, pareto_frontier
+from tradetalks.bargain.timing import batna_options_at, rubinstein_powers
 from tradetalks.bargain.zopa import zopa as zopa_count
-from tradetalks.econ.valuation import CompiledScenario, stakeholder_payoffs
+from tradetalks.econ.valuation import CompiledScenario, compile_scenario, revised_facts, stakeholder_payoffs
 from tradetalks.model import Model, build_model, decode_package, package_feasible, package_value
 from tradetalks.options import EconModel
 from tradetalks.scenario.checks import quantities
-from tradetalks.scenario.expressions import names_in
+from tradetalks.scenario.expressions import evaluate, names_in
 from tradetalks.scenario.loader import LoadedScenario
 from tradetalks.scenario.schema import Scenario
 from tradetalks.studies.analyze_results import (
@@ -40,6 +42,7 @@ from tradetalks.studies.analyze_results import (
     IssueStakes,
     LinkageResult,
     ObservedResult,
+    ObservedView,
     OptionStake,
     PackageChange,
     PackageUtility,
@@ -70,17 +73,42 @@ def _pair(cs: CompiledScenario, u: Sequence[float] | np.ndarray) -> dict[str, fl
     return {cs.parties[0]: float(u[0]), cs.parties[1]: float(u[1])}
 
 
-def _solutions(model: Model, frontier: Frontier) -> dict[str, SolutionResult | None]:
+def rubinstein_bargaining_powers(loaded: LoadedScenario) -> tuple[float, float] | None:
+    """Bargaining powers implied by the parties' discount rates (Binmore–Rubinstein–Wolinsky), or ``None``.
+
+    ``None`` when a party has no ``discount_rate``. See :func:`tradetalks.bargain.timing.rubinstein_powers`.
+    """
+    rates = [p.discount_rate for p in loaded.scenario.parties]
+    if any(r is None for r in rates):
+        return None
+    r0, r1 = (evaluate(r, loaded.facts) for r in rates if r is not None)
+    return rubinstein_powers(r0, r1)
+
+
+def _solutions(model: Model, frontier: Frontier,
+               rubinstein: tuple[float, float] | None = None) -> dict[str, SolutionResult | None]:
+    """Every bargaining solution from the BATNA; ``nash`` uses the scenario's ``bargaining_power`` of each party,
+    ``nash_rubinstein`` (when the parties have discount rates) the powers their patience implies."""
     d = np.zeros(2)
+    powers: dict[str, tuple[float, float]] = {"nash": (float(model.cs.bargaining_powers[0]),
+                                                       float(model.cs.bargaining_powers[1]))}
     found = {
-        "nash": sol.nash(frontier, d, powers=tuple(model.cs.bargaining_powers)),
+        "nash": sol.nash(frontier, d, powers=powers["nash"]),
         "kalai_smorodinsky": sol.kalai_smorodinsky(frontier, d),
         "egalitarian": sol.egalitarian(frontier, d),
         "utilitarian": sol.utilitarian(frontier, d),
     }
+    if rubinstein is not None:
+        powers["nash_rubinstein"] = rubinstein
+        found = {"nash": found.pop("nash"), "nash_rubinstein": sol.nash(frontier, d, powers=rubinstein), **found}
+
+    def norm(a: tuple[float, float]) -> dict[str, float]:
+        return _pair(model.cs, np.asarray(a) / sum(a))
+
     return {name: None if s is None else SolutionResult(
         name=name, package=decode_package(model, s.choices), utilities=_pair(model.cs, s.utilities),
-        gains=_pair(model.cs, s.gains), objective=float(s.objective)) for name, s in found.items()}
+        gains=_pair(model.cs, s.gains), objective=float(s.objective),
+        powers=norm(powers[name]) if name in powers else None) for name, s in found.items()}
 
 
 def _frontier_result(model: Model, frontier: Frontier) -> FrontierResult:
@@ -173,12 +201,64 @@ def _linkage(model: Model, scn: Scenario, frontier: Frontier, zopa_on: ZopaResul
     return out
 
 
+def _package_payoffs(cs: CompiledScenario, package: Mapping[str, str]) -> np.ndarray:
+    """Stakeholder payoffs (S,) of a complete package against the scenario's BATNA (any package, feasible or not)."""
+    choice = [[op.id for op in cs.issues[i]].index(package[iid]) for i, iid in enumerate(cs.issue_ids)]
+    return stakeholder_payoffs(cs, choice, list(range(len(choice))))
+
+
+def _later_dates(loaded: LoadedScenario, after: dt.date) -> list[dt.date]:
+    """Dates after ``after`` on which the no-deal path or a fact changes (batna_path, valuation.revisions)."""
+    scn = loaded.scenario
+    dates = [c.date for c in scn.dynamics.batna_path] if scn.dynamics else []
+    dates += [r.date for r in scn.valuation.revisions] if scn.valuation else []
+    return sorted({d for d in dates if d > after})
+
+
+def dated_view(model: Model, loaded: LoadedScenario, package: Mapping[str, str], date: dt.date, basis: str,
+               description: str) -> ObservedView:
+    """A package judged against the no-deal path in force on ``date``, with the facts known on that date.
+
+    The package as it stood on ``date`` is ``package`` updated by every timeline event package dated after the
+    deal and up to ``date``; the no-deal package is the scenario's BATNA moved by ``dynamics.batna_path``; facts
+    follow ``valuation.revisions`` (the user's ``--set`` overrides win). Utilities are the difference, USD/yr.
+    """
+    scn = loaded.scenario
+    base = {iss.id: iss.batna for iss in scn.issues}
+    changes = [(c.date, c.issue, c.option) for c in scn.dynamics.batna_path] if scn.dynamics else []
+    no_deal = batna_options_at(base, changes, date)
+    deal = {**base, **package}
+    obs_date = loaded.observed.date if loaded.observed is not None else date
+    for ev in sorted(scn.timeline, key=lambda e: e.date):
+        if obs_date < ev.date <= date and ev.package:
+            deal.update(ev.package)
+    facts = revised_facts(scn, loaded.facts, date, keep=set(loaded.overrides))
+    cs = model.cs if facts == loaded.facts else compile_scenario(scn, facts)
+    pay = _package_payoffs(cs, deal) - _package_payoffs(cs, no_deal)
+    util = pay @ cs.weight_matrix
+    return ObservedView(
+        basis=basis, date=date.isoformat(), description=description, package=deal, batna_package=no_deal,
+        batna_changes={i: o for i, o in no_deal.items() if base[i] != o},
+        facts_revised={f: v for f, v in facts.items() if v != loaded.facts[f]}, utilities=_pair(cs, util),
+        payoffs={s: float(v) for s, v in zip(cs.stakeholders, pay, strict=True) if v != 0})
+
+
 def _observed(model: Model, loaded: LoadedScenario, frontier: Frontier) -> ObservedResult | None:
     obs = loaded.observed
     if obs is None:
         return None
     cs = model.cs
     chosen = {iid: c.option for iid, c in obs.package.items()}
+    scn = loaded.scenario
+    vs_as_of = dated_view(model, loaded, chosen, scn.as_of, "as_of",
+                          f"against the scenario's no-deal package of {scn.as_of.isoformat()} (facts as written)")
+    vs_dated = dated_view(model, loaded, chosen, obs.date, "dated_batna",
+                          f"against the no-deal path on the deal date {obs.date.isoformat()} "
+                          "(dynamics.batna_path; facts revised to that date)")
+    later = _later_dates(loaded, obs.date)
+    vs_latest = None if not later else dated_view(
+        model, loaded, chosen, later[-1], "latest",
+        f"against the latest no-deal path the scenario knows ({later[-1].isoformat()}), facts revised to then")
     pay, util = package_value(model, chosen)
     feasible = package_feasible(model, chosen)
     cmp = compare_to_frontier(frontier, util)
@@ -195,7 +275,8 @@ def _observed(model: Model, loaded: LoadedScenario, frontier: Frontier) -> Obser
         payoffs={s: float(v) for s, v in zip(cs.stakeholders, pay, strict=True) if v != 0}, feasible=feasible,
         on_frontier=bool(cmp.on_frontier), distance_to_frontier=float(cmp.distance),
         left_on_table=float(cmp.left_on_table), best_improvement=best, improvement_gains=gains, changes=changes,
-        sources={i: c.source for i, c in obs.package.items()})
+        sources={i: c.source for i, c in obs.package.items()}, vs_as_of=vs_as_of, vs_dated_batna=vs_dated,
+        vs_latest=vs_latest)
 
 
 def _sources(loaded: LoadedScenario) -> list[SourceRow]:
@@ -261,7 +342,7 @@ def analyze(loaded: LoadedScenario, *, progress: Progress | None = None, econ: E
     say("exact Pareto frontier")
     frontier = pareto_frontier(model.utilities)
     say("bargaining solutions and ZOPA")
-    solutions = _solutions(model, frontier)
+    solutions = _solutions(model, frontier, rubinstein_bargaining_powers(loaded))
     zopa = _zopa(model, model.utilities, frontier)
     ge = None
     if econ == "ge":

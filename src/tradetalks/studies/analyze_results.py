@@ -67,6 +67,8 @@ class SolutionResult:
     utilities: dict[str, float]
     gains: dict[str, float]
     objective: float
+    #: bargaining powers (party → α) of a Nash solution (``None`` for the other solutions)
+    powers: dict[str, float] | None = None
 
 
 @dataclass(frozen=True)
@@ -107,6 +109,25 @@ class PackageChange:
 
 
 @dataclass(frozen=True)
+class ObservedView:
+    """The observed deal judged against the no-deal path in force on one date, with the facts known then.
+
+    ``utilities`` and ``payoffs`` are the deal *minus* that date's no-deal package, both valued with the facts as
+    revised up to ``date`` (``valuation.revisions``): USD/yr on the scenario's time basis.
+    """
+
+    basis: str
+    date: str
+    description: str
+    package: Package
+    batna_package: Package
+    batna_changes: dict[str, str]
+    facts_revised: dict[str, float]
+    utilities: dict[str, float]
+    payoffs: dict[str, float]
+
+
+@dataclass(frozen=True)
 class ObservedResult:
     title: str
     date: str
@@ -122,6 +143,12 @@ class ObservedResult:
     improvement_gains: dict[str, float] | None
     changes: list[PackageChange]
     sources: dict[str, str]
+    #: the deal against the scenario's BATNA (as of ``scenario.as_of``): the fields above, repeated as a view
+    vs_as_of: ObservedView | None = None
+    #: the deal against the no-deal path at the deal's date (``dynamics.batna_path``, facts revised to that date)
+    vs_dated_batna: ObservedView | None = None
+    #: the deal against the latest no-deal path the scenario knows (after the deal date: e.g. a court ruling)
+    vs_latest: ObservedView | None = None
 
 
 @dataclass(frozen=True)

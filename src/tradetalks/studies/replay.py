@@ -6,6 +6,10 @@ the disagreement point d(t) moves in utility space while the set of packages and
 d(t), the ZOPA against d(t), the Nash solution from d(t), and the utilities of what had really been agreed by then
 (``timeline[].package``, issues not yet settled at their no-deal option in force).
 
+Facts follow the scenario's ``valuation.revisions`` (e.g. the legal risk of a tariff after a court ruling): each step
+is valued with the facts as known on its date, so its utilities are measured against the scenario's BATNA package
+under those facts (``facts_revised`` says which differ from the file; the user's ``--set`` overrides win).
+
 Example
 -------
 >>> from tradetalks.scenario import load_scenario
@@ -25,6 +29,7 @@ from tradetalks.bargain import solutions as sol
 from tradetalks.bargain.frontier import Frontier, pareto_frontier
 from tradetalks.bargain.timing import batna_options_at
 from tradetalks.bargain.zopa import zopa
+from tradetalks.econ.valuation import revised_facts
 from tradetalks.jsonable import jsonable
 from tradetalks.model import Model, build_model, decode_package, package_value
 from tradetalks.scenario.loader import LoadedScenario
@@ -50,6 +55,8 @@ class ReplayStep:
         What had really been agreed by the date (unsettled issues at their no-deal option) and its utilities.
     stood_is_agreement
         Whether any agreement had been reached by the date.
+    facts_revised
+        Facts whose value on the date differs from the file (``valuation.revisions``), fact → value.
     """
 
     date: str
@@ -65,6 +72,7 @@ class ReplayStep:
     stood_package: dict[str, str]
     stood_utilities: dict[str, float]
     stood_is_agreement: bool
+    facts_revised: dict[str, float] = dataclasses.field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -80,13 +88,16 @@ class ReplayResult:
 
 
 def _dates(loaded: LoadedScenario) -> list[tuple[dt.date, str, str, str]]:
-    """(date, label, kind, source) of every timeline event, no-deal change and deadline, in date order."""
+    """(date, label, kind, source) of every timeline event, no-deal change, deadline and fact revision, by date."""
     scn = loaded.scenario
     out: list[tuple[dt.date, str, str, str]] = [(e.date, e.title, e.kind, e.source) for e in scn.timeline]
     if scn.dynamics is not None:
         out += [(c.date, f"no-deal change: {c.issue} → {c.option}", "batna_change", c.source)
                 for c in scn.dynamics.batna_path]
         out += [(d.date, d.title, "deadline", d.source) for d in scn.dynamics.deadlines]
+    if scn.valuation is not None:
+        out += [(r.date, f"fact revised: {r.fact} → {r.value}", "fact_revision", r.source)
+                for r in scn.valuation.revisions]
     seen: set[tuple[dt.date, str]] = set()
     unique: list[tuple[dt.date, str, str, str]] = []
     for row in sorted(out, key=lambda r: (r[0], r[1])):
@@ -105,7 +116,7 @@ def _stood(loaded: LoadedScenario, date: dt.date, no_deal: dict[str, str]) -> tu
 
 
 def _step(model: Model, loaded: LoadedScenario, frontier: Frontier, row: tuple[dt.date, str, str, str],
-          cache: dict[bytes, tuple[Any, Any]]) -> ReplayStep:
+          cache: dict[bytes, tuple[Any, Any]], facts_revised: dict[str, float] | None = None) -> ReplayStep:
     date, label, kind, source = row
     scn, cs = loaded.scenario, model.cs
     base = {iss.id: iss.batna for iss in scn.issues}
@@ -124,13 +135,25 @@ def _step(model: Model, loaded: LoadedScenario, frontier: Frontier, row: tuple[d
                       nash_package=None if n is None else decode_package(model, n.choices),
                       nash_utilities=None if n is None else pair(n.utilities),
                       stood_package=stood, stood_utilities=pair(package_value(model, stood)[1]),
-                      stood_is_agreement=agreed)
+                      stood_is_agreement=agreed, facts_revised=dict(facts_revised or {}))
 
 
 def replay(loaded: LoadedScenario, model: Model | None = None) -> ReplayResult:
     """Replay every dated event of a scenario (timeline, no-deal changes, deadlines)."""
     model = model or build_model(loaded)
-    frontier = pareto_frontier(model.utilities)
-    cache: dict[bytes, tuple[Any, Any]] = {}
-    steps = [_step(model, loaded, frontier, row, cache) for row in _dates(loaded)]
+    # one model, frontier and ZOPA/Nash cache per set of facts in force (valuation.revisions)
+    views: dict[tuple[tuple[str, float], ...], tuple[Model, Frontier, dict[bytes, tuple[Any, Any]]]] = {
+        (): (model, pareto_frontier(model.utilities), {})}
+    keep = set(loaded.overrides)
+    steps = []
+    for row in _dates(loaded):
+        facts = revised_facts(loaded.scenario, loaded.facts, row[0], keep=keep)
+        changed = {f: v for f, v in facts.items() if v != loaded.facts[f]}
+        key = tuple(sorted(changed.items()))
+        if key not in views:
+            m = build_model(dataclasses.replace(loaded, facts=facts))
+            views[key] = (m, pareto_frontier(m.utilities), {})
+        m, frontier, cache = views[key]
+        steps.append(_step(m, dataclasses.replace(loaded, facts=facts) if changed else loaded, frontier, row, cache,
+                           changed))
     return ReplayResult(scenario=loaded.scenario.id, steps=steps)

@@ -175,6 +175,10 @@ def _fact_kinds(scn: Scenario) -> dict[str, ParameterKind]:
 def _groups_using(model: Model, scn: Scenario, fact: str) -> list[int]:
     """Issue groups whose payoffs depend on ``fact``: an option of theirs names it (payoffs or lever settings), or
     they set levers in a market that names it anywhere (values, tariffs, elasticities)."""
+    if scn.valuation is not None and fact in _names(scn.valuation):
+        # the time basis (discount rate, horizon, durations, probabilities) scales every market flow and every
+        # flow()/lump() payoff, so every group is re-valued
+        return list(range(len(model.groups)))
     markets = {k for k, mk in enumerate(scn.markets) if fact in _names(mk)}
     issues = {i for i, iss in enumerate(scn.issues)
               if fact in _names(iss) or issue_markets(model.cs, i) & markets}
