@@ -6,7 +6,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: run test install browser lint typecheck pytest bench clean
+.PHONY: run test install browser lint typecheck imports pytest bench clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -19,8 +19,9 @@ install: $(STAMP)
 run: $(STAMP)
 	$(BIN)/tradetalks analyze korus-2025 --out tradetalks-out
 
+# Without Chromium: under CI (CI=true) a failure; locally the browser test skips and says why.
 browser:
-	@sh scripts/ensure-chromium.sh
+	@sh scripts/ensure-chromium.sh || { [ "$${CI:-}" != "true" ] && echo "note: going on without Chromium (not CI)" >&2; }
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
@@ -28,11 +29,17 @@ lint: $(STAMP)
 typecheck: $(STAMP)
 	$(BIN)/mypy
 
-# pytest exits 5 when a selection collects no tests; that is not a failure of the suite
+# A run that collects no tests (pytest exit 5, e.g. a typo in -m) fails like any other; unknown markers are errors
+# (--strict-markers in pyproject.toml).
 pytest: $(STAMP)
-	$(BIN)/python -m pytest -q $(PYTEST_ARGS) || [ $$? -eq 5 ]
+	$(BIN)/python -m pytest -q $(PYTEST_ARGS)
 
-test: $(STAMP) browser lint typecheck pytest
+# The layers of docs/DESIGN (cli/report above studies above model above bargain/econ/scenario), as
+# import-linter contracts in pyproject.toml
+imports: $(STAMP)
+	$(BIN)/lint-imports
+
+test: $(STAMP) browser lint typecheck imports pytest
 
 bench: $(STAMP)
 	$(BIN)/python benchmarks/bench_analyze.py

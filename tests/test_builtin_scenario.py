@@ -330,7 +330,7 @@ def test_observed_levels_match_the_facts(loaded):
 
 
 def _payoffs(loaded, issue: str, option: str):
-    valuation = pytest.importorskip("tradetalks.econ.valuation")
+    from tradetalks.econ import valuation
     cs = valuation.compile_scenario(loaded.scenario, loaded.facts)
     i = cs.issue_ids.index(issue)
     j = [op.id for op in cs.issues[i]].index(option)
@@ -403,7 +403,7 @@ def test_korea_is_less_patient_than_the_us(loaded):
 
 
 def _ratifier_values(loaded, package: dict[str, str]) -> dict[str, tuple[float, float]]:
-    analysis = pytest.importorskip("tradetalks.model")
+    from tradetalks import model as analysis
     model = analysis.build_model(loaded)
     pay, _ = analysis.package_value(model, package)
     by_holder = dict(zip(model.cs.stakeholders, pay, strict=True))

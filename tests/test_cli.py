@@ -115,8 +115,8 @@ def test_replay_command() -> None:
 AGTPA = Path(__file__).resolve().parent.parent.parent / "shared" / "data" / "agtpa"
 
 
-@pytest.mark.skipif(not (AGTPA / "ch2_app2_rta_effects.csv.gz").exists(),
-                    reason=f"structural-gravity data not found at {AGTPA} (the shared data folder is absent)")
+@pytest.mark.needs_data(AGTPA / "ch2_app2_rta_effects.csv.gz",
+                         reason=f"structural-gravity data not found at {AGTPA} (the shared data folder is absent)")
 def test_analyze_with_ge_second_opinion(tmp_path: Path) -> None:
     # a data directory with the book's data only: the 40-sector model is left out with a note (tested with its
     # data in test_ge_opinion.py)

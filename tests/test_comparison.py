@@ -2,31 +2,18 @@
 
 from __future__ import annotations
 
-import itertools
-
 import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from tests.utility_tables import float_issue_tables, issue_tables
+from tests.utility_tables import all_packages, float_issue_tables, issue_tables
 from tradetalks.bargain.comparison import compare_to_frontier
 from tradetalks.bargain.frontier import pareto_frontier
 from tradetalks.errors import DataError
 
 int_tables = issue_tables()
 float_tables = float_issue_tables()
-
-
-def all_packages(tables: list[np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
-    choices = list(itertools.product(*[range(len(t)) for t in tables]))
-    rows = []
-    for choice in choices:
-        u = tables[0][choice[0]].copy()
-        for k in range(1, len(tables)):
-            u = u + tables[k][choice[k]]
-        rows.append(u)
-    return np.array(choices, dtype=np.int64), np.array(rows)
 
 
 def check_deal(tables: list[np.ndarray], index: int) -> None:

@@ -10,7 +10,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from tests.utility_tables import float_issue_tables, issue_tables
+from tests.utility_tables import all_packages, float_issue_tables, issue_tables
 from tradetalks.bargain.frontier import (
     Frontier,
     decode_packages,
@@ -22,19 +22,6 @@ from tradetalks.errors import DataError, LimitError
 
 int_tables = issue_tables()
 float_tables = float_issue_tables(bound=100.0)
-
-
-def brute_packages(tables: list[list[tuple[float, float]]]) -> tuple[np.ndarray, np.ndarray]:
-    """Every package and its utility pair, summed left to right in plain Python."""
-    choices = list(itertools.product(*[range(len(t)) for t in tables]))
-    utils = []
-    for c in choices:
-        u0, u1 = 0.0, 0.0
-        for k, j in enumerate(c):
-            u0 = float(tables[k][j][0]) if k == 0 else u0 + float(tables[k][j][0])
-            u1 = float(tables[k][j][1]) if k == 0 else u1 + float(tables[k][j][1])
-        utils.append((u0, u1))
-    return np.array(choices, dtype=np.int64).reshape(len(choices), len(tables)), np.array(utils)
 
 
 def brute_skyline_set(points: np.ndarray) -> set[tuple[float, float]]:
@@ -52,7 +39,7 @@ def package_utility(tables: list[list[tuple[float, float]]], choice: np.ndarray)
 
 
 def check_frontier(frontier: Frontier, tables: list[list[tuple[float, float]]]) -> None:
-    _, utils = brute_packages(tables)
+    _, utils = all_packages(tables)
     got = [tuple(map(float, p)) for p in frontier.utilities]
     assert len(set(got)) == len(got), "frontier points must be distinct"
     assert set(got) == brute_skyline_set(utils)
@@ -90,7 +77,7 @@ def test_enumeration_frontier_equals_brute_force(tables: list[list[tuple[int, in
     check_frontier(frontier, tables)  # type: ignore[arg-type]
     # Same point set as the Minkowski method; the enumeration reports the lowest-id package of each point.
     assert np.array_equal(frontier.utilities, pareto_frontier(arrays).utilities)
-    ids, utils = brute_packages(tables)  # type: ignore[arg-type]
+    ids, utils = all_packages(tables)  # type: ignore[arg-type]
     for point, choice in zip(frontier.utilities, frontier.choices, strict=True):
         first = np.flatnonzero((utils == point).all(axis=1))[0]
         assert np.array_equal(choice, ids[first])

@@ -17,6 +17,7 @@ import pandas as pd
 import pytest
 from typer.testing import CliRunner
 
+from tests.conftest import skip_or_fail
 from tests.test_gravity_spec import SPEC, write_flows
 from tradetalks.cli import app
 from tradetalks.econ.gravity.book_loop import book_loop_counterfactual
@@ -30,7 +31,7 @@ ROOT = Path(__file__).resolve().parents[1]
 EXAMPLES = ROOT / "examples" / "gravity"
 BOOK = ROOT.parent / "shared" / "data" / "agtpa"
 REFERENCE = BOOK / "reference"
-needs_book = pytest.mark.skipif(not REFERENCE.exists(), reason=f"the book's data are absent ({BOOK}; not "
+needs_book = pytest.mark.needs_data(REFERENCE, reason=f"the book's data are absent ({BOOK}; not "
                                 "committed — see ../shared/data/agtpa/README.md and docs/gravity.md)")
 
 #: the issue's bar: real GDP within 0.1 percentage point of the published table for every country
@@ -249,7 +250,7 @@ def test_trade_without_borders_book_spec_through_the_cli(
 def nafta_both() -> GravityRun:
     """The NAFTA example with its full-GE scenario solved by the book loop, plus an exact copy of it."""
     if not REFERENCE.exists():
-        pytest.skip(f"the book's data are absent ({BOOK}); see docs/gravity.md to get them")
+        skip_or_fail(f"the book's data are absent ({BOOK}); see docs/gravity.md to get them")
     sf = load_spec(EXAMPLES / "nafta.yaml")
     scenarios = list(sf.spec.scenarios or [])
     full = next(s for s in scenarios if s.kind == "full")

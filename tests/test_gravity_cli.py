@@ -28,7 +28,7 @@ RGDP_PP = 0.1
 BORDERS_RGDP_PP = 0.7
 BORDERS_TYPICAL_PP = 0.15
 
-needs_book = pytest.mark.skipif(not BOOK.exists(), reason=f"the book's data are absent ({BOOK}); "
+needs_book = pytest.mark.needs_data(BOOK, reason=f"the book's data are absent ({BOOK}); "
                                                           "see docs/gravity.md to get them")
 runner = CliRunner()
 

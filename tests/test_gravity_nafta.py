@@ -19,6 +19,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from tests.conftest import skip_or_fail
 from tradetalks.econ.gravity.run import GravityRun, run_file
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -51,7 +52,7 @@ COLUMNS = {
 @pytest.fixture(scope="module")
 def nafta() -> GravityRun:
     if not PUBLISHED.exists():
-        pytest.skip(f"the book's data are absent ({BOOK}); see docs/gravity.md to get them")
+        skip_or_fail(f"the book's data are absent ({BOOK}); see docs/gravity.md to get them")
     return run_file(SPEC)
 
 

@@ -40,8 +40,8 @@ DATA = Path(__file__).resolve().parents[1] / ".." / "shared" / "data" / "agtpa"
 TRADE_FILE = DATA / "ch2_app2_rta_effects.csv.gz"
 PUBLISHED_FILE = DATA / "reference" / "ch2_app1_trade_without_borders_published.csv"
 
-pytestmark = pytest.mark.skipif(
-    not (TRADE_FILE.exists() and PUBLISHED_FILE.exists()),
+pytestmark = pytest.mark.needs_data(
+    TRADE_FILE, PUBLISHED_FILE,
     reason=f"book data not found at {DATA} (shared data folder absent; see ../shared/data/agtpa/README.md)",
 )
 

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import itertools
-
 import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from tests.utility_tables import all_package_utilities
 from tradetalks.bargain.comparison import compare_to_frontier
 from tradetalks.bargain.frontier import pareto_frontier
 from tradetalks.bargain.improve import IMPROVEMENT_RULES, improve_deal, improvement_objective
@@ -39,17 +38,6 @@ float_tables = st.lists(
 batnas = st.tuples(st.integers(-4, 4), st.integers(-4, 4))
 
 
-def all_packages(tables: list[np.ndarray]) -> np.ndarray:
-    """Utilities of every package, summed left to right like the frontier."""
-    rows = []
-    for choice in itertools.product(*[range(len(t)) for t in tables]):
-        u = tables[0][choice[0]].copy()
-        for k in range(1, len(tables)):
-            u = u + tables[k][choice[k]]
-        rows.append(u)
-    return np.array(rows)
-
-
 def brute_force(points: np.ndarray, u: np.ndarray, rule: str, d: np.ndarray) -> np.ndarray | None:
     """The rule's pick over ALL packages: best objective, then total, then party 0, then party 1."""
     gains = points - u
@@ -63,7 +51,7 @@ def brute_force(points: np.ndarray, u: np.ndarray, rule: str, d: np.ndarray) -> 
 
 
 def check(tables: list[np.ndarray], index: int, rule: str, d: np.ndarray) -> None:
-    points = all_packages(tables)
+    points = all_package_utilities(tables)
     u = points[index % len(points)]
     frontier = pareto_frontier(tables)
     found = improve_deal(frontier, u, rule, batna=d)  # type: ignore[arg-type]

@@ -21,6 +21,19 @@ def test_write_and_replace(tmp_path: Path) -> None:
     assert [f.name for f in tmp_path.iterdir()] == ["results.json"]
 
 
+def test_mode_without_touching_the_umask(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The file gets 0o666 narrowed by the umask, found without calling os.umask (process-wide, not thread-safe)."""
+    mask = os.umask(0o022)
+    os.umask(mask)
+
+    def forbidden(*_a: object) -> int:
+        raise AssertionError("write_atomic changed the process umask")
+
+    monkeypatch.setattr(os, "umask", forbidden)
+    p = write_atomic(tmp_path / "results.json", "data")
+    assert stat.S_IMODE(p.stat().st_mode) == 0o666 & ~mask
+
+
 def test_crash_mid_write_keeps_old_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     p = tmp_path / "results.json"
     write_atomic(p, "old")

@@ -430,10 +430,20 @@ def test_checks_cover_observed_and_given_packages() -> None:
 
 
 def test_ratify_on_the_builtin_scenario_runs() -> None:
+    """korus-2025 has ratifiers on both sides and more packages than are enumerated: every size is a sampled
+    estimate inside its interval, the nested sets are ordered, and the checked packages carry verdicts."""
     res = ratify(load_scenario("korus-2025"))
-    assert len(res.parties) == 2 and res.parties[0].size.total > 2_000_000
-    if not res.has_ratifiers:
-        assert all(p.size.count == p.size.total for p in res.parties)
-    else:
-        assert all(p.size.method == "sampled" for p in res.parties)
-    assert any(c.label == "observed deal" for c in res.checks)
+    assert res.has_ratifiers and all(p.has_ratifiers and p.ratifiers for p in res.parties)
+    total = res.parties[0].size.total
+    assert total > 2_000_000
+    sizes = [p.size for p in res.parties] + [res.overlap.size, res.overlap.zopa_size]
+    for size in sizes:
+        assert size.method == "sampled" and size.total == total and size.ci95 is not None
+        assert size.ci95[0] <= size.count <= size.ci95[1] <= total
+    kor, usa, overlap, zopa = (s.count for s in sizes)
+    assert zopa <= overlap <= min(kor, usa) < total, "a ratifier rejects some package, so no win-set is everything"
+    assert res.narrower_winset == (res.parties[0].party if kor < usa else res.parties[1].party)
+    labels = [c.label for c in res.checks]
+    assert "observed deal" in labels
+    for c in res.checks:
+        assert c.ratifiable == all(pv.ratifiable for pv in c.parties)

@@ -171,7 +171,11 @@ def test_sweep_is_seeded_and_shares_add_up() -> None:
     assert "flip" in repr(a) and len(a.to_frame()) == len(a.tornado)
 
 
-def test_progress_bar_goes_to_stderr(capsys: pytest.CaptureFixture[str]) -> None:
+def test_progress_bar_goes_to_stderr(capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
+    """The bar is drawn on stderr (rich treats the captured stream as a terminal here) and stdout stays empty."""
+    monkeypatch.setenv("TTY_COMPATIBLE", "1")  # rich draws live bars only on what it takes for a terminal,
+    monkeypatch.setenv("TERM", "xterm")  # and not on a "dumb" one (tests/test_docs.py sets TERM=dumb)
     sensitivity(load_scenario(TOY), n_draws=50, progress=True)
     out = capsys.readouterr()
     assert out.out == ""
+    assert "Nash package per weight draw" in out.err and "100%" in out.err

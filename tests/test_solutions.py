@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import itertools
 from collections.abc import Callable
 
 import numpy as np
@@ -10,7 +9,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from tests.utility_tables import float_issue_tables, issue_tables
+from tests.utility_tables import all_package_utilities, float_issue_tables, issue_tables
 from tradetalks.bargain.frontier import pareto_frontier
 from tradetalks.bargain.solutions import (
     SOLUTION_NAMES,
@@ -27,17 +26,6 @@ float_tables = float_issue_tables()
 int_batna = st.tuples(st.integers(-6, 6), st.integers(-6, 6))
 float_batna = st.tuples(*[st.floats(-20, 20, allow_nan=False, allow_infinity=False)] * 2)
 powers = st.sampled_from([(1.0, 1.0), (1.0, 2.0), (3.0, 1.0), (0.5, 1.0), (1.0, 0.25)])
-
-
-def all_package_utilities(tables: list[np.ndarray]) -> np.ndarray:
-    """Utility pair of every package, summed left to right."""
-    rows = []
-    for choice in itertools.product(*[range(len(t)) for t in tables]):
-        u = tables[0][choice[0]].copy()
-        for k in range(1, len(tables)):
-            u = u + tables[k][choice[k]]
-        rows.append(u)
-    return np.array(rows)
 
 
 def brute_force(

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from tradetalks.bargain.arena import make_arena
 from tradetalks.bargain.opponent import BayesianModel, FrequencyModel
@@ -19,11 +21,12 @@ from tradetalks.bargain.strategies import (
     TitForTat,
     make_strategy,
     parse_strategy,
-    proposer_share,
 )
 from tradetalks.bargain.timing import discount_factor, rubinstein_shares
 from tradetalks.errors import TradetalksError
 
+#: equilibrium shares are checked to this absolute tolerance (floating-point rounding of the closed form)
+SHARE_TOL = 1e-9
 #: one grid step of the synthetic frontier below, as a share of a party's range (3 issues × 100 steps)
 GRID = 1 / 300
 
@@ -65,10 +68,24 @@ def test_boulware_agrees_later_than_conceder() -> None:
     assert slow.rounds > mid.rounds > fast.rounds
 
 
-def test_proposer_share_matches_timing_module() -> None:
-    for d0, d1 in [(0.9, 0.9), (0.99, 0.95), (0.5, 0.999)]:
-        assert proposer_share(d0, d1) == pytest.approx(rubinstein_shares(d0, d1)[0])
-    assert proposer_share(1.0, 1.0) == 0.5
+@given(st.floats(0.0, 0.999), st.floats(0.0, 0.999))
+def test_rubinstein_shares_are_subgame_perfect(d_first: float, d_second: float) -> None:
+    """The responder is indifferent between the offer and proposing next round (its share then, discounted), the
+    proposer's share is in [0, 1], and the more patient side gets more (Rubinstein 1982, not the formula again)."""
+    first, second = rubinstein_shares(d_first, d_second)
+    assert 0.0 <= first <= 1.0 and first + second == pytest.approx(1.0, abs=SHARE_TOL)
+    assert second == pytest.approx(d_second * rubinstein_shares(d_second, d_first)[0], abs=SHARE_TOL)
+    if d_first > d_second:
+        assert first > 0.5
+
+
+def test_rubinstein_shares_at_the_limits() -> None:
+    assert rubinstein_shares(1.0, 1.0) == (0.5, 0.5)
+    assert rubinstein_shares(1.0, 0.9) == (1.0, 0.0)
+    for d in (0.9, 0.99, 0.999999):
+        assert rubinstein_shares(d, d)[0] == pytest.approx(1 / (1 + d), abs=SHARE_TOL)
+    with pytest.raises(TradetalksError):
+        rubinstein_shares(1.1, 0.5)
 
 
 @pytest.mark.parametrize("first", [0, 1])
@@ -88,7 +105,7 @@ def test_rubinstein_responder_rejects_less_than_its_continuation_value() -> None
     arena = make_arena(linear_issues(), np.zeros(2), rounds=20, rates=(0.05, 0.10))
     view = arena.view(1, "frontier")
     a = RubinsteinOptimal().start(view, np.random.default_rng(0))
-    keep = 1 - proposer_share(view.opp_delta, view.delta)
+    keep = rubinstein_shares(view.opp_delta, view.delta)[1]
     u1 = arena.utilities[:, 1]
     just_below = int(np.flatnonzero(u1 < keep * 3)[np.argmax(u1[u1 < keep * 3])])
     assert not RubinsteinOptimal().accept(a, 0, just_below)

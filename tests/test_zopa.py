@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import itertools
 import time
 
 import numpy as np
@@ -10,9 +9,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from tests.utility_tables import float_issue_tables, issue_tables
+from tests.utility_tables import all_package_utilities, float_issue_tables, issue_tables
 from tradetalks.bargain.frontier import pareto_frontier
-from tradetalks.bargain.zopa import Zopa, count_dominating_pairs, zopa
+from tradetalks.bargain.zopa import Zopa, count_dominating_pairs, wilson_interval, zopa
 from tradetalks.errors import DataError
 
 int_tables = issue_tables()
@@ -20,16 +19,6 @@ float_tables = float_issue_tables()
 
 #: Float packages closer than this to the BATNA may be classified either way (rounding order differs).
 BOUNDARY_TOL = 1e-9
-
-
-def all_package_utilities(tables: list[np.ndarray]) -> np.ndarray:
-    rows = []
-    for choice in itertools.product(*[range(len(t)) for t in tables]):
-        u = tables[0][choice[0]].copy()
-        for k in range(1, len(tables)):
-            u = u + tables[k][choice[k]]
-        rows.append(u)
-    return np.array(rows)
 
 
 def check_against_brute_force(tables: list[np.ndarray], d: np.ndarray) -> Zopa:
@@ -178,3 +167,17 @@ def test_uses_a_given_frontier_and_validates_samples() -> None:
         zopa(tables, [0, 0], n_samples=0)
     with pytest.raises(DataError, match="BATNA"):
         zopa(tables, [0, 0, 0])
+
+
+#: the Wilson interval equals scipy's to this absolute tolerance (both closed forms; rounding only)
+WILSON_TOL = 1e-12
+
+
+@settings(deadline=None)  # the first call imports scipy.stats
+@given(st.integers(1, 10**7).flatmap(lambda n: st.tuples(st.integers(0, n), st.just(n))))
+def test_wilson_interval_is_scipys(case: tuple[int, int]) -> None:
+    from scipy.stats import binomtest
+
+    hits, n = case
+    ci = binomtest(hits, n).proportion_ci(confidence_level=0.95, method="wilson")
+    assert wilson_interval(hits, n) == pytest.approx((ci.low, ci.high), abs=WILSON_TOL)

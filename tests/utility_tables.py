@@ -3,7 +3,12 @@ bargaining tests so that every fast path is checked against brute force on the s
 
 from __future__ import annotations
 
+import itertools
+from collections.abc import Sequence
+
+import numpy as np
 from hypothesis import strategies as st
+from numpy.typing import ArrayLike
 
 
 def issue_tables(max_issues: int = 5) -> st.SearchStrategy[list[list[tuple[int, int]]]]:
@@ -30,3 +35,23 @@ def float_issue_tables(bound: float = 10.0, max_issues: int = 4) -> st.SearchStr
 
 int_tables = issue_tables()
 float_tables = float_issue_tables()
+
+
+def all_packages(tables: Sequence[ArrayLike]) -> tuple[np.ndarray, np.ndarray]:
+    """Brute force: every package's row choices ``(N, G)`` (in ``itertools.product`` order) and utility pair
+    ``(N, 2)``, summed issue by issue from the left, as the library sums them; the one enumerator every
+    bargaining test checks the fast paths against."""
+    arrays = [np.asarray(t, dtype=np.float64).reshape(-1, 2) for t in tables]
+    choices = list(itertools.product(*[range(len(t)) for t in arrays]))
+    rows = []
+    for choice in choices:
+        u = arrays[0][choice[0]].copy()
+        for k in range(1, len(arrays)):
+            u = u + arrays[k][choice[k]]
+        rows.append(u)
+    return np.array(choices, dtype=np.int64).reshape(len(choices), len(arrays)), np.array(rows).reshape(-1, 2)
+
+
+def all_package_utilities(tables: Sequence[ArrayLike]) -> np.ndarray:
+    """Utility pair ``(N, 2)`` of every package (:func:`all_packages` without the choices)."""
+    return all_packages(tables)[1]

@@ -506,7 +506,9 @@ _mount_optional()
 
 def main() -> None:
     """Entry point of the ``tradetalks`` console script."""
-    app()
+    from tradetalks.cli_stdout import c_stdout_to_stderr
+    with c_stdout_to_stderr():  # a C library's stray printf must not corrupt JSON printed to stdout
+        app()
 
 
 if __name__ == "__main__":  # pragma: no cover

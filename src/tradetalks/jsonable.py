@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from typing import Any
 
@@ -25,3 +26,30 @@ def jsonable(obj: Any) -> Any:
     if x.is_integer() and abs(x) < 2**53 and hasattr(obj, "dtype") and obj.dtype.kind in "iu":
         return int(x)
     return float(f"{x:.6g}")
+
+
+def plain(obj: Any) -> Any:
+    """Dataclass instances as dicts of their fields, recursively through lists, tuples and dicts; other values
+    as they are. What :func:`dataclasses.asdict` gives for :func:`jsonable`, without deep-copying every leaf
+    (several times faster on a whole analysis)."""
+    if dataclasses.is_dataclass(obj) and not isinstance(obj, type):
+        return {f.name: plain(getattr(obj, f.name)) for f in dataclasses.fields(obj)}
+    if isinstance(obj, dict):
+        return {k: plain(v) for k, v in obj.items()}
+    if isinstance(obj, list | tuple):
+        return [plain(v) for v in obj]
+    return obj
+
+
+def dumps(data: Any, indent: int | None = 2) -> str:
+    """JSON text of plain data (:func:`jsonable` output): indented by 2 spaces (or compact with ``indent=None``),
+    non-ASCII characters kept. Encoded with orjson, about 7x faster than :func:`json.dumps` with an indent (which
+    has no C encoder) and the same text except that small exponents are written out (``0.00001``, not ``1e-05``).
+    """
+    if indent not in (None, 2):
+        import json
+
+        return json.dumps(data, indent=indent, ensure_ascii=False)
+    import orjson
+
+    return orjson.dumps(data, option=orjson.OPT_INDENT_2 if indent == 2 else 0).decode("utf-8")

@@ -2,26 +2,49 @@
 
 Each file is written to a temporary file in the same directory, flushed and fsync'ed, then moved over the target
 with :func:`os.replace` (atomic on POSIX and Windows). A reader sees the old file or the new one, never a mix.
+The temporary file is created with an explicit mode (0o666, which the kernel narrows by the user's umask, as for
+any new file), so nothing process-wide is read or changed: safe from several threads at once.
 """
 
 from __future__ import annotations
 
 import os
-import tempfile
+import secrets
 from collections.abc import Mapping
 from pathlib import Path
-
-import pandas as pd
+from typing import Protocol
 
 from tradetalks.errors import TradetalksError
 
 
+class CsvTable(Protocol):
+    """Anything that writes itself as CSV text (a pandas DataFrame, a :class:`tradetalks.report.tables.Table`)."""
+
+    def to_csv(self, index: bool = ...) -> str: ...
+
+#: mode asked for when creating a file; the kernel applies the process's umask to it (as ``open(..., "w")`` does)
+FILE_MODE = 0o666
+#: attempts at a fresh temporary name before giving up (a clash needs two equal 64-bit random names)
+_NAME_TRIES = 16
+
+
+def _create_temp(directory: Path, name: str) -> tuple[int, Path]:
+    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0) | getattr(os, "O_CLOEXEC", 0)
+    for _ in range(_NAME_TRIES):
+        tmp = directory / f".{name}.{secrets.token_hex(8)}.tmp"
+        try:
+            return os.open(tmp, flags, FILE_MODE), tmp
+        except FileExistsError:
+            continue
+    raise FileExistsError(f"no free temporary name for {name!r} in {str(directory)!r}")
+
+
 def write_atomic(path: str | Path, data: str | bytes) -> Path:
-    """Write ``data`` to ``path`` atomically (text as UTF-8)."""
+    """Write ``data`` to ``path`` atomically (text as UTF-8); the file gets the mode a new file normally gets."""
     p = Path(path)
     try:
         p.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix=f".{p.name}.", suffix=".tmp", dir=p.parent)
+        fd, tmp = _create_temp(p.parent, p.name)
     except OSError as exc:
         raise TradetalksError(f"cannot write to {str(p.parent)!r}: {exc.strerror}.",
                               fix="choose another --out directory you can write to") from None
@@ -30,24 +53,17 @@ def write_atomic(path: str | Path, data: str | bytes) -> Path:
             fh.write(data.encode("utf-8") if isinstance(data, str) else data)
             fh.flush()
             os.fsync(fh.fileno())
-        os.chmod(tmp, 0o666 & ~_umask())  # mkstemp creates 0600; give the file the user's usual mode
         os.replace(tmp, p)
     except OSError as exc:
-        Path(tmp).unlink(missing_ok=True)
+        tmp.unlink(missing_ok=True)
         raise TradetalksError(f"cannot write {str(p)!r}: {exc.strerror}.",
                               fix="check free disk space and permissions, or choose another --out directory") from None
     except BaseException:
-        Path(tmp).unlink(missing_ok=True)
+        tmp.unlink(missing_ok=True)
         raise
     return p
 
 
-def _umask() -> int:
-    mask = os.umask(0)
-    os.umask(mask)
-    return mask
-
-
-def write_tables(out_dir: str | Path, tables: Mapping[str, pd.DataFrame]) -> list[Path]:
+def write_tables(out_dir: str | Path, tables: Mapping[str, CsvTable]) -> list[Path]:
     """Write each table as ``<name>.csv`` atomically."""
     return [write_atomic(Path(out_dir) / f"{name}.csv", df.to_csv(index=False)) for name, df in tables.items()]

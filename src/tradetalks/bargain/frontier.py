@@ -22,13 +22,15 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import numpy as np
-import pandas as pd
 from numpy.typing import ArrayLike, NDArray
 
 from tradetalks.errors import DataError, LimitError
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 __all__ = [
     "DEFAULT_CHUNK_SIZE",
@@ -198,6 +200,8 @@ class Frontier:
 
     def to_frame(self) -> pd.DataFrame:
         """One row per frontier point: ``party_0``, ``party_1`` and the option index ``issue_<k>`` per issue."""
+        import pandas as pd  # only here: importing pandas costs more than computing a frontier
+
         frame = pd.DataFrame({"party_0": self.utilities[:, 0], "party_1": self.utilities[:, 1]})
         for k in range(self.n_issues):
             frame[f"issue_{k}"] = self.choices[:, k]

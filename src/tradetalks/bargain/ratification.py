@@ -9,7 +9,7 @@ veto player accepts and the accepting non-veto ratifiers hold at least ``quota``
 both rules; an agreement must lie in the overlap and be strictly better than the BATNA for both negotiators.
 
 The package space is never enumerated. Questions over it are mixed-integer linear programmes (HiGHS through
-:func:`scipy.optimize.milp`) with one binary per group row (one row per group), a linear constraint per veto
+``highspy``) with one binary per group row (one row per group), a linear constraint per veto
 player and, for quotas, a binary acceptance indicator per non-veto ratifier linked by a big-M constraint:
 
 .. math::
@@ -121,13 +121,40 @@ def _package(tables: Sequence[FloatArray], choices: IntArray) -> RatifiedPackage
     return RatifiedPackage(choices=choices, utilities=u)
 
 
-def _next_point(prog: RatificationProgram, front: Frontier, lo: float, floor_1: float) -> RatifiedPackage | None:
-    """Largest ``u1`` among ratifiable packages with ``u0 > lo`` and ``u1 > floor_1`` (one sweep step)."""
+@dataclass(frozen=True, eq=False)
+class _FrontierCheck:
+    """Which unconstrained frontier points are ratifiable, and their packages' utilities, found in one batch (the
+    same sums as :func:`_package` makes one package at a time)."""
+
+    ok: NDArray[np.bool_]
+    utilities: FloatArray
+
+    @classmethod
+    def of(cls, prog: RatificationProgram, front: Frontier) -> _FrontierCheck:
+        return cls(ok=ratifiable(prog.rules, front.choices) if front.n_points else np.zeros(0, dtype=np.bool_),
+                   utilities=package_values(prog.u, front.choices) if front.n_points else np.empty((0, 2)))
+
+    def package(self, front: Frontier, i: int) -> RatifiedPackage:
+        choices, u = front.choices[i].copy(), self.utilities[i].copy()
+        choices.setflags(write=False)
+        u.setflags(write=False)
+        return RatifiedPackage(choices=choices, utilities=u)
+
+
+def _next_point(prog: RatificationProgram, front: Frontier, lo: float, floor_1: float,
+                check: _FrontierCheck | None = None) -> RatifiedPackage | None:
+    """Largest ``u1`` among ratifiable packages with ``u0 > lo`` and ``u1 > floor_1`` (one sweep step).
+
+    ``check``: :meth:`_FrontierCheck.of` ``(prog, front)`` when many steps are taken on the same frontier."""
     k = int(np.count_nonzero(front.utilities[:, 0] > lo))
     if k == 0 or front.utilities[k - 1, 1] <= floor_1:
         return None
-    if _FRONTIER_SHORTCUT and ratifiable(prog.rules, front.choices[k - 1])[0]:
-        return _package(prog.u, front.choices[k - 1].copy())
+    if _FRONTIER_SHORTCUT:
+        if check is not None:
+            if check.ok[k - 1]:
+                return check.package(front, k - 1)
+        elif ratifiable(prog.rules, front.choices[k - 1])[0]:
+            return _package(prog.u, front.choices[k - 1].copy())
     bound = np.array([lo + prog.resolution[0] if np.isfinite(lo) else -np.inf,
                       floor_1 + prog.resolution[1] if np.isfinite(floor_1) else -np.inf])
     choices = prog.best(1, bound)
@@ -239,9 +266,10 @@ def constrained_frontier(utilities: Sequence[ArrayLike], rules: Sequence[Ratific
     lo, floor_1 = _floor(floor)
     front = frontier if frontier is not None else pareto_frontier(tables)
     prog = RatificationProgram(tables, rules)
+    check = _FrontierCheck.of(prog, front) if _FRONTIER_SHORTCUT else None
     points: list[RatifiedPackage] = []
     for _ in range(max_points):
-        pkg = _next_point(prog, front, float(lo), float(floor_1))
+        pkg = _next_point(prog, front, float(lo), float(floor_1), check)
         if pkg is None:
             break
         points.append(pkg)
@@ -301,7 +329,7 @@ def constrained_nash(utilities: Sequence[ArrayLike], rules: Sequence[Ratificatio
     :math:`(m, q_0)` (dominated by :math:`q`, dropped) and :math:`(q_0, b]` (now :math:`u_1 \le q_1`). Intervals
     whose bound is below the best product found are dropped. Good first candidates come from the unconstrained
     frontier points that are ratifiable and from MILPs maximising weighted sums of utilities near the Nash
-    direction.
+    direction. When the unconstrained Nash solution is itself ratifiable it is the answer, and no MILP is solved.
 
     Parameters
     ----------
@@ -339,9 +367,14 @@ def constrained_nash(utilities: Sequence[ArrayLike], rules: Sequence[Ratificatio
     alpha = np.asarray(powers, dtype=np.float64)
     front = frontier if frontier is not None else pareto_frontier(tables)
     prog = RatificationProgram(tables, rules)
-    found = [_package(tables, front.choices[i].copy())
-             for i in np.flatnonzero(ratifiable(prog.rules, front.choices))] if front.n_points and _FRONTIER_SHORTCUT \
-        else []
+    check = _FrontierCheck.of(prog, front) if _FRONTIER_SHORTCUT else None
+    found = [] if check is None else [check.package(front, int(i)) for i in np.flatnonzero(check.ok)]
+    free = nash(front, d, powers=powers) if _FRONTIER_SHORTCUT else None
+    if free is not None and ratifiable(prog.rules, free.choices)[0]:
+        # The unconstrained solution is ratifiable: no ratifiable package beats it (they are a subset of all
+        # packages, and the tie-break orders utilities, not packages), and `found` holds it with the frontier's
+        # package, which the skyline keeps first among equal points: the same answer without a MILP.
+        return nash(_as_frontier(found, len(tables), front.n_packages), d, powers=powers)
     found += _scalarised(prog, front, d, alpha)
     best = max((float(_nash_objective(p.utilities, d, alpha)[0]) for p in found), default=-np.inf)
     top = float(front.utilities[:, 0].max()) if front.n_points else float(d[0])
@@ -352,7 +385,7 @@ def constrained_nash(utilities: Sequence[ArrayLike], rules: Sequence[Ratificatio
         if bound < best or bound == -np.inf:
             continue
         mid = a + (b - a) / 2 if b - a > 2 * prog.resolution[0] else a
-        q = _next_point(prog, front, mid, float(d[1]))
+        q = _next_point(prog, front, mid, float(d[1]), check)
         if mid > a:
             heapq.heappush(heap, (-bound, a, mid, cap))
         if q is None:

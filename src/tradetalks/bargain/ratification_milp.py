@@ -1,4 +1,4 @@
-r"""The mixed-integer programme behind the win-set questions (HiGHS through :func:`scipy.optimize.milp`).
+r"""The mixed-integer programme behind the win-set questions (HiGHS through its own Python API, ``highspy``).
 
 One binary per group row with one row per group; per veto player :math:`v_j(x) \ge \theta_j`; per non-veto
 ratifier of a party with a quota a binary acceptance indicator :math:`a_j` with
@@ -8,6 +8,14 @@ coefficients of order one. Each package the solver returns is re-checked exactly
 (:func:`~tradetalks.bargain.ratifiers.rule_met`); when the solver's feasibility tolerance let through a package
 that fails the check, the constraints of the ratifiers it fails are tightened by twice the shortfall and the
 programme is solved again.
+
+HiGHS is silenced through its own option (``output_flag``); nothing here touches the process's streams, and each
+solve has its own ``Highs`` instance, so the programme can be solved from several threads at once. HiGHS 1.12
+printed one stray debug line with ``printf`` that no option silenced (ERGO-Code/HiGHS#2783); in case a release
+does so again, the command-line entry point (:func:`tradetalks.cli.main`) sends C-level stdout to stderr once for
+the whole process, so it never lands in the JSON the CLI prints. ``highspy`` is used rather than
+:func:`scipy.optimize.milp` (the same solver) because importing :mod:`scipy.optimize` alone takes longer than the
+whole two-level game of the built-in scenario.
 
 References
 ----------
@@ -20,14 +28,10 @@ and big-M constraints).
 
 from __future__ import annotations
 
-import contextlib
-import os
-import sys
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 
 import numpy as np
 from numpy.typing import NDArray
-from scipy.optimize import Bounds, LinearConstraint, milp
 
 from tradetalks.bargain.ratifiers import RatificationRule, package_values, rule_met
 from tradetalks.errors import ConvergenceError
@@ -106,18 +110,16 @@ class RatificationProgram:
         lhs = np.vstack([r for r, _ in rows]) if rows else np.zeros((0, n))
         rhs = np.array([b for _, b in rows])
         for relax in (0.0, _RELAX_ON_ERROR):
-            cons = [LinearConstraint(a, 1.0, 1.0)] + ([LinearConstraint(lhs, rhs - relax, np.inf)] if rows else [])
-            with _quiet_stdout():
-                res = milp(c, integrality=np.ones(n), bounds=Bounds(0, 1), constraints=cons,
-                           options={"mip_rel_gap": 0.0})
-            if res.status != 4:  # 4: HiGHS solve error
+            status, x = _solve_milp(c, np.vstack([a, lhs]), np.concatenate([np.ones(len(a)), rhs - relax]),
+                                    np.concatenate([np.ones(len(a)), np.full(len(rhs), np.inf)]))
+            if status != "error":
                 break
-        if res.status == 2:  # infeasible
+        if status == "infeasible":
             return None
-        if res.status != 0 or res.x is None:
+        if status != "optimal" or x is None:
             raise ConvergenceError("The MILP solver stopped before proving optimality.",
-                                   diagnostics={"status": res.status, "message": res.message})
-        return np.array([int(np.argmax(res.x[self.offsets[g]:self.offsets[g + 1]])) for g in range(len(self.u))],
+                                   diagnostics={"status": status})
+        return np.array([int(np.argmax(x[self.offsets[g]:self.offsets[g + 1]])) for g in range(len(self.u))],
                         dtype=np.int64)
 
     def _repair(self, choices: IntArray) -> bool:
@@ -159,22 +161,40 @@ class RatificationProgram:
                                fix="rescale the ratifiers' thresholds or weights (values near a threshold).")
 
 
-@contextlib.contextmanager
-def _quiet_stdout() -> Iterator[None]:
-    """Silence the C-level stdout while HiGHS runs: HiGHS 1.12 prints a stray debug line
-    ("HighsMipSolverData::transformNewIntegerFeasibleSolution tmpSolver.run();", ERGO-Code/HiGHS#2783) that would
-    corrupt JSON written to stdout by the CLI."""
-    try:
-        fd = sys.stdout.fileno()
-    except (AttributeError, OSError, ValueError):  # no real file descriptor (captured, notebook): nothing to guard
-        yield
-        return
-    sys.stdout.flush()
-    saved = os.dup(fd)
-    try:
-        with open(os.devnull, "w") as null:
-            os.dup2(null.fileno(), fd)
-            yield
-    finally:
-        os.dup2(saved, fd)
-        os.close(saved)
+
+def _solve_milp(c: FloatArray, matrix: FloatArray, row_lower: FloatArray,
+                row_upper: FloatArray) -> tuple[str, FloatArray | None]:
+    """Minimise ``c @ x`` over binary ``x`` with ``row_lower <= matrix @ x <= row_upper`` (HiGHS, proven optimal:
+    relative gap 0). Returns ``("optimal", x)``, ``("infeasible", None)``, ``("error", None)`` for a HiGHS solve
+    error, or another model status by name."""
+    import highspy  # a C extension that loads in milliseconds; imported here so the package imports without it
+
+    n = c.size
+    lp = highspy.HighsLp()
+    lp.num_col_ = n
+    lp.num_row_ = matrix.shape[0]
+    lp.col_cost_ = c
+    lp.col_lower_ = np.zeros(n)
+    lp.col_upper_ = np.ones(n)
+    lp.row_lower_ = row_lower
+    lp.row_upper_ = np.where(np.isinf(row_upper), highspy.kHighsInf, row_upper)
+    rows, cols = np.nonzero(matrix)
+    lp.a_matrix_.format_ = highspy.MatrixFormat.kRowwise
+    lp.a_matrix_.start_ = np.concatenate([[0], np.cumsum(np.bincount(rows, minlength=matrix.shape[0]))])
+    lp.a_matrix_.index_ = cols
+    lp.a_matrix_.value_ = matrix[rows, cols]
+    lp.integrality_ = [highspy.HighsVarType.kInteger] * n
+    h = highspy.Highs()
+    h.setOptionValue("output_flag", False)
+    h.setOptionValue("mip_rel_gap", 0.0)
+    h.setOptionValue("threads", 1)
+    h.passModel(lp)
+    run = h.run()
+    model_status = h.getModelStatus()
+    if model_status == highspy.HighsModelStatus.kOptimal:
+        return "optimal", np.asarray(h.getSolution().col_value, dtype=np.float64)
+    if model_status == highspy.HighsModelStatus.kInfeasible:
+        return "infeasible", None
+    if run == highspy.HighsStatus.kError or model_status == highspy.HighsModelStatus.kSolveError:
+        return "error", None
+    return h.modelStatusToString(model_status), None

@@ -16,6 +16,7 @@ American Statistical Association* 22(158), 209-212. https://doi.org/10.1080/0162
 
 from __future__ import annotations
 
+import itertools
 import math
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
@@ -25,6 +26,7 @@ from numpy.typing import ArrayLike, NDArray
 
 from tradetalks.bargain.frontier import as_issue_utilities
 from tradetalks.bargain.solutions import batna_array
+from tradetalks.bargain.zopa import wilson_interval
 from tradetalks.errors import DataError
 from tradetalks.options import CountMethod
 
@@ -47,8 +49,6 @@ __all__ = [
 DEFAULT_MAX_ENUMERATE = 2_000_000
 #: packages drawn to estimate win-set sizes.
 DEFAULT_N_SAMPLES = 200_000
-#: two-sided 95 % standard normal quantile (Wilson interval).
-_Z95 = 1.959963984540054
 #: packages evaluated per vectorised batch when counting.
 _BATCH = 1 << 17
 
@@ -169,10 +169,10 @@ def package_values(tables: Sequence[FloatArray], choices: ArrayLike) -> FloatArr
     [[21.0], [12.0]]
     """
     ch = np.asarray(choices, dtype=np.int64).reshape(-1, len(tables))
-    out = tables[0][ch[:, 0]]
+    out = np.array(tables[0][ch[:, 0]], dtype=np.float64)  # a fresh array: safe to add into
     for g in range(1, len(tables)):
-        out = out + tables[g][ch[:, g]]
-    return np.asarray(out, dtype=np.float64)
+        out += tables[g][ch[:, g]]
+    return out
 
 
 def rule_met(values: ArrayLike, rule: RatificationRule) -> BoolArray:
@@ -216,13 +216,6 @@ def check_tables(utilities: Sequence[ArrayLike], rules: Sequence[RatificationRul
     return tables
 
 
-def _wilson(hits: int, n: int) -> tuple[float, float]:
-    p = hits / n
-    centre = (p + _Z95**2 / (2 * n)) / (1 + _Z95**2 / n)
-    half = _Z95 * math.sqrt(p * (1 - p) / n + _Z95**2 / (4 * n * n)) / (1 + _Z95**2 / n)
-    return max(0.0, centre - half), min(1.0, centre + half)
-
-
 def _batches(sizes: Sequence[int], exact: bool, n_samples: int, rng: np.random.Generator) -> Iterator[IntArray]:
     """Row choices of every package (mixed radix, in order) or of ``n_samples`` uniform draws, in batches."""
     total = math.prod(sizes)
@@ -242,7 +235,7 @@ def _batches(sizes: Sequence[int], exact: bool, n_samples: int, rng: np.random.G
 def _count(hits: int, exact: bool, n: int, total: int) -> PackageCount:
     if exact:
         return PackageCount(count=hits, method="exact", ci95=None, n_samples=None, total=total)
-    lo, hi = _wilson(hits, n)
+    lo, hi = wilson_interval(hits, n)
     return PackageCount(count=round(hits / n * total), method="sampled",
                         ci95=(math.floor(lo * total), math.ceil(hi * total)), n_samples=n, total=total)
 
@@ -286,11 +279,22 @@ def count_winsets(utilities: Sequence[ArrayLike], rules: Sequence[RatificationRu
     total = math.prod(sizes)
     exact = total <= max_enumerate
     hits = np.zeros(4, dtype=np.int64)
+    # one gather per group for the utilities and every ratifier's values (the same sums, column by column)
+    parts = [tables] + [r.tables for r in rules if r is not None]
+    combined = [np.hstack([p[g] for p in parts]) for g in range(len(tables))]
+    edges = np.cumsum([0] + [p[0].shape[1] for p in parts])
     for ch in _batches(sizes, exact, n_samples, rng):
-        met = [np.ones(ch.shape[0], dtype=np.bool_) if r is None else rule_met(package_values(r.tables, ch), r)
-               for r in rules]
+        values = package_values(combined, ch)
+        spans = itertools.pairwise(edges[1:])
+        met = []
+        for r in rules:
+            if r is None:
+                met.append(np.ones(ch.shape[0], dtype=np.bool_))
+            else:
+                a, b = next(spans)
+                met.append(rule_met(values[:, a:b], r))
         both = met[0] & met[1]
-        zopa = (package_values(tables, ch) > d).all(axis=1)
+        zopa = (values[:, :2] > d).all(axis=1)
         hits += [int(met[0].sum()), int(met[1].sum()), int(both.sum()), int((both & zopa).sum())]
     n = total if exact else n_samples
     c = [_count(int(h), exact, n, total) for h in hits]

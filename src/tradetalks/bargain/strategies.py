@@ -61,6 +61,7 @@ import numpy as np
 
 from tradetalks.bargain.arena import MenuKind, PartyView, best_for_opponent, best_for_self
 from tradetalks.bargain.opponent import BayesianModel, FrequencyModel, OpponentModel
+from tradetalks.bargain.timing import rubinstein_shares
 from tradetalks.errors import TradetalksError
 from tradetalks.options import StrategyName
 
@@ -80,7 +81,6 @@ __all__ = [
     "TitForTat",
     "make_strategy",
     "parse_strategy",
-    "proposer_share",
 ]
 
 STRATEGY_NAMES: tuple[StrategyName, ...] = get_args(StrategyName)
@@ -284,19 +284,6 @@ class TitForTat(Strategy):
         return top - min(1.0, self.reciprocity * conceded + self.nice * frac) * (top - floor)
 
 
-def proposer_share(proposer_delta: float, responder_delta: float) -> float:
-    """Rubinstein's equilibrium share of the first proposer, (1 − δ_r)/(1 − δ_p δ_r); ½ when both are patient.
-
-    Same formula as :func:`~tradetalks.bargain.timing.rubinstein_shares`, extended to δ = 1 by its limit.
-
-    >>> round(proposer_share(0.9, 0.9), 6), proposer_share(1.0, 0.9), proposer_share(1.0, 1.0)
-    (0.526316, 1.0, 0.5)
-    """
-    if proposer_delta * responder_delta >= 1.0:
-        return 0.5
-    return (1.0 - responder_delta) / (1.0 - proposer_delta * responder_delta)
-
-
 @dataclass(frozen=True)
 class RubinsteinOptimal(Strategy):
     """Subgame-perfect play of Rubinstein's game on the normalised surplus (see the module docstring).
@@ -310,11 +297,11 @@ class RubinsteinOptimal(Strategy):
 
     def target(self, agent: Agent, t: int) -> float:
         low, top = self.span(agent.view, t)
-        return low + proposer_share(agent.view.delta, agent.view.opp_delta) * (top - low)
+        return low + rubinstein_shares(agent.view.delta, agent.view.opp_delta)[0] * (top - low)
 
     def offer(self, agent: Agent, t: int) -> int:
         v = agent.view
-        give = 1.0 - proposer_share(v.delta, v.opp_delta)
+        give = rubinstein_shares(v.delta, v.opp_delta)[1]
         if self.noise:
             give = min(1.0, max(0.0, give + self.noise * float(agent.rng.standard_normal())))
         opp_low = float(v.opp_batna[t])
@@ -324,7 +311,7 @@ class RubinsteinOptimal(Strategy):
     def accept(self, agent: Agent, t: int, package: int) -> bool:
         v = agent.view
         low, top = self.span(v, t)
-        keep = 1.0 - proposer_share(v.opp_delta, v.delta)
+        keep = rubinstein_shares(v.opp_delta, v.delta)[1]
         return bool(v.own[package] >= low + keep * (top - low) - v.tol)
 
 

@@ -34,16 +34,20 @@ def discount_factor(annual_rate: float, days: float) -> float:
 def rubinstein_shares(delta_first: float, delta_second: float) -> tuple[float, float]:
     """Subgame-perfect shares of a unit surplus in Rubinstein's alternating-offers game.
 
-    The first proposer gets (1 − δ₂)/(1 − δ₁δ₂), the responder the rest.
+    The first proposer gets (1 − δ₂)/(1 − δ₁δ₂), the responder the rest. A side that does not discount at all
+    (δ = 1) is the limit of the formula: against an impatient side it gets everything, and two patient sides split
+    evenly (the limit along equal discount factors).
 
     >>> [round(s, 6) for s in rubinstein_shares(0.9, 0.9)]
     [0.526316, 0.473684]
+    >>> rubinstein_shares(1.0, 0.9), rubinstein_shares(0.9, 1.0), rubinstein_shares(1.0, 1.0)
+    ((1.0, 0.0), (0.0, 1.0), (0.5, 0.5))
     """
-    if not (0 <= delta_first < 1 and 0 <= delta_second < 1):
-        if delta_first == delta_second == 1:
-            return 0.5, 0.5
-        raise TradetalksError("discount factors must lie in [0, 1).", received=(delta_first, delta_second),
-                              fix="use positive discount rates")
+    if not (0 <= delta_first <= 1 and 0 <= delta_second <= 1):
+        raise TradetalksError("discount factors must lie in [0, 1].", received=(delta_first, delta_second),
+                              fix="use non-negative discount rates")
+    if delta_first * delta_second >= 1.0:
+        return 0.5, 0.5
     first = (1 - delta_second) / (1 - delta_first * delta_second)
     return first, 1 - first
 

@@ -12,12 +12,12 @@ from functools import lru_cache
 from html import escape
 from typing import Any
 
-import plotly.graph_objects as go
 from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
 from markupsafe import Markup
-from plotly.offline import get_plotlyjs
 
 from tradetalks.options import ReportJs
+from tradetalks.report import figure as go  # plotly figure dictionaries without plotly.py (speed)
+from tradetalks.report.figure import get_plotlyjs, plotly_version
 from tradetalks.report.format import Labels, money, option_label, quantity, short
 from tradetalks.studies.analyze_results import AnalysisResult
 
@@ -500,9 +500,7 @@ def _environment() -> Environment:
 
 def plotlyjs_file() -> tuple[str, str]:
     """File name (with plotly.js's version) and code of the plotly.js bundle that ``plotlyjs="file"`` refers to."""
-    from plotly import __version__ as plotly_version
-
-    return f"plotly-{plotly_version}.min.js", get_plotlyjs()
+    return f"plotly-{plotly_version()}.min.js", get_plotlyjs()
 
 
 def render_report(res: AnalysisResult, *, plotlyjs: ReportJs = "inline") -> str:

@@ -32,7 +32,7 @@ def _duplicates(items: Iterable[tuple[tuple[str | int, ...], str]], what: str) -
             seen.add(ident)
 
 
-def _quantities(scn: Scenario) -> Iterator[tuple[tuple[str | int, ...], Any]]:
+def quantities(scn: Scenario) -> Iterator[tuple[tuple[str | int, ...], Any]]:
     """Every quantity field of the scenario with its path."""
     for p, party in enumerate(scn.parties):
         yield ("parties", p, "bargaining_power"), party.bargaining_power
@@ -139,7 +139,7 @@ def _time_functions(scn: Scenario, values: Mapping[str, float]) -> expressions.F
 def _check_expressions(scn: Scenario, values: Mapping[str, float]) -> Iterator[Finding]:
     """Every quantity is well formed, names known facts, and evaluates to a finite number with these facts."""
     functions = _time_functions(scn, values)
-    for path, q in _quantities(scn):
+    for path, q in quantities(scn):
         msg = expressions.check(q, values)
         if msg:
             yield path, msg + ".", "use a number or ids from `facts:` joined by + - * /"
@@ -167,7 +167,7 @@ def _check_expressions(scn: Scenario, values: Mapping[str, float]) -> Iterator[F
 def _check_bounds(scn: Scenario, values: Mapping[str, float]) -> Iterator[Finding]:
     """Every quantity lies in the plausible range of its kind (:data:`~tradetalks.scenario.bounds.BOUNDS`)."""
     functions = _time_functions(scn, values)
-    for path, q in _quantities(scn):
+    for path, q in quantities(scn):
         kind = kind_of(path)
         v = _value(q, values, functions)
         if kind is None or v is None or not math.isfinite(v):

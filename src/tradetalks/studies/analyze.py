@@ -31,7 +31,7 @@ from tradetalks.bargain.zopa import zopa as zopa_count
 from tradetalks.econ.valuation import CompiledScenario, compile_scenario, revised_facts, stakeholder_payoffs
 from tradetalks.model import Model, build_model, decode_package, package_feasible, package_value
 from tradetalks.options import EconModel
-from tradetalks.scenario.checks import _quantities
+from tradetalks.scenario.checks import quantities
 from tradetalks.scenario.expressions import evaluate, names_in
 from tradetalks.scenario.loader import LoadedScenario
 from tradetalks.scenario.schema import Scenario
@@ -282,7 +282,7 @@ def _observed(model: Model, loaded: LoadedScenario, frontier: Frontier) -> Obser
 def _sources(loaded: LoadedScenario) -> list[SourceRow]:
     scn = loaded.scenario
     used: dict[str, list[str]] = {}
-    for path, q in _quantities(scn):
+    for path, q in quantities(scn):
         for name in sorted(names_in(q)):
             used.setdefault(name, []).append(format_path(path))
     return [SourceRow(id=fid, value=loaded.facts[fid], unit=f.unit, source=f.source, assumption=f.assumption,

@@ -9,11 +9,10 @@ payoffs are in USD a year, unweighted.
 from __future__ import annotations
 
 import dataclasses
-import json
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from tradetalks.jsonable import jsonable
+from tradetalks.jsonable import dumps, jsonable, plain
 
 if TYPE_CHECKING:
     from tradetalks.studies.ge_opinion_results import GEOpinion
@@ -264,15 +263,15 @@ class AnalysisResult:
     def to_dict(self) -> dict[str, Any]:
         """Plain JSON-ready data (floats rounded to 6 significant digits for stable diffs)."""
         studies = {"replay", "improvements", "ratification", "simulation", "tournament", "sensitivity", "ge_opinion"}
-        out = {f.name: dataclasses.asdict(getattr(self, f.name)) if dataclasses.is_dataclass(getattr(self, f.name))
+        out = {f.name: plain(getattr(self, f.name)) if dataclasses.is_dataclass(getattr(self, f.name))
                else getattr(self, f.name) for f in dataclasses.fields(self) if f.name not in studies}
-        out["scenario"] = dataclasses.asdict(self.scenario)
-        out["parties"] = [dataclasses.asdict(p) for p in self.parties]
-        out["issues"] = [dataclasses.asdict(i) for i in self.issues]
-        out["solutions"] = {k: None if v is None else dataclasses.asdict(v) for k, v in self.solutions.items()}
-        out["linkage"] = [dataclasses.asdict(x) for x in self.linkage]
-        out["sources"] = [dataclasses.asdict(x) for x in self.sources]
-        out["replay"] = [dataclasses.asdict(x) for x in self.replay]
+        out["scenario"] = plain(self.scenario)
+        out["parties"] = [plain(p) for p in self.parties]
+        out["issues"] = [plain(i) for i in self.issues]
+        out["solutions"] = {k: None if v is None else plain(v) for k, v in self.solutions.items()}
+        out["linkage"] = [plain(x) for x in self.linkage]
+        out["sources"] = [plain(x) for x in self.sources]
+        out["replay"] = [plain(x) for x in self.replay]
         out["improvements"] = {k: v.to_dict() for k, v in self.improvements.items()}
         for name in ("ratification", "simulation", "tournament", "sensitivity", "ge_opinion"):
             value = getattr(self, name)
@@ -280,7 +279,7 @@ class AnalysisResult:
         return dict(jsonable(out))
 
     def to_json(self, indent: int | None = 2) -> str:
-        return json.dumps(self.to_dict(), indent=indent, ensure_ascii=False)
+        return dumps(self.to_dict(), indent=indent)
 
     def __repr__(self) -> str:
         nash = self.solutions.get("nash")

@@ -53,7 +53,7 @@ from tradetalks.bargain.ratification import (
     ratifier_tables,
 )
 from tradetalks.bargain.timing import rubinstein_powers
-from tradetalks.jsonable import jsonable
+from tradetalks.jsonable import jsonable, plain
 from tradetalks.model import Model, build_model, decode_package, package_value
 from tradetalks.options import AgreementName, CheckLabel, RatifierKind
 from tradetalks.scenario.expressions import evaluate
@@ -205,7 +205,7 @@ class RatificationResult:
 
     def to_dict(self) -> dict[str, Any]:
         """Plain JSON-ready data (floats rounded to 6 significant digits, as in results.json)."""
-        return dict(jsonable(dataclasses.asdict(self)))
+        return dict(jsonable(plain(self)))
 
     def __repr__(self) -> str:
         lines = [f"RatificationResult({self.scenario!r}: ratifiers {'yes' if self.has_ratifiers else 'none'})"]

@@ -23,9 +23,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from tradetalks.econ.gravity.checks import check_baseline_trade, check_countries, check_reference, check_sigma, square
-from tradetalks.econ.gravity.results import Counterfactual, SolverDiagnostics
-from tradetalks.econ.gravity.solver import _Economy, _state, structural_baseline
+from tradetalks.econ.gravity.checks import square
+from tradetalks.econ.gravity.results import Counterfactual, SolverDiagnostics, pct_change
+from tradetalks.econ.gravity.solver import Economy, check_counterfactual_inputs, economy_state, structural_baseline
 from tradetalks.errors import ConvergenceError, DataError
 
 __all__ = ["book_loop_counterfactual"]
@@ -161,11 +161,8 @@ def book_loop_counterfactual(
     >>> bool(cf.diagnostics.stop_rule["max_price_change"] <= 0.01)
     True
     """
-    n = square("baseline_trade", baseline_trade, None).shape[0]
-    labels = check_countries(countries, n)
-    X = check_baseline_trade(baseline_trade, labels)
-    s = check_sigma(sigma)
-    ref = check_reference(reference, n, labels)
+    X, labels, s, ref = check_counterfactual_inputs(baseline_trade, sigma, reference, countries)
+    n = X.shape[0]
     phi0 = square("phi_baseline", phi_baseline, n)
     phi1 = square("phi_counterfactual", phi_counterfactual, n)
     for name, ph in (("phi_baseline", phi0), ("phi_counterfactual", phi1)):
@@ -238,9 +235,9 @@ def book_loop_counterfactual(
     Nn = dr * Yn * (Yn.sum() / (dr * Yn).sum())  # the ratio closure with its world factor κ
     mc = Xn.sum(axis=1) / Yn - 1.0
     X0 = base.trade
-    eco = _Economy(pi=X0 / X0.sum(axis=0)[None, :], theta=phi1 / phi0, g_new=np.zeros((n, n)), Y=X0.sum(axis=1),
+    eco = Economy(pi=X0 / X0.sum(axis=0)[None, :], theta=phi1 / phi0, g_new=np.zeros((n, n)), Y=X0.sum(axis=1),
                    N=X0.sum(axis=0), a=a, full=True, deficits="ratio", ref=ref)
-    st = _state(eco, np.log(p_hat))
+    st = economy_state(eco, np.log(p_hat))
     exact_mc = float("inf") if st is None else float(np.max(np.abs(st.Xn.sum(axis=1) / st.Yn - 1.0)))
     residuals = {
         "market_clearing": float(np.max(np.abs(mc))),
@@ -256,20 +253,17 @@ def book_loop_counterfactual(
     tot = p_hat / np.exp(imp_w.T @ np.log(p_hat))
     zeros = np.zeros(n)
 
-    def pct(new: np.ndarray, old: np.ndarray) -> np.ndarray:
-        return (new / old - 1.0) * 100.0
-
     return Counterfactual(
         countries=labels,
         reference=ref,
         kind="full",
         sigma=s,
         deficits="ratio",
-        exports=pct(np.where(off, Xn, 0).sum(axis=1), np.where(off, X0, 0).sum(axis=1)),
-        imports=pct(np.where(off, Xn, 0).sum(axis=0), np.where(off, X0, 0).sum(axis=0)),
-        intranational=pct(np.diag(Xn), np.diag(X0)),
-        output=pct(Yn, Y),
-        expenditure=pct(En, E),
+        exports=pct_change(np.where(off, Xn, 0).sum(axis=1), np.where(off, X0, 0).sum(axis=1)),
+        imports=pct_change(np.where(off, Xn, 0).sum(axis=0), np.where(off, X0, 0).sum(axis=0)),
+        intranational=pct_change(np.diag(Xn), np.diag(X0)),
+        output=pct_change(Yn, Y),
+        expenditure=pct_change(En, E),
         factory_gate_price=(p_hat - 1.0) * 100.0,
         imr=(P_hat - 1.0) * 100.0,
         omr=(omr_hat - 1.0) * 100.0,

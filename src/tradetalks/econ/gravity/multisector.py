@@ -49,6 +49,7 @@ from tradetalks.econ.gravity.results import (
     MultiSectorCounterfactual,
     SolverDiagnostics,
 )
+from tradetalks.econ.gravity.results import pct_change as _pct
 from tradetalks.errors import ConvergenceError, DataError
 from tradetalks.options import MultiSectorDeficitClosure
 
@@ -528,11 +529,6 @@ def _diagnostics(
         residuals=residuals,
         market_clearing=factor,
     )
-
-
-def _pct(new: np.ndarray, old: np.ndarray) -> np.ndarray:
-    with np.errstate(divide="ignore", invalid="ignore"):
-        return np.where(old > 0, (new / old - 1.0) * 100.0, np.nan)
 
 
 def _assemble(

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from types import MappingProxyType
-from typing import get_args
+from typing import ClassVar, get_args
 
 import numpy as np
 import pandas as pd
@@ -27,6 +27,49 @@ def _frozen_array(a: np.ndarray) -> np.ndarray:
     out = np.array(a, dtype=float, copy=True)
     out.setflags(write=False)
     return out
+
+
+def pct_change(new: np.ndarray, old: np.ndarray) -> np.ndarray:
+    """Per cent change ``(new / old - 1) * 100``, NaN where ``old <= 0`` (no baseline to compare with).
+
+    >>> pct_change(np.array([110.0, 5.0]), np.array([100.0, 0.0])).round(6).tolist()
+    [10.0, nan]
+    """
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return np.where(old > 0, (new / old - 1.0) * 100.0, np.nan)
+
+
+class _CounterfactualTables:
+    """What the one-sector and the multi-sector counterfactual results share: frozen arrays, the country table,
+    the bilateral % change of trade and the one-line summary of the range of a measure across countries."""
+
+    #: array fields frozen (copied, read-only) after construction
+    _ARRAYS: ClassVar[tuple[str, ...]]
+    #: per-country % change fields, in ``to_frame`` column order
+    _COUNTRY: ClassVar[tuple[str, ...]]
+    countries: tuple[str, ...]
+    trade_baseline: np.ndarray
+    trade_counterfactual: np.ndarray
+
+    def __post_init__(self) -> None:
+        for name in self._ARRAYS:
+            object.__setattr__(self, name, _frozen_array(getattr(self, name)))
+
+    def _country_frame(self, output_baseline: np.ndarray) -> pd.DataFrame:
+        frame = pd.DataFrame({name: getattr(self, name) for name in self._COUNTRY},
+                             index=pd.Index(self.countries, name="country"))
+        frame.insert(0, "output_baseline", output_baseline)
+        frame.attrs["units"] = "% change from baseline, except output_baseline (data units)"
+        return frame
+
+    def _trade_columns(self) -> dict[str, np.ndarray]:
+        base, new = self.trade_baseline, self.trade_counterfactual
+        return {"trade_baseline": base, "trade_counterfactual": new, "change": pct_change(new, base)}
+
+    def _range(self, values: np.ndarray) -> str:
+        order = np.argsort(values)
+        lo, hi, c = order[0], order[-1], self.countries
+        return f"from {values[lo]:+.3f} ({c[lo]}) to {values[hi]:+.3f} ({c[hi]})"
 
 
 @dataclass(frozen=True)
@@ -169,7 +212,7 @@ COUNTRY_FIELDS: tuple[str, ...] = (
 
 
 @dataclass(frozen=True)
-class Counterfactual:
+class Counterfactual(_CounterfactualTables):
     """Result of a one-sector structural-gravity counterfactual.
 
     Every per-country field is a % change from the baseline, shape (n,), in the numeraire P_ref = 1 (the
@@ -234,44 +277,25 @@ class Counterfactual:
     tariff_revenue_counterfactual: np.ndarray = field(repr=False)
     diagnostics: SolverDiagnostics
 
-    def __post_init__(self) -> None:
-        for name in (
-            *COUNTRY_FIELDS,
-            "trade_baseline",
-            "trade_counterfactual",
-            "tariff_revenue_baseline",
-            "tariff_revenue_counterfactual",
-        ):
-            object.__setattr__(self, name, _frozen_array(getattr(self, name)))
+    _ARRAYS: ClassVar[tuple[str, ...]] = (*COUNTRY_FIELDS, "trade_baseline", "trade_counterfactual",
+                                          "tariff_revenue_baseline", "tariff_revenue_counterfactual")
+    _COUNTRY: ClassVar[tuple[str, ...]] = COUNTRY_FIELDS
 
     def to_frame(self) -> pd.DataFrame:
         """Country table: one row per country, one column per % change in :data:`COUNTRY_FIELDS`."""
-        frame = pd.DataFrame(
-            {name: getattr(self, name) for name in COUNTRY_FIELDS},
-            index=pd.Index(self.countries, name="country"),
-        )
-        frame.insert(0, "output_baseline", self.trade_baseline.sum(axis=1))
-        frame.attrs["units"] = "% change from baseline, except output_baseline (data units)"
+        frame = self._country_frame(self.trade_baseline.sum(axis=1))
         frame.attrs["kind"] = self.kind
         return frame
 
     def bilateral_frame(self) -> pd.DataFrame:
         """Long table indexed by (exporter, importer): trade before, after and its % change."""
-        base = self.trade_baseline
-        new = self.trade_counterfactual
-        with np.errstate(divide="ignore", invalid="ignore"):
-            change = np.where(base > 0, (new / base - 1.0) * 100.0, np.nan)
-        return _bilateral(self.countries, {"trade_baseline": base, "trade_counterfactual": new, "change": change})
+        return _bilateral(self.countries, self._trade_columns())
 
     def __repr__(self) -> str:
-        order = np.argsort(self.real_gdp)
-        lo, hi = order[0], order[-1]
         c = self.countries
-        return (
-            f"Counterfactual(kind={self.kind!r}, n={len(c)}, sigma={self.sigma:g}, "
-            f"reference={c[self.reference]!r}, real GDP % change from {self.real_gdp[lo]:+.3f} ({c[lo]}) "
-            f"to {self.real_gdp[hi]:+.3f} ({c[hi]}); {self.diagnostics})"
-        )
+        return (f"Counterfactual(kind={self.kind!r}, n={len(c)}, sigma={self.sigma:g}, "
+                f"reference={c[self.reference]!r}, real GDP % change {self._range(self.real_gdp)}; "
+                f"{self.diagnostics})")
 
 
 def _bilateral(countries: tuple[str, ...], matrices: dict[str, np.ndarray]) -> pd.DataFrame:
@@ -304,7 +328,7 @@ MULTISECTOR_SECTOR_FIELDS: tuple[str, ...] = (
 
 
 @dataclass(frozen=True)
-class MultiSectorCounterfactual:
+class MultiSectorCounterfactual(_CounterfactualTables):
     """Result of a multi-sector counterfactual with input–output links (Caliendo & Parro 2015).
 
     Per-country fields are % changes, shape (N,); per-country-and-sector fields are % changes, shape (N, J);
@@ -385,31 +409,15 @@ class MultiSectorCounterfactual:
     tariff_revenue_counterfactual: np.ndarray = field(repr=False)
     diagnostics: SolverDiagnostics
 
-    def __post_init__(self) -> None:
-        for name in (
-            "sigma",
-            *MULTISECTOR_COUNTRY_FIELDS,
-            *MULTISECTOR_SECTOR_FIELDS,
-            "tot_contribution",
-            "vot_contribution",
-            "income_baseline",
-            "value_added_baseline",
-            "trade_baseline",
-            "trade_counterfactual",
-            "tariff_revenue_baseline",
-            "tariff_revenue_counterfactual",
-        ):
-            object.__setattr__(self, name, _frozen_array(getattr(self, name)))
+    _ARRAYS: ClassVar[tuple[str, ...]] = ("sigma", *MULTISECTOR_COUNTRY_FIELDS, *MULTISECTOR_SECTOR_FIELDS,
+                                          "tot_contribution", "vot_contribution", "income_baseline",
+                                          "value_added_baseline", "trade_baseline", "trade_counterfactual",
+                                          "tariff_revenue_baseline", "tariff_revenue_counterfactual")
+    _COUNTRY: ClassVar[tuple[str, ...]] = MULTISECTOR_COUNTRY_FIELDS
 
     def to_frame(self) -> pd.DataFrame:
         """Country table: one row per country, % changes in :data:`MULTISECTOR_COUNTRY_FIELDS`."""
-        frame = pd.DataFrame(
-            {name: getattr(self, name) for name in MULTISECTOR_COUNTRY_FIELDS},
-            index=pd.Index(self.countries, name="country"),
-        )
-        frame.insert(0, "output_baseline", self.trade_baseline.sum(axis=(0, 2)))
-        frame.attrs["units"] = "% change from baseline, except output_baseline (data units)"
-        return frame
+        return self._country_frame(self.trade_baseline.sum(axis=(0, 2)))
 
     def sector_frame(self) -> pd.DataFrame:
         """Country × sector table of % changes in :data:`MULTISECTOR_SECTOR_FIELDS`."""
@@ -462,21 +470,12 @@ class MultiSectorCounterfactual:
 
     def bilateral_frame(self) -> pd.DataFrame:
         """Long table indexed by (sector, exporter, importer): trade before, after and its % change."""
-        base, new = self.trade_baseline, self.trade_counterfactual
-        with np.errstate(divide="ignore", invalid="ignore"):
-            change = np.where(base > 0, (new / base - 1.0) * 100.0, np.nan)
         index = pd.MultiIndex.from_product(
             [self.sectors, self.countries, self.countries], names=["sector", "exporter", "importer"]
         )
-        data = {"trade_baseline": base, "trade_counterfactual": new, "change": change}
-        return pd.DataFrame({k: v.reshape(-1) for k, v in data.items()}, index=index)
+        return pd.DataFrame({k: v.reshape(-1) for k, v in self._trade_columns().items()}, index=index)
 
     def __repr__(self) -> str:
-        order = np.argsort(self.welfare)
-        lo, hi = order[0], order[-1]
         c = self.countries
-        return (
-            f"MultiSectorCounterfactual(N={len(c)}, J={len(self.sectors)}, reference={c[self.reference]!r}, "
-            f"welfare % change from {self.welfare[lo]:+.3f} ({c[lo]}) to {self.welfare[hi]:+.3f} ({c[hi]}); "
-            f"{self.diagnostics})"
-        )
+        return (f"MultiSectorCounterfactual(N={len(c)}, J={len(self.sectors)}, reference={c[self.reference]!r}, "
+                f"welfare % change {self._range(self.welfare)}; {self.diagnostics})")

@@ -55,6 +55,7 @@ from tradetalks.econ.gravity.results import (
     DeficitClosure,
     GEKind,
     SolverDiagnostics,
+    pct_change,
 )
 from tradetalks.errors import ConvergenceError, DataError
 
@@ -226,8 +227,8 @@ def iceberg_phi_hat(tariff_base: object, tariff_new: object, sigma: float) -> np
 
 
 @dataclass(frozen=True)
-class _Economy:
-    """Baseline data of a counterfactual, in the form the equations use."""
+class Economy:
+    """Baseline data of a counterfactual, in the form the equations use (shared with the book's loop)."""
 
     pi: np.ndarray  # baseline import shares of tariff-inclusive spending, (n, n), columns sum to 1
     theta: np.ndarray  # change of the tariff-inclusive cost term, (n, n)
@@ -241,7 +242,7 @@ class _Economy:
 
 
 @dataclass(frozen=True)
-class _State:
+class EconomyState:
     s: np.ndarray  # new import shares, (n, n)
     S: np.ndarray  # P̂_j^(1-σ), (n,)
     rho: np.ndarray  # tariff revenue / expenditure, (n,)
@@ -251,7 +252,9 @@ class _State:
     Xn: np.ndarray  # new flows before tariffs, (n, n)
 
 
-def _state(eco: _Economy, x: np.ndarray) -> _State | None:
+def economy_state(eco: Economy, x: np.ndarray) -> EconomyState | None:
+    """The counterfactual state at log factory-gate price changes ``x`` (n,); ``None`` outside the feasible region
+    (non-positive net spending or price index)."""
     z = np.log(eco.pi * eco.theta, where=eco.pi > 0, out=np.full_like(eco.pi, -np.inf)) + eco.a * x[:, None]
     shift = z.max(axis=0)
     A = np.exp(z - shift[None, :])
@@ -272,16 +275,16 @@ def _state(eco: _Economy, x: np.ndarray) -> _State | None:
         return None
     En = Nn / (1.0 - rho)
     Xn = s * (1.0 - eco.g_new) * En[None, :]
-    return _State(s=s, S=S, rho=rho, Yn=Yn, Nn=Nn, En=En, Xn=Xn)
+    return EconomyState(s=s, S=S, rho=rho, Yn=Yn, Nn=Nn, En=En, Xn=Xn)
 
 
-def _system(eco: _Economy) -> System:
+def _system(eco: Economy) -> System:
     n = eco.Y.shape[0]
     a, ref = eco.a, eco.ref
     drop = _dropped(eco)
 
     def system(x: np.ndarray, jac: bool) -> tuple[np.ndarray, np.ndarray | None]:
-        st = _state(eco, x)
+        st = economy_state(eco, x)
         if st is None:
             return np.full(n, np.inf), None
         Z = st.Xn.sum(axis=1)
@@ -309,12 +312,12 @@ def _system(eco: _Economy) -> System:
     return system
 
 
-def _implied(eco: _Economy) -> Callable[[np.ndarray], float]:
+def _implied(eco: Economy) -> Callable[[np.ndarray], float]:
     """Residual of the market-clearing equation :func:`_system` leaves out (implied by Walras' law)."""
     drop = _dropped(eco)
 
     def implied(x: np.ndarray) -> float:
-        st = _state(eco, x)
+        st = economy_state(eco, x)
         if st is None:
             return float("inf")
         return float(abs(np.log(st.Xn[drop].sum()) - np.log(st.Yn[drop])))
@@ -322,9 +325,22 @@ def _implied(eco: _Economy) -> Callable[[np.ndarray], float]:
     return implied
 
 
-def _dropped(eco: _Economy) -> int:
+def _dropped(eco: Economy) -> int:
     """The largest exporter's market clearing is left out of Newton's system; the normalisation takes its row."""
     return int(np.argmax(eco.Y))
+
+
+def check_counterfactual_inputs(baseline_trade: object, sigma: float, reference: int,
+                                countries: Sequence[str] | None) -> tuple[np.ndarray, tuple[str, ...], float, int]:
+    """The checks every one-sector counterfactual solver starts with (this one and the book's loop).
+
+    Returns the baseline trade matrix ``X`` (n, n), the country labels (n), σ and the reference importer's index;
+    raises :class:`~tradetalks.errors.DataError` naming the first input that is wrong.
+    """
+    n = square("baseline_trade", baseline_trade, None).shape[0]
+    labels = check_countries(countries, n)
+    return (check_baseline_trade(baseline_trade, labels), labels, check_sigma(sigma),
+            check_reference(reference, n, labels))
 
 
 def solve_counterfactual(
@@ -400,11 +416,8 @@ def solve_counterfactual(
     >>> bool(np.allclose(cf.trade_counterfactual.sum(axis=1), X.sum(axis=1) * (1 + cf.output / 100)))
     True
     """
-    n = square("baseline_trade", baseline_trade, None).shape[0]
-    labels = check_countries(countries, n)
-    X = check_baseline_trade(baseline_trade, labels)
-    s = check_sigma(sigma)
-    ref = check_reference(reference, n, labels)
+    X, labels, s, ref = check_counterfactual_inputs(baseline_trade, sigma, reference, countries)
+    n = X.shape[0]
     check_option("kind", kind, GE_KINDS)
     check_option("deficits", deficits, DEFICIT_CLOSURES)
     ph = square("phi_hat", phi_hat, n)
@@ -422,7 +435,7 @@ def solve_counterfactual(
     Xt = X * (1.0 + tb)  # tariff-inclusive spending
     E0 = Xt.sum(axis=0)
     pi = Xt / E0[None, :]
-    eco = _Economy(
+    eco = Economy(
         pi=pi,
         theta=ph * ((1.0 + t1) / (1.0 + tb)) ** (1.0 - s),
         g_new=t1 / (1.0 + t1),
@@ -434,7 +447,7 @@ def solve_counterfactual(
         ref=ref,
     )
     sol = newton(_system(eco), np.zeros(n), tol=tol, max_iter=max_iter, implied=_implied(eco))
-    st = _state(eco, sol.x)
+    st = economy_state(eco, sol.x)
     if st is None:  # pragma: no cover - Newton only accepts states where _state is defined
         raise ConvergenceError("The counterfactual left the feasible region.", diagnostics=sol)
     diag = _diagnostics(eco, st, sol, tol)
@@ -448,7 +461,7 @@ def solve_counterfactual(
     return _assemble(eco, st, sol.x, X, tb, labels, s, kind, deficits, diag)
 
 
-def _diagnostics(eco: _Economy, st: _State, sol: NewtonResult, tol: float) -> SolverDiagnostics:
+def _diagnostics(eco: Economy, st: EconomyState, sol: NewtonResult, tol: float) -> SolverDiagnostics:
     mc = st.Xn.sum(axis=1) / st.Yn - 1.0
     residuals = {
         "market_clearing": float(np.max(np.abs(mc))),
@@ -466,14 +479,9 @@ def _diagnostics(eco: _Economy, st: _State, sol: NewtonResult, tol: float) -> So
     )
 
 
-def _pct(new: np.ndarray, old: np.ndarray) -> np.ndarray:
-    with np.errstate(divide="ignore", invalid="ignore"):
-        return np.where(old > 0, (new / old - 1.0) * 100.0, np.nan)
-
-
 def _assemble(
-    eco: _Economy,
-    st: _State,
+    eco: Economy,
+    st: EconomyState,
     x: np.ndarray,
     X: np.ndarray,
     tb: np.ndarray,
@@ -505,11 +513,11 @@ def _assemble(
         kind=kind,
         sigma=sigma,
         deficits=deficits,
-        exports=_pct(np.where(off, Xn, 0).sum(axis=1), np.where(off, X, 0).sum(axis=1)),
-        imports=_pct(np.where(off, Xn, 0).sum(axis=0), np.where(off, X, 0).sum(axis=0)),
-        intranational=_pct(np.diag(Xn), np.diag(X)),
-        output=_pct(st.Yn, eco.Y),
-        expenditure=_pct(st.En, E0),
+        exports=pct_change(np.where(off, Xn, 0).sum(axis=1), np.where(off, X, 0).sum(axis=1)),
+        imports=pct_change(np.where(off, Xn, 0).sum(axis=0), np.where(off, X, 0).sum(axis=0)),
+        intranational=pct_change(np.diag(Xn), np.diag(X)),
+        output=pct_change(st.Yn, eco.Y),
+        expenditure=pct_change(st.En, E0),
         factory_gate_price=(p_hat - 1.0) * 100.0,
         imr=(P_hat - 1.0) * 100.0,
         omr=(omr_hat - 1.0) * 100.0,
