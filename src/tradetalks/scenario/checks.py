@@ -13,6 +13,7 @@ from typing import Any
 
 from tradetalks.scenario import expressions
 from tradetalks.scenario.schema import ObservedOutcome, Scenario
+from tradetalks.scenario.uncertainty_checks import uncertainty_findings
 
 Finding = tuple[tuple[str | int, ...], str, str]
 
@@ -313,7 +314,8 @@ def scenario_findings(scn: Scenario, values: Mapping[str, float]) -> list[Findin
     for gen in (_check_facts(scn), _check_expressions(scn, values), _check_parties(scn, values),
                 _check_markets(scn, values, stakeholders), _check_levers(scn),
                 _check_issues(scn, values, stakeholders), _check_constraints(scn),
-                _check_ratification(scn, values, stakeholders), _check_dynamics(scn), _check_timeline(scn)):
+                _check_ratification(scn, values, stakeholders), _check_dynamics(scn), _check_timeline(scn),
+                uncertainty_findings(scn, values)):
         out.extend(gen)
     return out
 
