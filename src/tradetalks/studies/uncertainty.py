@@ -1,0 +1,547 @@
+r"""Monte Carlo through the whole analysis: how sure is the answer, and what decides it.
+
+Every fact with a ``range`` or ``dist`` (scenario format, "Uncertainty") is drawn; each draw runs facts →
+partial equilibrium → valuation → utilities → bargaining solutions → ZOPA → comparison of the real deal with the
+frontier, exactly as :func:`tradetalks.studies.analyze.analyze` does for the point values, but in vectorised
+batches (:mod:`tradetalks.econ.batch`, :mod:`tradetalks.bargain.batch`): no scenario object and no frontier per
+draw. Per-draw results are a few numbers each (solutions' gains, the Nash package, the deal's standing), so memory
+grows by about a kilobyte per draw whatever the size of the frontier.
+
+Drawing. Each uncertain input (a fact, or a ``draw_with`` group) gets one uniform quantile :math:`q` per draw; a
+fact takes its distribution's quantile function at :math:`q` (a ``range`` given with ``normal``/``lognormal``
+truncates it: :math:`F^{-1}(F(lo) + q (F(hi) - F(lo)))`), so a group is drawn comonotonically. Facts without a
+range stay at their value, and so do facts the user overrode with ``--set``.
+
+Seeds. The draws are split into chunks before they run, each chunk with its own generator spawned from the one
+seed (:func:`tradetalks.executor.plan_chunks`), and results are gathered in chunk order: the same seed and chunk
+size give identical results on any number of workers.
+
+What decides the answer. Sobol indices (Saltelli, 2002; Saltelli et al., 2010) of each side's Nash gain and of
+"the Nash package changes", estimated by SALib on a Saltelli design over the same inputs; the one-at-a-time tornado
+of :mod:`tradetalks.studies.sensitivity` over the same ranges is kept as a second view.
+
+Example
+-------
+>>> from tradetalks.scenario import load_scenario
+>>> r = uncertainty(load_scenario("tests/data/toy-uncertain.yaml"), n_draws=200, sobol_base=0, tornado=False)
+>>> r.n_draws, 0 <= r.base_nash_share <= 1
+(200, True)
+
+References
+----------
+Saltelli, A. (2002). Making best use of model evaluations to compute sensitivity indices. *Computer Physics
+Communications* 145(2), 280-297. https://doi.org/10.1016/S0010-4655(02)00280-1
+
+Saltelli, A., Annoni, P., Azzini, I., Campolongo, F., Ratto, M. and Tarantola, S. (2010). Variance based
+sensitivity analysis of model output. *Computer Physics Communications* 181(2), 259-270.
+https://doi.org/10.1016/j.cpc.2009.09.018
+
+Herman, J. and Usher, W. (2017). SALib: an open-source Python library for sensitivity analysis. *Journal of Open
+Source Software* 2(9), 97. https://doi.org/10.21105/joss.00097
+"""
+
+from __future__ import annotations
+
+import functools
+import math
+import time
+from collections import Counter
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+from numpy.typing import NDArray
+from scipy import stats
+
+from tradetalks.bargain import solutions as sol
+from tradetalks.bargain.batch import BatchSolution, batch_solutions
+from tradetalks.bargain.frontier import pareto_frontier
+from tradetalks.bargain.sensitivity import batch_nash
+from tradetalks.econ.batch import BatchValuation, compile_batch
+from tradetalks.errors import TradetalksError
+from tradetalks.executor import Chunk, Executor, plan_chunks
+from tradetalks.model import Model, build_model, decode_package, package_choice
+from tradetalks.options import SolutionName
+from tradetalks.scenario.loader import LoadedScenario
+from tradetalks.scenario.schema import Fact
+from tradetalks.scenario.uncertainty_checks import is_uncertain
+from tradetalks.studies.uncertainty_results import (
+    Interval,
+    IssueShares,
+    ObservedSpread,
+    RobustPackage,
+    SobolIndex,
+    SobolResult,
+    SolutionSpread,
+    UncertainInput,
+    UncertaintyResult,
+)
+
+__all__ = ["DEFAULT_CHUNK", "DEFAULT_DRAWS", "DEFAULT_SEED", "DEFAULT_SOBOL_BASE", "FactSampler", "uncertainty"]
+
+FloatArray = NDArray[np.float64]
+IntArray = NDArray[np.int64]
+
+DEFAULT_DRAWS = 2_000
+DEFAULT_SEED = 20250424
+#: draws per chunk (a unit of work on a worker; the result depends on it, not on the number of workers)
+DEFAULT_CHUNK = 250
+#: N of the Saltelli design (power of 2); the model runs N (k + 2) times for k uncertain inputs
+DEFAULT_SOBOL_BASE = 64
+#: draws of the pilot run whose Nash packages are the robust-package candidates
+PILOT_DRAWS = 128
+#: most packages compared for robustness
+MAX_CANDIDATES = 32
+#: quantiles never drawn exactly at 0 or 1 (an untruncated normal has no finite quantile there)
+_Q_EDGE = 1e-12
+#: the one-at-a-time tornado rows kept in the result
+TORNADO_ROWS = 10
+
+SOLUTIONS: tuple[SolutionName, ...] = ("nash", "kalai_smorodinsky", "egalitarian", "utilitarian")
+
+Progress = Callable[[int, int], None]
+
+
+@dataclass(frozen=True)
+class _FactSpec:
+    column: int
+    input: int
+    kind: str
+    lo: float
+    hi: float
+    p1: float  # mode / mean / median / a
+    p2: float  # sd / sigma / b
+
+
+@dataclass(frozen=True)
+class FactSampler:
+    """Maps uniform quantiles of the uncertain inputs to fact matrices (picklable, small).
+
+    Attributes
+    ----------
+    base : (F,)
+        Every fact's point value (overrides applied), in :attr:`tradetalks.econ.batch.BatchValuation.fact_ids` order.
+    specs
+        One per drawn fact.
+    n_inputs
+        Independent inputs k (a ``draw_with`` group is one input).
+    """
+
+    base: FloatArray
+    specs: tuple[_FactSpec, ...]
+    n_inputs: int
+
+    def facts(self, q: FloatArray) -> FloatArray:
+        """(D, F) fact values from (D, k) quantiles in [0, 1]."""
+        q = np.clip(np.asarray(q, dtype=np.float64), _Q_EDGE, 1 - _Q_EDGE)
+        out = np.repeat(self.base[None, :], q.shape[0], axis=0)
+        for s in self.specs:
+            out[:, s.column] = _ppf(s, q[:, s.input])
+        return out
+
+    def draw(self, rng: np.random.Generator, n: int) -> FloatArray:
+        """(n, F) random fact values."""
+        return self.facts(rng.random((n, self.n_inputs)))
+
+
+def _ppf(s: _FactSpec, q: FloatArray) -> FloatArray:
+    if s.kind == "uniform":
+        return s.lo + q * (s.hi - s.lo)
+    if s.kind == "triangular":
+        return np.asarray(stats.triang.ppf(q, (s.p1 - s.lo) / (s.hi - s.lo), loc=s.lo, scale=s.hi - s.lo))
+    if s.kind == "beta":
+        return np.asarray(stats.beta.ppf(q, s.p1, s.p2, loc=s.lo, scale=s.hi - s.lo))
+    dist = stats.norm(s.p1, s.p2) if s.kind == "normal" else stats.lognorm(s.p2, scale=s.p1)
+    lo, hi = float(dist.cdf(s.lo)), float(dist.cdf(s.hi))
+    return np.asarray(dist.ppf(lo + q * (hi - lo)))
+
+
+def _spec(fact: Fact, value: float, column: int, inp: int) -> _FactSpec:
+    lo, hi = (float(fact.range[0]), float(fact.range[1])) if fact.range is not None else (-math.inf, math.inf)
+    d = fact.dist
+    if d is None or d.kind == "uniform":
+        return _FactSpec(column, inp, "uniform", lo, hi, 0.0, 0.0)
+    if d.kind == "triangular":
+        return _FactSpec(column, inp, "triangular", lo, hi, value if d.mode is None else float(d.mode), 0.0)
+    if d.kind == "beta":
+        return _FactSpec(column, inp, "beta", lo, hi, float(d.a or 0), float(d.b or 0))
+    if d.kind == "normal":
+        return _FactSpec(column, inp, "normal", lo, hi, value if d.mean is None else float(d.mean), float(d.sd or 0))
+    return _FactSpec(column, inp, "lognormal", max(lo, 0.0), hi, value if d.median is None else float(d.median),
+                     float(d.sigma or 0))
+
+
+def _inputs(loaded: LoadedScenario, fact_ids: Sequence[str]) -> tuple[FactSampler, list[UncertainInput], list[str]]:
+    scn = loaded.scenario
+    col = {fid: j for j, fid in enumerate(fact_ids)}
+    held = [fid for fid, f in scn.facts.items() if is_uncertain(f) and fid in loaded.overrides]
+    keys: dict[str, list[str]] = {}
+    for fid, f in scn.facts.items():
+        if is_uncertain(f) and fid not in loaded.overrides:
+            keys.setdefault(f"group:{f.draw_with}" if f.draw_with else fid, []).append(fid)
+    specs, inputs = [], []
+    for k, (key, members) in enumerate(keys.items()):
+        sp = [_spec(scn.facts[fid], loaded.facts[fid], col[fid], k) for fid in members]
+        specs.extend(sp)
+        ends = [_ppf(s, np.array([0.05, 0.95])) for s in sp]
+        inputs.append(UncertainInput(
+            id=key, facts=members, kinds=[s.kind for s in sp], low=[float(e[0]) for e in ends],
+            high=[float(e[1]) for e in ends],
+            spread=[scn.facts[fid].spread_source or scn.facts[fid].spread_assumption or "" for fid in members]))
+    base = np.array([loaded.facts[fid] for fid in fact_ids], dtype=np.float64)
+    return FactSampler(base=base, specs=tuple(specs), n_inputs=len(keys)), inputs, held
+
+
+@dataclass(frozen=True)
+class _Payload:
+    """What a worker needs (picklable): the compiled scenario, the sampler and the packages to follow."""
+
+    valuation: BatchValuation
+    sampler: FactSampler
+    #: (C, G) rows of the candidate packages
+    candidates: IntArray
+    #: (G,) rows of the Nash package at the point values (-1: none)
+    base_nash: IntArray
+    #: (G,) rows of the real deal when it is a package of the groups, else None
+    deal_rows: IntArray | None
+    has_deal: bool
+
+
+@dataclass(frozen=True)
+class _ChunkOut:
+    """Per-draw numbers of one chunk (D = chunk size)."""
+
+    utilities: FloatArray  # (4, D, 2) per solution, NaN where none
+    found: NDArray[np.bool_]  # (4, D)
+    rows: NDArray[np.int32]  # (4, D, G) per solution, -1 where none
+    deal: FloatArray  # (D, 2) NaN without a deal
+    on_frontier: NDArray[np.bool_]  # (D,)
+    left: FloatArray  # (D,)
+    distance: FloatArray  # (D,)
+    candidates: FloatArray  # (D, C, 2)
+    powers: FloatArray  # (D, 2)
+
+
+def _group_sum(parts: FloatArray) -> FloatArray:
+    """(D, G, 2) → (D, 2), summed over groups left to right like the frontier's sums."""
+    out = parts[:, 0]
+    for g in range(1, parts.shape[1]):
+        out = out + parts[:, g]
+    return np.asarray(out)
+
+
+def _package_utilities(tables: Sequence[FloatArray], rows: IntArray) -> FloatArray:
+    """(D, C, 2) utilities of packages ``rows`` (C, G) in every draw."""
+    out = tables[0][:, rows[:, 0]]
+    for g in range(1, len(tables)):
+        out = out + tables[g][:, rows[:, g]]
+    return np.asarray(out)
+
+
+def _evaluate(payload: _Payload, facts: FloatArray) -> _ChunkOut:
+    bt = payload.valuation.evaluate(facts)
+    tables = bt.utilities
+    deal = _group_sum(bt.extra[0]) if payload.has_deal else None
+    res = batch_solutions(tables, bt.powers, deal, payload.deal_rows)
+    sols: list[BatchSolution] = [res.nash, res.kalai_smorodinsky, res.egalitarian, res.utilitarian]
+    n = facts.shape[0]
+    cmp = res.comparison
+    return _ChunkOut(
+        utilities=np.stack([s.utilities for s in sols]), found=np.stack([s.found for s in sols]),
+        rows=np.stack([s.choices for s in sols]).astype(np.int32),
+        deal=deal if deal is not None else np.full((n, 2), np.nan),
+        on_frontier=cmp.on_frontier if cmp is not None else np.zeros(n, dtype=bool),
+        left=cmp.left_on_table if cmp is not None else np.full(n, np.nan),
+        distance=cmp.distance if cmp is not None else np.full(n, np.nan),
+        candidates=_package_utilities(tables, payload.candidates), powers=bt.powers)
+
+
+def _main_chunk(chunk: Chunk, *, payload: _Payload) -> _ChunkOut:
+    """One chunk of Monte Carlo draws (runs on a worker)."""
+    return _evaluate(payload, payload.sampler.draw(chunk.rng(), chunk.size))
+
+
+def _nash_only(payload: _Payload, facts: FloatArray) -> tuple[FloatArray, IntArray]:
+    bt = payload.valuation.evaluate(facts)
+    n = facts.shape[0]
+    utilities = np.full((n, 2), np.nan)
+    rows = np.full((n, len(bt.utilities)), -1, dtype=np.int64)
+    uniq, inverse = np.unique(bt.powers, axis=0, return_inverse=True)
+    for k, alpha in enumerate(uniq):
+        sel = np.flatnonzero(inverse.ravel() == k)
+        res = batch_nash([t[sel] for t in bt.utilities], (0.0, 0.0), (float(alpha[0]), float(alpha[1])))
+        utilities[sel], rows[sel] = res.utilities, res.choices
+    return utilities, rows
+
+
+def _sobol_chunk(item: tuple[Chunk, FloatArray], *, payload: _Payload) -> tuple[FloatArray, IntArray]:
+    """Nash utilities and rows for a slice of the Saltelli design (runs on a worker)."""
+    return _nash_only(payload, payload.sampler.facts(item[1]))
+
+
+def _interval(x: FloatArray) -> Interval:
+    x = np.asarray(x, dtype=np.float64)
+    x = x[np.isfinite(x)]
+    if x.size == 0:
+        return Interval(math.nan, math.nan, math.nan, math.nan)
+    q = np.quantile(x, [0.05, 0.5, 0.95])
+    return Interval(float(x.mean()), float(q[0]), float(q[1]), float(q[2]))
+
+
+def _issue_options(model: Model, rows: IntArray) -> IntArray:
+    """(D, I) option index of every issue from group rows (D, G); -1 where rows are -1."""
+    cs = model.cs
+    out = np.full((rows.shape[0], len(cs.issues)), -1, dtype=np.int64)
+    ok = (rows >= 0).all(axis=1)
+    for g, grp in enumerate(model.groups):
+        picked = grp.combos[np.where(ok, rows[:, g], 0)]
+        for pos, i in enumerate(grp.issues):
+            out[ok, i] = picked[ok, pos]
+    return out
+
+
+def _base_solutions(model: Model) -> dict[str, IntArray | None]:
+    f = pareto_frontier(model.utilities)
+    d = np.zeros(2)
+    found = {"nash": sol.nash(f, d, powers=(float(model.cs.bargaining_powers[0]),
+                                            float(model.cs.bargaining_powers[1]))),
+             "kalai_smorodinsky": sol.kalai_smorodinsky(f, d), "egalitarian": sol.egalitarian(f, d),
+             "utilitarian": sol.utilitarian(f, d)}
+    return {k: None if s is None else np.asarray(s.choices, dtype=np.int64) for k, s in found.items()}
+
+
+def _deal_rows(model: Model, choice: Sequence[int]) -> IntArray | None:
+    rows = []
+    for g in model.groups:
+        hit = np.flatnonzero((g.combos == [choice[i] for i in g.issues]).all(axis=1))
+        if hit.size == 0:
+            return None
+        rows.append(int(hit[0]))
+    return np.asarray(rows, dtype=np.int64)
+
+
+def _candidates(model: Model, payload: _Payload, base: dict[str, IntArray | None], seed: int,
+                pilot: int) -> IntArray:
+    """Robust-package candidates: the point solutions, the real deal if feasible, the pilot's Nash packages."""
+    cands: list[tuple[int, ...]] = [tuple(int(x) for x in r) for r in base.values() if r is not None]
+    if payload.deal_rows is not None:
+        cands.append(tuple(int(x) for x in payload.deal_rows))
+    if pilot > 0:
+        rng = np.random.default_rng(np.random.SeedSequence(seed, spawn_key=(2**32 - 1,)))
+        _, rows = _nash_only(payload, payload.sampler.draw(rng, pilot))
+        counts = Counter(tuple(int(x) for x in r) for r in rows if (r >= 0).all())
+        cands.extend(p for p, _ in counts.most_common())
+    unique = list(dict.fromkeys(cands))[:MAX_CANDIDATES]
+    if not unique:
+        unique = [tuple(g.batna_row for g in model.groups)]
+    return np.asarray(unique, dtype=np.int64)
+
+
+def _sobol(ex: Executor, payload: _Payload, inputs: list[UncertainInput], base_rows: IntArray | None,
+           parties: Sequence[str], n_base: int, seed: int, chunk_size: int) -> SobolResult:
+    from SALib.analyze import sobol as sobol_analyze
+    from SALib.sample import sobol as sobol_sample
+
+    problem = {"num_vars": len(inputs), "names": [i.id for i in inputs], "bounds": [[0.0, 1.0]] * len(inputs)}
+    design = sobol_sample.sample(problem, n_base, calc_second_order=False, seed=seed)
+    chunks = plan_chunks(design.shape[0], chunk_size=chunk_size, seed=seed)
+    items = [(c, design[c.start:c.stop]) for c in chunks]
+    outs = list(ex.map(functools.partial(_sobol_chunk, payload=payload), items))
+    util = np.concatenate([o[0] for o in outs])
+    rows = np.concatenate([o[1] for o in outs])
+    changed = np.ones(rows.shape[0]) if base_rows is None else (rows != base_rows).any(axis=1).astype(float)
+    outputs = {f"gain:{parties[0]}": np.nan_to_num(util[:, 0]), f"gain:{parties[1]}": np.nan_to_num(util[:, 1]),
+               "nash_changes": changed}
+    result: dict[str, list[SobolIndex]] = {}
+    for name, y in outputs.items():
+        if np.ptp(y) == 0:
+            idx = [SobolIndex(i.id, i.facts, math.nan, math.nan, math.nan, math.nan) for i in inputs]
+        else:
+            si = sobol_analyze.analyze(problem, y, calc_second_order=False, seed=seed)
+            idx = [SobolIndex(i.id, i.facts, float(si["S1"][k]), float(si["S1_conf"][k]), float(si["ST"][k]),
+                              float(si["ST_conf"][k])) for k, i in enumerate(inputs)]
+        result[name] = sorted(idx, key=lambda s: -s.total if math.isfinite(s.total) else 0.0)
+    return SobolResult(base_samples=n_base, evaluations=int(design.shape[0]), seed=seed, outputs=result)
+
+
+def _tornado(loaded: LoadedScenario, model: Model, inputs: list[UncertainInput]) -> list[dict[str, object]]:
+    from tradetalks.studies.sensitivity import sensitivity
+
+    bounds = {fid: (lo, hi) for i in inputs for fid, lo, hi in zip(i.facts, i.low, i.high, strict=True)}
+    try:
+        res = sensitivity(loaded, model, bounds=bounds, n_draws=0)
+    except TradetalksError:
+        return []
+    rows = [r for r in res.tornado if r.id in bounds][:TORNADO_ROWS]
+    return [{"id": r.id, "kind": r.kind, "low": r.low.value, "high": r.high.value, "swing": r.swing,
+             "flips": r.flips, "flipped_issues": r.flipped_issues} for r in rows]
+
+
+def uncertainty(loaded: LoadedScenario, *, n_draws: int = DEFAULT_DRAWS, seed: int = DEFAULT_SEED,
+                workers: int = 1, scheduler: str | None = None, chunk_size: int = DEFAULT_CHUNK,
+                sobol_base: int = DEFAULT_SOBOL_BASE, tornado: bool = True, pilot: int = PILOT_DRAWS,
+                progress: Progress | None = None, model: Model | None = None) -> UncertaintyResult:
+    """Monte Carlo of the whole analysis over the scenario's uncertain facts (module docstring).
+
+    Parameters
+    ----------
+    loaded
+        From :func:`tradetalks.scenario.load_scenario`; facts overridden there are held at the override.
+    n_draws
+        Monte Carlo draws (≥ 1).
+    seed
+        The one seed; with ``chunk_size`` it fixes the result.
+    workers, scheduler
+        Passed to :class:`tradetalks.executor.Executor` (1: in this process).
+    chunk_size
+        Draws per chunk.
+    sobol_base
+        N of the Saltelli design for the Sobol indices (a power of 2; 0 skips them).
+    tornado
+        Also run the one-at-a-time tornado over the same ranges.
+    pilot
+        Draws of the pilot run that proposes robust-package candidates (0: only the point solutions and the deal).
+    progress
+        Called with (chunks done, chunks in all) of each phase.
+    model
+        :func:`tradetalks.model.build_model` of ``loaded`` if already built.
+
+    Raises
+    ------
+    TradetalksError
+        If no fact is uncertain, or the options are out of range.
+    """
+    if n_draws < 1 or chunk_size < 1:
+        raise TradetalksError("n_draws and chunk_size must be at least 1.", received=(n_draws, chunk_size),
+                              fix="use e.g. --draws 2000")
+    if sobol_base < 0 or (sobol_base and sobol_base & (sobol_base - 1)):
+        raise TradetalksError("the Sobol base sample must be 0 (skip) or a power of 2.", received=sobol_base,
+                              fix="use e.g. 64, 128 or 256")
+    t0 = time.perf_counter()
+    scn = loaded.scenario
+    model = model or build_model(loaded)
+    cs = model.cs
+    fact_ids = list(scn.facts)
+    sampler, inputs, held = _inputs(loaded, fact_ids)
+    if not inputs:
+        raise TradetalksError(f"scenario {scn.id!r} has no uncertain fact to draw"
+                              + (f" (held fixed by --set: {', '.join(held)})" if held else "") + ".",
+                              fix="give facts a `range` or `dist` with a `spread_source`/`spread_assumption` (see "
+                                  "docs/scenario-format.md, Uncertainty)")
+    deal_choice = None
+    deal_pkg: dict[str, str] | None = None
+    if loaded.observed is not None:
+        deal_pkg = {iid: c.option for iid, c in loaded.observed.package.items()}
+        deal_choice = package_choice(model, deal_pkg)
+    groups = [(g.issues, g.combos) for g in model.groups]
+    valuation = compile_batch(scn, fact_ids, groups, extra=[deal_choice] if deal_choice is not None else [])
+    base = _base_solutions(model)
+    deal_rows = _deal_rows(model, deal_choice) if deal_choice is not None else None
+    payload = _Payload(valuation=valuation, sampler=sampler, candidates=np.zeros((0, len(groups)), dtype=np.int64),
+                       base_nash=base["nash"] if base["nash"] is not None else np.full(len(groups), -1),
+                       deal_rows=deal_rows, has_deal=deal_choice is not None)
+    cands = _candidates(model, payload, base, seed, pilot)
+    payload = _Payload(valuation=valuation, sampler=sampler, candidates=cands, base_nash=payload.base_nash,
+                       deal_rows=deal_rows, has_deal=payload.has_deal)
+    chunks = plan_chunks(n_draws, chunk_size=chunk_size, seed=seed)
+    with Executor(workers=workers, scheduler=scheduler) as ex:
+        outs = list(ex.map(functools.partial(_main_chunk, payload=payload), chunks, progress=progress))
+        sob = None
+        if sobol_base:
+            sob = _sobol(ex, payload, inputs, base["nash"], cs.parties, sobol_base, seed, chunk_size)
+    tor = _tornado(loaded, model, inputs) if tornado else []
+    return _summarise(loaded, model, outs, inputs, held, base, cands, deal_pkg, sob, tor,
+                      n_draws=n_draws, seed=seed, chunk_size=chunk_size, workers=workers,
+                      seconds=time.perf_counter() - t0)
+
+
+def _summarise(loaded: LoadedScenario, model: Model, outs: list[_ChunkOut], inputs: list[UncertainInput],
+               held: list[str], base: dict[str, IntArray | None], cands: IntArray, deal_pkg: dict[str, str] | None,
+               sob: SobolResult | None, tor: list[dict[str, object]], *, n_draws: int, seed: int, chunk_size: int,
+               workers: int, seconds: float) -> UncertaintyResult:
+    cs = model.cs
+    parties = list(cs.parties)
+    util = np.concatenate([o.utilities for o in outs], axis=1)
+    found = np.concatenate([o.found for o in outs], axis=1)
+    all_rows = np.concatenate([o.rows for o in outs], axis=1)
+    nash_rows = all_rows[0]
+    options = _issue_options(model, nash_rows)
+    agree = found[0]
+    n = nash_rows.shape[0]
+    issues = []
+    for i, iss in enumerate(loaded.scenario.issues):
+        col = options[agree, i]
+        shares = {op.id: float((col == o).mean()) if col.size else 0.0 for o, op in enumerate(iss.options)}
+        b = base["nash"]
+        base_opt = None if b is None else decode_package(model, b)[iss.id]
+        issues.append(IssueShares(issue=iss.id, name=iss.name, base_option=base_opt,
+                                  base_share=shares.get(base_opt, 0.0) if base_opt else 0.0, shares=shares))
+    counts = Counter(tuple(int(x) for x in r) for r in nash_rows[agree])
+    modal, modal_n = counts.most_common(1)[0] if counts else (None, 0)
+    solutions: dict[str, SolutionSpread] = {}
+    for k, name in enumerate(SOLUTIONS):
+        b = base[name]
+        same = 0.0 if b is None else float((all_rows[k] == b).all(axis=1).mean())
+        solutions[name] = SolutionSpread(
+            name=name, base_package=None if b is None else decode_package(model, b),
+            found_share=float(found[k].mean()), same_package_share=same,
+            gains={p: _interval(util[k, found[k], j]) for j, p in enumerate(parties)})
+    base_nash_share = solutions["nash"].same_package_share
+    observed = None
+    if deal_pkg is not None:
+        deal = np.concatenate([o.deal for o in outs])
+        observed = ObservedSpread(
+            package=deal_pkg, in_zopa_share=float((deal > 0).all(axis=1).mean()),
+            on_frontier_share=float(np.concatenate([o.on_frontier for o in outs]).mean()),
+            utilities={p: _interval(deal[:, j]) for j, p in enumerate(parties)},
+            left_on_table=_interval(np.concatenate([o.left for o in outs])),
+            distance=_interval(np.concatenate([o.distance for o in outs])))
+    robust = _robust(model, outs, cands, nash_rows, parties)
+    notes = [f"{len(inputs)} uncertain inputs; every other fact at its value."]
+    if held:
+        notes.append(f"held at their --set values instead of drawn: {', '.join(held)}.")
+    headline = _headline(base_nash_share, modal_n / n if n else 0.0, float(1 - agree.mean()), observed, sob,
+                         n_draws)
+    return UncertaintyResult(
+        scenario=loaded.scenario.id, parties=parties, n_draws=n_draws, seed=seed, chunk_size=chunk_size,
+        workers=workers, seconds=seconds, inputs=inputs, held_fixed=held, no_agreement_share=float(1 - agree.mean()),
+        issues=issues, base_nash_share=base_nash_share,
+        modal_package=None if modal is None else decode_package(model, modal), modal_share=modal_n / n if n else 0.0,
+        solutions=solutions, observed=observed, robust=robust, sobol=sob, tornado=tor, headline=headline,
+        notes=notes)
+
+
+def _robust(model: Model, outs: list[_ChunkOut], cands: IntArray, nash_rows: IntArray,
+            parties: list[str]) -> list[RobustPackage]:
+    u = np.concatenate([o.candidates for o in outs])  # (D, C, 2)
+    alpha = np.concatenate([o.powers for o in outs])[:, None, :]
+    beats = (u > 0).all(axis=2)
+    p_beat = beats.mean(axis=0)
+    product = np.where(beats, np.prod(np.abs(u) ** alpha, axis=2), 0.0).mean(axis=0)
+    nash_share = np.array([(nash_rows == c).all(axis=1).mean() for c in cands])
+    by_beat = int(np.lexsort((-product, -p_beat))[0])
+    by_product = int(np.argmax(product))
+    out = []
+    for crit, k in (("beats_batnas", by_beat), ("expected_nash_product", by_product)):
+        out.append(RobustPackage(criterion=crit, package=decode_package(model, cands[k]),
+                                 beats_batnas_share=float(p_beat[k]), expected_nash_product=float(product[k]),
+                                 nash_share=float(nash_share[k]),
+                                 gains={p: _interval(u[:, k, j]) for j, p in enumerate(parties)},
+                                 candidates=int(cands.shape[0])))
+    return out
+
+
+def _headline(base_share: float, modal_share: float, none_share: float, observed: ObservedSpread | None,
+              sob: SobolResult | None, n: int) -> str:
+    parts = [f"Nash picks its point-estimate package in {base_share:.0%} of {n:,} draws "
+             f"(the most frequent package in {modal_share:.0%}"
+             + (f", no agreement in {none_share:.0%}" if none_share > 0 else "") + ")"]
+    if observed is not None:
+        parts.append(f"the real deal beats both no-deal outcomes in {observed.in_zopa_share:.0%} and is on the "
+                     f"frontier in {observed.on_frontier_share:.0%}")
+    if sob is not None:
+        top = sob.outputs.get("nash_changes", [])
+        if top and math.isfinite(top[0].total):
+            parts.append(f"what decides the package most is {top[0].input} (total Sobol index {top[0].total:.2f})")
+    return "; ".join(parts) + "."
+
