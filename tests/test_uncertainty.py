@@ -4,11 +4,23 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import numpy as np
 import pytest
 import yaml
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
-from tradetalks.errors import ScenarioError
+from tradetalks.bargain import solutions as sol
+from tradetalks.bargain.batch import batch_solutions
+from tradetalks.bargain.comparison import compare_to_frontier
+from tradetalks.bargain.frontier import pareto_frontier
+from tradetalks.econ.batch import compile_batch, evaluate_quantity
+from tradetalks.econ.pe import solve_market, solve_market_batch
+from tradetalks.errors import ScenarioError, TradetalksError
+from tradetalks.model import build_model, package_choice
 from tradetalks.scenario import load_scenario
+from tradetalks.studies.analyze import analyze
+from tradetalks.studies.uncertainty import _evaluate, _inputs, _Payload, uncertainty
 
 DATA = Path(__file__).parent / "data"
 TOY = DATA / "toy-uncertain.yaml"
@@ -83,20 +95,7 @@ def test_parameters_of_another_kind_are_rejected(tmp_path: Path) -> None:
 # ---------------------------------------------------------------------------------------------------------------
 # batched partial equilibrium and valuation
 
-import numpy as np  # noqa: E402
-from hypothesis import given, settings  # noqa: E402
-from hypothesis import strategies as st  # noqa: E402
 
-from tradetalks.bargain import solutions as sol  # noqa: E402
-from tradetalks.bargain.batch import batch_solutions  # noqa: E402
-from tradetalks.bargain.comparison import compare_to_frontier  # noqa: E402
-from tradetalks.bargain.frontier import pareto_frontier  # noqa: E402
-from tradetalks.econ.batch import compile_batch, evaluate_quantity  # noqa: E402
-from tradetalks.econ.pe import solve_market, solve_market_batch  # noqa: E402
-from tradetalks.errors import TradetalksError  # noqa: E402
-from tradetalks.model import build_model, package_choice  # noqa: E402
-from tradetalks.studies.analyze import analyze  # noqa: E402
-from tradetalks.studies.uncertainty import _evaluate, _inputs, _Payload, uncertainty  # noqa: E402
 
 #: batched results agree with one-at-a-time results to this relative precision (of the largest entry compared)
 BATCH_RTOL = 1e-9

@@ -80,6 +80,9 @@ def analyze(
                                                       "(default: ../shared/data/agtpa).")] = None,
     dynamics: Annotated[bool, typer.Option("--dynamics", help="Also simulate negotiations (a run and a tournament) "
                                                               "and run the sensitivity analysis.")] = False,
+    uncertainty: Annotated[int, typer.Option("--uncertainty", min=0, max=10_000_000, metavar="N",
+                                             help="Also run N Monte Carlo draws of the uncertain facts (see "
+                                                  "`tradetalks uncertainty`).")] = 0,
 ) -> None:
     """Analyse a negotiation: stakes, frontier, bargaining solutions, ZOPA, linkage, the real deal."""
     from tradetalks.outputs import write_atomic, write_tables
@@ -95,6 +98,12 @@ def analyze(
         with err_console.status("analysing…") as status:
             result = run_analysis(loaded, progress=lambda msg: status.update(f"analysing: {msg}…"),
                                   econ="ge" if econ == "ge" else "pe", ge_data_dir=ge_data, dynamics=dynamics)
+            if uncertainty:
+                import dataclasses
+
+                from tradetalks.studies.uncertainty import uncertainty as run_uncertainty
+                status.update(f"analysing: {uncertainty:,} Monte Carlo draws…")
+                result = dataclasses.replace(result, uncertainty=run_uncertainty(loaded, n_draws=uncertainty).to_dict())
             status.update("writing outputs…")
             write_atomic(out / "results.json", result.to_json())
             write_tables(out, all_tables(result))
@@ -109,6 +118,8 @@ def analyze(
         return
     from tradetalks.report.terminal import print_summary
     print_summary(result, out_console)
+    if result.uncertainty is not None:
+        out_console.print(f"How sure: {result.uncertainty['headline']}")
     files = ["results.json", "stakes.csv", "frontier.csv", "solutions.csv", "sources.csv", "timeline.csv"]
     files += ["report.html"] if report else []
     out_console.print(f"Wrote {', '.join(files)} to {out}/ in {time.perf_counter() - t0:.1f} s.")
@@ -303,6 +314,41 @@ def sensitivity(
     _run(as_json, lambda: run_sensitivity(loaded, delta=delta, n_draws=draws, workers=workers, seed=seed,
                                           progress=not as_json),
          lambda r: r.to_dict(), lambda r: print_sensitivity(r.to_dict(), r.to_frame(), out_console))
+
+
+@app.command("uncertainty")
+def uncertainty_cmd(
+    scenario: ScenarioArg = DEFAULT_SCENARIO,
+    draws: Annotated[int, typer.Option(min=1, max=10_000_000, help="Monte Carlo draws.")] = 2_000,
+    scheduler: Annotated[str | None, typer.Option(help="Address of a running Dask scheduler (tcp://host:port).")
+                         ] = None,
+    workers: Annotated[int, typer.Option(min=1, max=256, help="Worker processes (1: in this process).")] = 1,
+    seed: Annotated[int, typer.Option(help="The one seed (results do not depend on the number of workers).")
+                    ] = 20250424,
+    sobol: Annotated[int, typer.Option(min=0, max=65536, help="Base sample N of the Sobol design, a power of 2 "
+                                                               "(0 skips the Sobol indices).")] = 128,
+    as_json: JsonOpt = False,
+    set_: SetOpt = None,
+) -> None:
+    """How sure is the answer: Monte Carlo of the whole analysis over the facts' ranges, and what decides it."""
+    from tradetalks.report.uncertainty_view import print_uncertainty
+    from tradetalks.studies.uncertainty import uncertainty as run_uncertainty
+    from tradetalks.studies.uncertainty_results import UncertaintyResult
+    loaded = _load(scenario, set_, as_json)
+
+    def compute() -> UncertaintyResult:
+        if as_json:
+            return run_uncertainty(loaded, n_draws=draws, seed=seed, workers=workers, scheduler=scheduler,
+                                   sobol_base=sobol)
+        from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedColumn
+        with Progress("[progress.description]{task.description}", BarColumn(), MofNCompleteColumn(),
+                      TimeElapsedColumn(), console=err_console, transient=True) as bar:
+            task = bar.add_task(f"{draws:,} draws (chunks)", total=None)
+            return run_uncertainty(loaded, n_draws=draws, seed=seed, workers=workers, scheduler=scheduler,
+                                   sobol_base=sobol, progress=lambda done, total: bar.update(task, completed=done,
+                                                                                            total=total))
+
+    _run(as_json, compute, lambda r: r.to_dict(), lambda r: print_uncertainty(r, out_console))
 
 
 @app.command("scenarios")

@@ -159,6 +159,9 @@ class AnalysisResult:
     sensitivity: dict[str, Any] | None = None
     #: general-equilibrium second opinion (``--econ ge``): tradetalks.studies.ge_opinion.GEOpinion.to_dict()
     ge_opinion: dict[str, Any] | None = None
+    #: Monte Carlo over the uncertain facts (``--uncertainty N``): tradetalks.studies.uncertainty_results.
+    #: UncertaintyResult.to_dict()
+    uncertainty: dict[str, Any] | None = None
     notes: list[str] = field(default_factory=list)
     results_schema_version: int = RESULTS_SCHEMA_VERSION
     tradetalks_version: str = ""

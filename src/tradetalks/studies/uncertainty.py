@@ -87,7 +87,7 @@ DEFAULT_SEED = 20250424
 #: draws per chunk (a unit of work on a worker; the result depends on it, not on the number of workers)
 DEFAULT_CHUNK = 250
 #: N of the Saltelli design (power of 2); the model runs N (k + 2) times for k uncertain inputs
-DEFAULT_SOBOL_BASE = 64
+DEFAULT_SOBOL_BASE = 128
 #: draws of the pilot run whose Nash packages are the robust-package candidates
 PILOT_DRAWS = 128
 #: most packages compared for robustness
