@@ -43,13 +43,14 @@ Raiffa, H. (1982). *The Art and Science of Negotiation*. Harvard University Pres
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
 from tradetalks.bargain.sensitivity import PRUNE_RTOL, batch_nash
+from tradetalks.bargain.solutions import SOLUTION_NAMES, SolutionName
 from tradetalks.errors import DataError
 
 __all__ = ["BatchComparison", "BatchSolution", "BatchSolutions", "batch_maximise", "batch_solutions"]
@@ -59,11 +60,11 @@ IntArray = NDArray[np.int64]
 BoolArray = NDArray[np.bool_]
 
 #: scalarisation weights λ tried by the heuristic and searched for each draw's tightest bound (logit-spaced)
-_LAMBDAS = 1 / (1 + np.exp(-np.linspace(-6.0, 6.0, 49)))
+_LAMBDAS = 1 / (1 + np.exp(-np.linspace(-6.0, 6.0, 25)))
 #: half-planes used per draw: this many neighbours either side of the λ giving the tightest bound at the root
-_LAMBDA_SPAN = 3
+_LAMBDA_SPAN = 2
 #: partial packages per draw kept by the beam-search heuristic
-_BEAM_WIDTH = 32
+_BEAM_WIDTH = 8
 #: rounds of one-group-at-a-time improvement of the heuristic package
 _LOCAL_ROUNDS = 2
 
@@ -101,15 +102,16 @@ class BatchComparison:
         The package's utilities.
     on_frontier : (D,) bool
         No package Pareto-dominates it.
-    distance : (D,)
-        :math:`\\max_f \\min_i (f_i - u_i)` clipped at 0: the largest gain both could still get at once.
+    distance : (D,) or None
+        :math:`\\max_f \\min_i (f_i - u_i)` clipped at 0: the largest gain both could still get at once (None when
+        not computed).
     left_on_table : (D,)
         The largest joint gain of a Pareto improvement, 0 on the frontier.
     """
 
     utilities: FloatArray
     on_frontier: BoolArray
-    distance: FloatArray
+    distance: FloatArray | None
     left_on_table: FloatArray
 
 
@@ -370,8 +372,15 @@ def _nash(tables: Sequence[FloatArray], powers: FloatArray) -> BatchSolution:
     return BatchSolution(choices=choices, utilities=utilities, objective=objective, found=found)
 
 
+def _none(n: int, groups: int) -> BatchSolution:
+    """A solution not computed: nothing found in any draw."""
+    return BatchSolution(choices=np.full((n, groups), -1, dtype=np.int64), utilities=np.full((n, 2), np.nan),
+                         objective=np.full(n, np.nan), found=np.zeros(n, dtype=bool))
+
+
 def batch_solutions(tables: Sequence[ArrayLike], powers: ArrayLike = (1.0, 1.0),
-                    deal: ArrayLike | None = None, deal_rows: ArrayLike | None = None) -> BatchSolutions:
+                    deal: ArrayLike | None = None, deal_rows: ArrayLike | None = None, *,
+                    which: Collection[SolutionName] = SOLUTION_NAMES) -> BatchSolutions:
     """Nash, Kalai–Smorodinsky, egalitarian and utilitarian packages of each draw (BATNA at 0), and a comparison.
 
     Parameters
@@ -386,6 +395,9 @@ def batch_solutions(tables: Sequence[ArrayLike], powers: ArrayLike = (1.0, 1.0),
     deal_rows
         Optional ``(D, G)`` or ``(G,)`` rows of the deal in each group, when it is a package of the tables (a
         starting point for the search).
+    which
+        Solutions to compute (the others are returned as found nowhere). The deal's Chebyshev ``distance`` is
+        computed only with all four (it is the costliest search).
 
     Returns
     -------
@@ -404,30 +416,40 @@ def batch_solutions(tables: Sequence[ArrayLike], powers: ArrayLike = (1.0, 1.0),
     tabs = [np.asarray(t, dtype=np.float64) for t in tables]
     n = tabs[0].shape[0]
     alpha = np.broadcast_to(np.asarray(powers, dtype=np.float64), (n, 2))
-    suf = _suffix(tabs)
+    full = set(which) >= {"kalai_smorodinsky", "egalitarian", "utilitarian"}
+    suf = _suffix(tabs) if set(which) - {"nash"} or deal is not None else None
     zero = np.zeros((n, 2))
-    nash = _nash(tabs, alpha)
-    util = batch_maximise(tabs, "linear", (1.0, 1.0), zero, suf)
-    seeds = np.stack([np.maximum(nash.choices, 0), util.choices.clip(0)], axis=1)
-    egal = batch_maximise(tabs, "maxmin", (1.0, 1.0), zero, suf, seeds)
-    ideal0 = batch_maximise(tabs, "linear", (1.0, 0.0), zero, suf, seeds)
-    ideal1 = batch_maximise(tabs, "linear", (0.0, 1.0), zero, suf, seeds)
-    span = np.stack([ideal0.utilities[:, 0], ideal1.utilities[:, 1]], axis=1)
-    span = np.where(np.isfinite(span), span, 1.0)
-    ks = batch_maximise(tabs, "maxmin", span, zero, suf, np.concatenate([seeds, egal.choices.clip(0)[:, None]], 1))
+    nash = _nash(tabs, alpha) if "nash" in which else _none(n, len(tabs))
+    seeds = np.maximum(nash.choices, 0)[:, None, :]
+    util = ks = egal = _none(n, len(tabs))
+    if "utilitarian" in which or "kalai_smorodinsky" in which:
+        util = batch_maximise(tabs, "linear", (1.0, 1.0), zero, suf)
+        seeds = np.concatenate([seeds, util.choices.clip(0)[:, None]], axis=1)
+    if "egalitarian" in which or "kalai_smorodinsky" in which:
+        egal = batch_maximise(tabs, "maxmin", (1.0, 1.0), zero, suf, seeds)
+        seeds = np.concatenate([seeds, egal.choices.clip(0)[:, None]], axis=1)
+    if "kalai_smorodinsky" in which:
+        ideal0 = batch_maximise(tabs, "linear", (1.0, 0.0), zero, suf, seeds)
+        ideal1 = batch_maximise(tabs, "linear", (0.0, 1.0), zero, suf, seeds)
+        span = np.stack([ideal0.utilities[:, 0], ideal1.utilities[:, 1]], axis=1)
+        span = np.where(np.isfinite(span), span, 1.0)
+        ks = batch_maximise(tabs, "maxmin", span, zero, suf, seeds)
     comparison = None
     if deal is not None:
         u = np.asarray(deal, dtype=np.float64)
+        more = seeds
         if deal_rows is not None:
-            deal_rows = np.broadcast_to(np.asarray(deal_rows, dtype=np.int64), (n, len(tabs)))
-        more = seeds if deal_rows is None else np.concatenate([seeds, np.asarray(deal_rows)[:, None, :]], axis=1)
+            rows = np.broadcast_to(np.asarray(deal_rows, dtype=np.int64), (n, len(tabs)))
+            more = np.concatenate([seeds, rows[:, None, :]], axis=1)
         left = batch_maximise(tabs, "linear", (1.0, 1.0), u, suf, more)
         gap = left.utilities - u
         joint = np.where(left.found, gap[:, 0] + gap[:, 1], 0.0)
         dominated = left.found & (joint > 0)
-        cheb = batch_maximise(tabs, "maxmin", (1.0, 1.0), u, suf,
-                              np.concatenate([more, left.choices.clip(0)[:, None]], axis=1))
-        distance = np.where(cheb.found, np.maximum(cheb.objective, 0.0), 0.0)
+        distance = None
+        if full:
+            cheb = batch_maximise(tabs, "maxmin", (1.0, 1.0), u, suf,
+                                  np.concatenate([more, left.choices.clip(0)[:, None]], axis=1))
+            distance = np.where(cheb.found, np.maximum(cheb.objective, 0.0), 0.0)
         comparison = BatchComparison(utilities=u, on_frontier=~dominated, distance=distance,
                                      left_on_table=np.where(dominated, joint, 0.0))
     return BatchSolutions(nash=nash, kalai_smorodinsky=ks, egalitarian=egal, utilitarian=util,

@@ -102,7 +102,8 @@ class ObservedSpread:
     left_on_table
         Largest joint gain of a Pareto improvement of the deal (0 on the frontier), weighted USD/yr.
     distance
-        Largest gain both parties could still get at once (Chebyshev distance to the frontier), weighted USD/yr.
+        Largest gain both parties could still get at once (Chebyshev distance to the frontier), weighted USD/yr;
+        None on the fast path (Nash only).
     """
 
     package: dict[str, str]
@@ -110,7 +111,7 @@ class ObservedSpread:
     on_frontier_share: float
     utilities: dict[str, Interval]
     left_on_table: Interval
-    distance: Interval
+    distance: Interval | None
 
 
 @dataclass(frozen=True)
@@ -211,7 +212,7 @@ class UncertaintyResult:
     modal_package, modal_share
         The most frequent Nash package and its share.
     solutions
-        Each bargaining solution across the draws.
+        Each bargaining solution computed across the draws (only ``nash`` on the fast path).
     observed
         The real deal across the draws (None without an observed outcome).
     robust
