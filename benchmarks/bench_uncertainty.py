@@ -83,7 +83,7 @@ def main() -> int:
     for workers in (1, 2):
         secs, cpu, res = run(loaded, args.draws, workers, 0, fast=True)
         times[workers] = secs
-        print(f"fast path (Nash, deal in ZOPA / on frontier / left on table), {args.draws:,} draws on {workers} "
+        print(f"fast path (Nash, real deal in the ZOPA), {args.draws:,} draws on {workers} "
               f"worker(s): {secs:.2f} s = {args.draws / secs:,.0f} draws/s; CPU in this process {cpu:.2f} s = "
               f"{cpu / args.draws * 1e3:.2f} ms/draw")
     print(f"  headline: {res.headline}")  # type: ignore[attr-defined]

@@ -186,7 +186,9 @@ def test_batch_solutions_equal_the_frontier_solutions(shape: list[tuple[int]], s
                              ("egalitarian", sol.egalitarian, {}), ("utilitarian", sol.utilitarian, {})):
             want, b = fn(f, np.zeros(2), **kw), getattr(got, name)
             assert (want is None) == (not b.found[k]), name
-            if want is not None:
+            if want is not None and name == "utilitarian":  # equal sums are a tie that rounding may break either way
+                assert _close(want.utilities.sum(keepdims=True), b.utilities[k].sum(keepdims=True)), name
+            elif want is not None:
                 assert _close(want.utilities, b.utilities[k]), name
         cmp = compare_to_frontier(f, deal[k])
         assert got.comparison is not None

@@ -372,6 +372,42 @@ def _nash(tables: Sequence[FloatArray], powers: FloatArray) -> BatchSolution:
     return BatchSolution(choices=choices, utilities=utilities, objective=objective, found=found)
 
 
+def _max_sum_rows(tables: Sequence[FloatArray]) -> IntArray:
+    """(D, G): per draw the package maximising u0 + u1 without constraint, group by group (separable), ties broken
+    towards larger u0, then larger u1 (lexicographic, hence also separable)."""
+    out = []
+    for t in tables:
+        total = t[:, :, 0] + t[:, :, 1]
+        key = np.lexsort((t[:, :, 1], t[:, :, 0], total), axis=1)  # last column is the best
+        out.append(key[:, -1])
+    return np.stack(out, axis=1).astype(np.int64)
+
+
+def _subset(suf: _Suffix | None, idx: IntArray) -> _Suffix | None:
+    if suf is None:
+        return None
+    return _Suffix(box=suf.box[idx], half=suf.half[idx], size=suf.size[idx], total_box=suf.total_box[idx],
+                   total_half=suf.total_half[idx])
+
+
+def _max_sum_above(tables: Sequence[FloatArray], floor: FloatArray, suf: _Suffix | None,
+                   seeds: IntArray) -> BatchSolution:
+    """:func:`batch_maximise` of u0 + u1 above ``floor``, short-cut where the unconstrained best package already
+    clears the floor (then it is the answer); the branch and bound runs on the other draws only."""
+    rows = _max_sum_rows(tables)
+    u = _left_sum(tables, rows)
+    easy = np.asarray((u >= floor).all(axis=1), dtype=bool)
+    out = BatchSolution(choices=np.where(easy[:, None], rows, -1), utilities=np.where(easy[:, None], u, np.nan),
+                        objective=np.where(easy, u[:, 0] + u[:, 1], np.nan), found=np.array(easy, dtype=bool))
+    hard = np.flatnonzero(~easy)
+    if hard.size:
+        sub = batch_maximise([t[hard] for t in tables], "linear", (1.0, 1.0), floor[hard], _subset(suf, hard),
+                             seeds[hard])
+        out.choices[hard], out.utilities[hard] = sub.choices, sub.utilities
+        out.objective[hard], out.found[hard] = sub.objective, sub.found
+    return out
+
+
 def _none(n: int, groups: int) -> BatchSolution:
     """A solution not computed: nothing found in any draw."""
     return BatchSolution(choices=np.full((n, groups), -1, dtype=np.int64), utilities=np.full((n, 2), np.nan),
@@ -417,13 +453,13 @@ def batch_solutions(tables: Sequence[ArrayLike], powers: ArrayLike = (1.0, 1.0),
     n = tabs[0].shape[0]
     alpha = np.broadcast_to(np.asarray(powers, dtype=np.float64), (n, 2))
     full = set(which) >= {"kalai_smorodinsky", "egalitarian", "utilitarian"}
-    suf = _suffix(tabs) if set(which) - {"nash"} or deal is not None else None
+    suf = _suffix(tabs) if set(which) - {"nash"} else None
     zero = np.zeros((n, 2))
     nash = _nash(tabs, alpha) if "nash" in which else _none(n, len(tabs))
     seeds = np.maximum(nash.choices, 0)[:, None, :]
     util = ks = egal = _none(n, len(tabs))
     if "utilitarian" in which or "kalai_smorodinsky" in which:
-        util = batch_maximise(tabs, "linear", (1.0, 1.0), zero, suf)
+        util = _max_sum_above(tabs, zero, suf, seeds)
         seeds = np.concatenate([seeds, util.choices.clip(0)[:, None]], axis=1)
     if "egalitarian" in which or "kalai_smorodinsky" in which:
         egal = batch_maximise(tabs, "maxmin", (1.0, 1.0), zero, suf, seeds)
@@ -441,12 +477,13 @@ def batch_solutions(tables: Sequence[ArrayLike], powers: ArrayLike = (1.0, 1.0),
         if deal_rows is not None:
             rows = np.broadcast_to(np.asarray(deal_rows, dtype=np.int64), (n, len(tabs)))
             more = np.concatenate([seeds, rows[:, None, :]], axis=1)
-        left = batch_maximise(tabs, "linear", (1.0, 1.0), u, suf, more)
+        left = _max_sum_above(tabs, u, suf, more)
         gap = left.utilities - u
         joint = np.where(left.found, gap[:, 0] + gap[:, 1], 0.0)
         dominated = left.found & (joint > 0)
         distance = None
         if full:
+            suf = suf if suf is not None else _suffix(tabs)
             cheb = batch_maximise(tabs, "maxmin", (1.0, 1.0), u, suf,
                                   np.concatenate([more, left.choices.clip(0)[:, None]], axis=1))
             distance = np.where(cheb.found, np.maximum(cheb.objective, 0.0), 0.0)

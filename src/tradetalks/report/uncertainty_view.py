@@ -59,10 +59,11 @@ def print_uncertainty(r: UncertaintyResult, console: Console) -> None:
         g.add_row(f"robust ({rob.criterion})", *[_interval(rob.gains[p]) for p in r.parties],
                   f"beats both BATNAs in {rob.beats_batnas_share:.0%}")
     if r.observed is not None:
+        on = r.observed.on_frontier_share
         g.add_row("real deal", *[_interval(r.observed.utilities[p]) for p in r.parties],
-                  f"in ZOPA {r.observed.in_zopa_share:.0%}, on frontier {r.observed.on_frontier_share:.0%}")
+                  f"in ZOPA {r.observed.in_zopa_share:.0%}" + ("" if on is None else f", on frontier {on:.0%}"))
     console.print(g)
-    if r.observed is not None:
+    if r.observed is not None and r.observed.left_on_table is not None:
         console.print(f"Left on the table by the real deal: {_interval(r.observed.left_on_table)} USD bn/yr.")
     if r.sobol is not None:
         sob = Table(title=f"What decides it: Sobol indices ({r.sobol.evaluations:,} runs)", title_justify="left")

@@ -244,7 +244,8 @@ def _evaluate(payload: _Payload, facts: FloatArray) -> _ChunkOut:
     bt = payload.valuation.evaluate(facts)
     tables = bt.utilities
     deal = _group_sum(bt.extra[0]) if payload.has_deal else None
-    res = batch_solutions(tables, bt.powers, deal, payload.deal_rows, which=payload.which)
+    full = set(payload.which) == set(SOLUTIONS)
+    res = batch_solutions(tables, bt.powers, deal if full else None, payload.deal_rows, which=payload.which)
     sols: list[BatchSolution] = [res.nash, res.kalai_smorodinsky, res.egalitarian, res.utilitarian]
     n = facts.shape[0]
     cmp = res.comparison
@@ -252,7 +253,7 @@ def _evaluate(payload: _Payload, facts: FloatArray) -> _ChunkOut:
         utilities=np.stack([s.utilities for s in sols]), found=np.stack([s.found for s in sols]),
         rows=np.stack([s.choices for s in sols]).astype(np.int32),
         deal=deal if deal is not None else np.full((n, 2), np.nan),
-        on_frontier=cmp.on_frontier if cmp is not None else np.zeros(n, dtype=bool),
+        on_frontier=cmp.on_frontier if cmp is not None else np.zeros(n, dtype=bool),  # unused on the fast path
         left=cmp.left_on_table if cmp is not None else np.full(n, np.nan),
         distance=cmp.distance if cmp is not None and cmp.distance is not None else np.full(n, np.nan),
         candidates=_package_utilities(tables, payload.candidates), powers=bt.powers)
@@ -405,8 +406,9 @@ def uncertainty(loaded: LoadedScenario, *, n_draws: int = DEFAULT_DRAWS, seed: i
     pilot
         Draws of the pilot run that proposes robust-package candidates (0: only the point solutions and the deal).
     solutions
-        Bargaining solutions computed per draw (Nash always; ``("nash",)`` is the fast path: about a fifth of the
-        time, without the other solutions and the deal's distance to the frontier).
+        Bargaining solutions computed per draw (Nash always). With fewer than all four (e.g. ``("nash",)``, the
+        fast path: about a tenth of the time) the real deal is not held against each draw's frontier: its
+        utilities and ZOPA share are reported, ``on_frontier_share``, ``left_on_table`` and ``distance`` are None.
     progress
         Called with (chunks done, chunks in all) of each phase.
     model
@@ -503,12 +505,13 @@ def _summarise(loaded: LoadedScenario, model: Model, outs: list[_ChunkOut], inpu
     observed = None
     if deal_pkg is not None:
         deal = np.concatenate([o.deal for o in outs])
+        full = set(which) == set(SOLUTIONS)
         observed = ObservedSpread(
             package=deal_pkg, in_zopa_share=float((deal > 0).all(axis=1).mean()),
-            on_frontier_share=float(np.concatenate([o.on_frontier for o in outs]).mean()),
+            on_frontier_share=float(np.concatenate([o.on_frontier for o in outs]).mean()) if full else None,
             utilities={p: _interval(deal[:, j]) for j, p in enumerate(parties)},
-            left_on_table=_interval(np.concatenate([o.left for o in outs])),
-            distance=None if set(which) != set(SOLUTIONS) else _interval(np.concatenate([o.distance for o in outs])))
+            left_on_table=_interval(np.concatenate([o.left for o in outs])) if full else None,
+            distance=_interval(np.concatenate([o.distance for o in outs])) if full else None)
     robust = _robust(model, outs, cands, nash_rows, parties)
     notes = [f"{len(inputs)} uncertain inputs; every other fact at its value."]
     if held:
@@ -550,8 +553,9 @@ def _headline(base_share: float, modal_share: float, none_share: float, observed
              f"(the most frequent package in {modal_share:.0%}"
              + (f", no agreement in {none_share:.0%}" if none_share > 0 else "") + ")"]
     if observed is not None:
-        parts.append(f"the real deal beats both no-deal outcomes in {observed.in_zopa_share:.0%} and is on the "
-                     f"frontier in {observed.on_frontier_share:.0%}")
+        parts.append(f"the real deal beats both no-deal outcomes in {observed.in_zopa_share:.0%}"
+                     + ("" if observed.on_frontier_share is None else
+                        f" and is on the frontier in {observed.on_frontier_share:.0%}"))
     if sob is not None:
         top = sob.outputs.get("nash_changes", [])
         if top and math.isfinite(top[0].total):

@@ -96,21 +96,20 @@ class ObservedSpread:
     in_zopa_share
         Share of draws in which the deal is strictly better than the BATNA for both parties.
     on_frontier_share
-        Share of draws in which no package Pareto-dominates the deal.
+        Share of draws in which no package Pareto-dominates the deal (None on the fast path, as the next two).
     utilities
         Per party, the deal's utility against the BATNA, weighted USD/yr.
     left_on_table
         Largest joint gain of a Pareto improvement of the deal (0 on the frontier), weighted USD/yr.
     distance
-        Largest gain both parties could still get at once (Chebyshev distance to the frontier), weighted USD/yr;
-        None on the fast path (Nash only).
+        Largest gain both parties could still get at once (Chebyshev distance to the frontier), weighted USD/yr.
     """
 
     package: dict[str, str]
     in_zopa_share: float
-    on_frontier_share: float
+    on_frontier_share: float | None
     utilities: dict[str, Interval]
-    left_on_table: Interval
+    left_on_table: Interval | None
     distance: Interval | None
 
 
