@@ -281,3 +281,43 @@ def test_same_seed_same_result_on_two_workers() -> None:
     one = uncertainty(loaded, n_draws=400, seed=11, chunk_size=100, sobol_base=16, tornado=False, workers=1)
     two = uncertainty(loaded, n_draws=400, seed=11, chunk_size=100, sobol_base=16, tornado=False, workers=2)
     assert _strip(one.to_dict()) == _strip(two.to_dict())
+
+
+def test_fast_path_gives_nash_and_the_deal_zopa_share_only() -> None:
+    loaded = load_scenario(TOY)
+    fast = uncertainty(loaded, n_draws=200, seed=5, chunk_size=64, sobol_base=0, tornado=False, solutions=("nash",))
+    full = uncertainty(loaded, n_draws=200, seed=5, chunk_size=64, sobol_base=0, tornado=False)
+    assert list(fast.solutions) == ["nash"] and len(full.solutions) == 4
+    assert fast.solutions["nash"] == full.solutions["nash"]  # the same draws, the same Nash packages
+    assert fast.observed is not None and full.observed is not None
+    assert fast.observed.in_zopa_share == full.observed.in_zopa_share
+    assert fast.observed.on_frontier_share is None and fast.observed.left_on_table is None
+    assert full.observed.on_frontier_share is not None and full.observed.distance is not None
+    with pytest.raises(TradetalksError, match="unknown solution"):
+        uncertainty(loaded, n_draws=10, solutions=("nash", "shapley"))  # type: ignore[arg-type]
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# command line
+
+def test_cli_uncertainty_json_and_analyze_block(tmp_path: Path) -> None:
+    import json
+
+    from typer.testing import CliRunner
+
+    from tradetalks.cli import app
+    runner = CliRunner()
+    res = runner.invoke(app, ["uncertainty", str(TOY), "--draws", "150", "--sobol", "8", "--seed", "3", "--json"])
+    assert res.exit_code == 0, res.output
+    data = json.loads(res.stdout)
+    assert data["n_draws"] == 150 and data["seed"] == 3 and data["sobol"]["base_samples"] == 8
+    res = runner.invoke(app, ["uncertainty", str(TOY), "--draws", "100", "--sobol", "0", "--fast"])
+    assert res.exit_code == 0, res.output
+    assert "How sure are we" in res.output and "Nash picks its point-estimate package" in res.output
+    res = runner.invoke(app, ["analyze", str(TOY), "--out", str(tmp_path), "--no-report", "--uncertainty", "100"])
+    assert res.exit_code == 0, res.output
+    assert "How sure: Nash picks" in res.output
+    block = json.loads((tmp_path / "results.json").read_text())["uncertainty"]
+    assert block["n_draws"] == 100 and block["headline"].startswith("Nash picks")
+    res = runner.invoke(app, ["uncertainty", str(DATA / "toy.yaml"), "--draws", "10"])
+    assert res.exit_code == 1 and "no uncertain fact" in res.output
