@@ -355,7 +355,7 @@ def batch_maximise(tables: Sequence[ArrayLike], kind: str, coef: ArrayLike, floo
     return BatchSolution(choices=choices, utilities=utilities, objective=objective, found=found)
 
 
-def _nash(tables: Sequence[FloatArray], powers: FloatArray) -> BatchSolution:
+def _nash(tables: Sequence[FloatArray], powers: FloatArray, seed: IntArray | None = None) -> BatchSolution:
     """Nash per draw, by :func:`batch_nash` once per distinct pair of bargaining powers."""
     n = tables[0].shape[0]
     choices = np.full((n, len(tables)), -1, dtype=np.int64)
@@ -363,7 +363,7 @@ def _nash(tables: Sequence[FloatArray], powers: FloatArray) -> BatchSolution:
     uniq, inverse = np.unique(powers, axis=0, return_inverse=True)
     for k, alpha in enumerate(uniq):
         sel = np.flatnonzero(inverse.ravel() == k)
-        res = batch_nash([t[sel] for t in tables], (0.0, 0.0), (float(alpha[0]), float(alpha[1])))
+        res = batch_nash([t[sel] for t in tables], (0.0, 0.0), (float(alpha[0]), float(alpha[1])), seed_rows=seed)
         choices[sel], utilities[sel] = res.choices, res.utilities
     found = ~np.isnan(utilities[:, 0])
     with np.errstate(invalid="ignore"):
@@ -416,7 +416,8 @@ def _none(n: int, groups: int) -> BatchSolution:
 
 def batch_solutions(tables: Sequence[ArrayLike], powers: ArrayLike = (1.0, 1.0),
                     deal: ArrayLike | None = None, deal_rows: ArrayLike | None = None, *,
-                    which: Collection[SolutionName] = SOLUTION_NAMES) -> BatchSolutions:
+                    which: Collection[SolutionName] = SOLUTION_NAMES,
+                    nash_seed: ArrayLike | None = None) -> BatchSolutions:
     """Nash, Kalai–Smorodinsky, egalitarian and utilitarian packages of each draw (BATNA at 0), and a comparison.
 
     Parameters
@@ -434,6 +435,9 @@ def batch_solutions(tables: Sequence[ArrayLike], powers: ArrayLike = (1.0, 1.0),
     which
         Solutions to compute (the others are returned as found nowhere). The deal's Chebyshev ``distance`` is
         computed only with all four (it is the costliest search).
+    nash_seed
+        Optional ``(G,)`` package the Nash search tries first (e.g. the Nash package at the point values); it only
+        speeds the search up.
 
     Returns
     -------
@@ -455,7 +459,8 @@ def batch_solutions(tables: Sequence[ArrayLike], powers: ArrayLike = (1.0, 1.0),
     full = set(which) >= {"kalai_smorodinsky", "egalitarian", "utilitarian"}
     suf = _suffix(tabs) if set(which) - {"nash"} else None
     zero = np.zeros((n, 2))
-    nash = _nash(tabs, alpha) if "nash" in which else _none(n, len(tabs))
+    seed = None if nash_seed is None else np.asarray(nash_seed, dtype=np.int64)
+    nash = _nash(tabs, alpha, seed) if "nash" in which else _none(n, len(tabs))
     seeds = np.maximum(nash.choices, 0)[:, None, :]
     util = ks = egal = _none(n, len(tabs))
     if "utilitarian" in which or "kalai_smorodinsky" in which:

@@ -56,7 +56,6 @@ from scipy import stats
 from tradetalks.bargain import solutions as sol
 from tradetalks.bargain.batch import BatchSolution, batch_solutions
 from tradetalks.bargain.frontier import pareto_frontier
-from tradetalks.bargain.sensitivity import batch_nash
 from tradetalks.econ.batch import BatchValuation, compile_batch
 from tradetalks.errors import TradetalksError
 from tradetalks.executor import Chunk, Executor, plan_chunks
@@ -98,6 +97,8 @@ _Q_EDGE = 1e-12
 TORNADO_ROWS = 10
 
 SOLUTIONS: tuple[SolutionName, ...] = ("nash", "kalai_smorodinsky", "egalitarian", "utilitarian")
+#: the fast path: Nash only
+NASH_ONLY: tuple[SolutionName, ...] = ("nash",)
 
 Progress = Callable[[int, int], None]
 
@@ -245,7 +246,8 @@ def _evaluate(payload: _Payload, facts: FloatArray) -> _ChunkOut:
     tables = bt.utilities
     deal = _group_sum(bt.extra[0]) if payload.has_deal else None
     full = set(payload.which) == set(SOLUTIONS)
-    res = batch_solutions(tables, bt.powers, deal if full else None, payload.deal_rows, which=payload.which)
+    res = batch_solutions(tables, bt.powers, deal if full else None, payload.deal_rows, which=payload.which,
+                          nash_seed=_seed(payload))
     sols: list[BatchSolution] = [res.nash, res.kalai_smorodinsky, res.egalitarian, res.utilitarian]
     n = facts.shape[0]
     cmp = res.comparison
@@ -264,17 +266,14 @@ def _main_chunk(chunk: Chunk, *, payload: _Payload) -> _ChunkOut:
     return _evaluate(payload, payload.sampler.draw(chunk.rng(), chunk.size))
 
 
+def _seed(payload: _Payload) -> IntArray | None:
+    return payload.base_nash if (payload.base_nash >= 0).all() else None
+
+
 def _nash_only(payload: _Payload, facts: FloatArray) -> tuple[FloatArray, IntArray]:
     bt = payload.valuation.evaluate(facts)
-    n = facts.shape[0]
-    utilities = np.full((n, 2), np.nan)
-    rows = np.full((n, len(bt.utilities)), -1, dtype=np.int64)
-    uniq, inverse = np.unique(bt.powers, axis=0, return_inverse=True)
-    for k, alpha in enumerate(uniq):
-        sel = np.flatnonzero(inverse.ravel() == k)
-        res = batch_nash([t[sel] for t in bt.utilities], (0.0, 0.0), (float(alpha[0]), float(alpha[1])))
-        utilities[sel], rows[sel] = res.utilities, res.choices
-    return utilities, rows
+    res = batch_solutions(bt.utilities, bt.powers, which=NASH_ONLY, nash_seed=_seed(payload)).nash
+    return res.utilities, res.choices
 
 
 def _sobol_chunk(item: tuple[Chunk, FloatArray], *, payload: _Payload) -> tuple[FloatArray, IntArray]:
