@@ -20,7 +20,8 @@ from tradetalks.errors import ScenarioError, TradetalksError
 from tradetalks.model import build_model, package_choice
 from tradetalks.scenario import load_scenario
 from tradetalks.studies.analyze import analyze
-from tradetalks.studies.uncertainty import _evaluate, _inputs, _Payload, uncertainty
+from tradetalks.studies.uncertainty import _evaluate, _Payload, uncertainty
+from tradetalks.studies.uncertainty_draws import uncertain_inputs
 
 DATA = Path(__file__).parent / "data"
 TOY = DATA / "toy-uncertain.yaml"
@@ -203,7 +204,7 @@ def test_batch_solutions_equal_the_frontier_solutions(shape: list[tuple[int]], s
 def test_sampler_respects_ranges_groups_and_overrides() -> None:
     loaded = load_scenario(TOY, overrides={"aid": 9.0e7})
     ids = list(loaded.scenario.facts)
-    sampler, inputs, held = _inputs(loaded, ids)
+    sampler, inputs, held = uncertain_inputs(loaded, ids)
     assert held == ["aid"] and "aid" not in [f for i in inputs for f in i.facts]
     x = sampler.draw(np.random.default_rng(0), 4000)
     col = {f: j for j, f in enumerate(ids)}
@@ -230,7 +231,7 @@ def test_each_draw_equals_analyze_on_that_draws_facts() -> None:
     loaded = load_scenario(TOY)
     model = build_model(loaded)
     ids = list(loaded.scenario.facts)
-    sampler, _, _ = _inputs(loaded, ids)
+    sampler, _, _ = uncertain_inputs(loaded, ids)
     deal = package_choice(model, {i: c.option for i, c in loaded.observed.package.items()})  # type: ignore[union-attr]
     bv = compile_batch(loaded.scenario, ids, [(g.issues, g.combos) for g in model.groups], extra=[deal])
     payload = _Payload(valuation=bv, sampler=sampler, candidates=np.zeros((1, len(model.groups)), dtype=np.int64),

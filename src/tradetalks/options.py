@@ -18,6 +18,8 @@ ImprovementRule = Literal["equal_gains", "proportional", "nash", "utilitarian"]
 RatifierKind = Literal["legislature", "lobby", "agency", "executive", "public"]
 #: distribution of an uncertain fact (scenario ``facts: {id: {dist: {kind: ...}}}``)
 DistKind = Literal["uniform", "triangular", "normal", "lognormal", "beta"]
+#: objective of a batched maximisation over packages (tradetalks.bargain.batch): w·u, or min_i (u_i - f_i)/s_i
+BatchObjective = Literal["linear", "maxmin"]
 #: economics behind the payoffs
 EconModel = Literal["pe", "ge"]
 

@@ -52,6 +52,7 @@ from numpy.typing import ArrayLike, NDArray
 from tradetalks.bargain.sensitivity import PRUNE_RTOL, batch_nash
 from tradetalks.bargain.solutions import SOLUTION_NAMES, SolutionName
 from tradetalks.errors import DataError
+from tradetalks.options import BatchObjective
 
 __all__ = ["BatchComparison", "BatchSolution", "BatchSolutions", "batch_maximise", "batch_solutions"]
 
@@ -159,7 +160,7 @@ def _suffix(tables: Sequence[FloatArray]) -> _Suffix:
 class _Objective:
     """A monotone objective with a floor: ``value`` of packages and an ``upper`` bound over completions."""
 
-    def __init__(self, kind: str, coef: FloatArray, floor: FloatArray) -> None:
+    def __init__(self, kind: BatchObjective, coef: FloatArray, floor: FloatArray) -> None:
         self.kind, self.coef, self.floor = kind, coef, floor
 
     def value(self, u: FloatArray, draw: IntArray) -> FloatArray:
@@ -285,7 +286,7 @@ def _skyline_by_draw(pts: FloatArray, owner: IntArray) -> IntArray:
     return np.asarray(order[keep], dtype=np.int64)
 
 
-def batch_maximise(tables: Sequence[ArrayLike], kind: str, coef: ArrayLike, floor: ArrayLike,
+def batch_maximise(tables: Sequence[ArrayLike], kind: BatchObjective, coef: ArrayLike, floor: ArrayLike,
                    suffix: _Suffix | None = None, seeds: ArrayLike | None = None) -> BatchSolution:
     """Per draw, the package maximising a linear or max-min objective above a floor (module docstring).
 

@@ -10,9 +10,12 @@ from __future__ import annotations
 import dataclasses
 import json
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from tradetalks.results import _clean
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 
 @dataclass(frozen=True)
@@ -252,6 +255,14 @@ class UncertaintyResult:
 
     def to_json(self, indent: int | None = 2) -> str:
         return json.dumps(self.to_dict(), indent=indent, ensure_ascii=False)
+
+    def to_frame(self) -> pd.DataFrame:
+        """One row per issue × option: how often Nash picks it (``share``) and whether it is the point choice."""
+        import pandas as pd
+
+        rows = [{"issue": i.issue, "option": opt, "share": share, "point_nash": opt == i.base_option}
+                for i in self.issues for opt, share in i.shares.items()]
+        return pd.DataFrame(rows, columns=["issue", "option", "share", "point_nash"])
 
     def __repr__(self) -> str:
         return (f"UncertaintyResult({self.scenario!r}: {self.n_draws} draws, seed {self.seed}, "
