@@ -127,6 +127,28 @@ def test_solve_market_batch_equals_solve_market_row_by_row() -> None:
         assert _close(one.producer_surplus_change, batch.producer_surplus_change[i])
 
 
+@settings(max_examples=40, deadline=None)
+@given(seed=st.integers(0, 2**31 - 1), eps=st.floats(-4.0, -0.2), sigma=st.floats(0.3, 10.0),
+       eta=st.floats(0.2, 6.0))
+def test_solve_market_batch_property(seed: int, eps: float, sigma: float, eta: float) -> None:
+    """Row by row equal to solve_market; an unchanged policy has no effect at all."""
+    rng = np.random.default_rng(seed)
+    v = rng.uniform(1e7, 1e10, (3, 3))
+    t0 = np.c_[rng.uniform(0, 0.5, (3, 2)), np.zeros(3)]
+    t1 = np.c_[rng.uniform(0, 0.5, (3, 2)), np.zeros(3)]
+    t1[0] = t0[0]  # row 0: no change
+    supply = np.array([eta, np.inf, 2.0])
+    b = solve_market_batch(v, t0, t1, demand_elasticity=eps, armington_elasticity=sigma, supply_elasticity=supply)
+    assert b.consumer_surplus_change[0] == 0 and b.tariff_revenue_change[0] == 0
+    assert (b.producer_surplus_change[0] == 0).all()
+    for i in (1, 2):
+        one = solve_market(v[i], t0[i], t1[i], demand_elasticity=eps, armington_elasticity=sigma,
+                           supply_elasticity=supply, domestic=[False, False, True])
+        assert _close(np.array([one.consumer_surplus_change, one.tariff_revenue_change]),
+                      np.array([b.consumer_surplus_change[i], b.tariff_revenue_change[i]]))
+        assert _close(one.producer_surplus_change, b.producer_surplus_change[i])
+
+
 def test_evaluate_quantity_matches_the_scalar_grammar() -> None:
     from tradetalks.scenario.expressions import evaluate
     vals = {"a": 2.0, "b": -3.0, "c": 0.5}
