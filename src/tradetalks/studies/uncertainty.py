@@ -4,8 +4,9 @@ Every fact with a ``range`` or ``dist`` (scenario format, "Uncertainty") is draw
 partial equilibrium → valuation → utilities → bargaining solutions → ZOPA → comparison of the real deal with the
 frontier, exactly as :func:`tradetalks.studies.analyze.analyze` does for the point values, but in vectorised
 batches (:mod:`tradetalks.econ.batch`, :mod:`tradetalks.bargain.batch`): no scenario object and no frontier per
-draw. Per-draw results are a few numbers each (solutions' gains, the Nash package, the deal's standing), so memory
-grows by about a kilobyte per draw whatever the size of the frontier.
+draw. Chunk results are folded in as they arrive: counts for every share (options, packages, the deal's standing),
+and only the per-draw numbers that quantiles need (solutions' gains, the deal's utilities and gaps, the robust
+candidates' utilities), so memory grows by well under a kilobyte a draw whatever the size of the frontier.
 
 Drawing. Each uncertain input (a fact, or a ``draw_with`` group) gets one uniform quantile :math:`q` per draw; a
 fact takes its distribution's quantile function at :math:`q` (a ``range`` given with ``normal``/``lognormal``
@@ -362,93 +363,126 @@ def uncertainty(loaded: LoadedScenario, *, n_draws: int = DEFAULT_DRAWS, seed: i
                        deal_rows=deal_rows, has_deal=payload.has_deal, which=which)
     chunks = plan_chunks(n_draws, chunk_size=chunk_size, seed=seed)
     with Executor(workers=workers, scheduler=scheduler) as ex:
-        outs = list(ex.map(functools.partial(_main_chunk, payload=payload), chunks, progress=progress))
+        tally = _Tally(model, base, cands)
+        for out in ex.map(functools.partial(_main_chunk, payload=payload), chunks, progress=progress):
+            tally.add(out)
         sob = None
         if sobol_base:
             sob = _sobol(ex, payload, inputs, base["nash"], cs.parties, sobol_base, seed, chunk_size)
     tor = _tornado(loaded, model, inputs) if tornado else []
-    return _summarise(loaded, model, outs, inputs, held, base, cands, deal_pkg, sob, tor, which,
-                      n_draws=n_draws, seed=seed, chunk_size=chunk_size, workers=workers,
-                      seconds=time.perf_counter() - t0)
+    return _summarise(loaded, model, tally, inputs, held, deal_pkg, sob, tor, which, n_draws=n_draws, seed=seed,
+                      chunk_size=chunk_size, workers=workers, seconds=time.perf_counter() - t0)
 
 
-def _summarise(loaded: LoadedScenario, model: Model, outs: list[_ChunkOut], inputs: list[UncertainInput],
-               held: list[str], base: dict[str, IntArray | None], cands: IntArray, deal_pkg: dict[str, str] | None,
-               sob: SobolResult | None, tor: list[dict[str, object]], which: tuple[SolutionName, ...], *,
-               n_draws: int, seed: int, chunk_size: int,
-               workers: int, seconds: float) -> UncertaintyResult:
-    cs = model.cs
-    parties = list(cs.parties)
-    util = np.concatenate([o.utilities for o in outs], axis=1)
-    found = np.concatenate([o.found for o in outs], axis=1)
-    all_rows = np.concatenate([o.rows for o in outs], axis=1)
-    nash_rows = all_rows[0]
-    options = _issue_options(model, nash_rows)
-    agree = found[0]
-    n = nash_rows.shape[0]
+class _Tally:
+    """Folds chunk results in as they arrive: counts for every share, and only the per-draw numbers that
+    quantiles need (solution gains, the deal's utilities and gaps, the candidates' utilities) — about
+    16 (2 C + 7) bytes a draw for C candidates; no chunk result, table or frontier is kept."""
+
+    def __init__(self, model: Model, base: dict[str, IntArray | None], cands: IntArray) -> None:
+        self.model, self.base, self.cands = model, base, cands
+        self.n = 0
+        self.options = [np.zeros(len(opts), dtype=np.int64) for opts in model.cs.issues]
+        self.packages: Counter[tuple[int, ...]] = Counter()
+        self.found = np.zeros(len(SOLUTIONS), dtype=np.int64)
+        self.same = np.zeros(len(SOLUTIONS), dtype=np.int64)
+        self.gains: list[list[FloatArray]] = [[] for _ in SOLUTIONS]
+        self.deal: list[FloatArray] = []
+        self.on_frontier = 0
+        self.left: list[FloatArray] = []
+        self.distance: list[FloatArray] = []
+        c = cands.shape[0]
+        self.beats, self.product, self.is_nash = np.zeros(c), np.zeros(c), np.zeros(c)
+        self.cand_u: list[FloatArray] = []
+
+    def add(self, o: _ChunkOut) -> None:
+        self.n += o.found.shape[1]
+        agree = o.found[0]
+        nash_rows = o.rows[0].astype(np.int64)
+        options = _issue_options(self.model, nash_rows)[agree]
+        for i, counts in enumerate(self.options):
+            counts += np.bincount(options[:, i], minlength=counts.size)
+        self.packages.update(tuple(int(x) for x in r) for r in nash_rows[agree])
+        for k, name in enumerate(SOLUTIONS):
+            self.found[k] += int(o.found[k].sum())
+            b = self.base[name]
+            if b is not None:
+                self.same[k] += int((o.rows[k] == b).all(axis=1).sum())
+            self.gains[k].append(o.utilities[k, o.found[k]])
+        self.deal.append(o.deal)
+        self.on_frontier += int(o.on_frontier.sum())
+        self.left.append(o.left)
+        self.distance.append(o.distance)
+        u = o.candidates
+        beats = (u > 0).all(axis=2)
+        self.beats += beats.sum(axis=0)
+        self.product += np.where(beats, np.prod(np.abs(u) ** o.powers[:, None, :], axis=2), 0.0).sum(axis=0)
+        self.is_nash += np.array([(nash_rows == c).all(axis=1).sum() for c in self.cands])
+        self.cand_u.append(u)
+
+
+def _summarise(loaded: LoadedScenario, model: Model, tally: _Tally, inputs: list[UncertainInput],
+               held: list[str], deal_pkg: dict[str, str] | None, sob: SobolResult | None,
+               tor: list[dict[str, object]], which: tuple[SolutionName, ...], *, n_draws: int, seed: int,
+               chunk_size: int, workers: int, seconds: float) -> UncertaintyResult:
+    parties = list(model.cs.parties)
+    n, base = tally.n, tally.base
+    agree = int(tally.found[0])
     issues = []
+    base_pkg = None if base["nash"] is None else decode_package(model, base["nash"])
     for i, iss in enumerate(loaded.scenario.issues):
-        col = options[agree, i]
-        shares = {op.id: float((col == o).mean()) if col.size else 0.0 for o, op in enumerate(iss.options)}
-        b = base["nash"]
-        base_opt = None if b is None else decode_package(model, b)[iss.id]
+        shares = {op.id: float(tally.options[i][o] / agree) if agree else 0.0 for o, op in enumerate(iss.options)}
+        base_opt = None if base_pkg is None else base_pkg[iss.id]
         issues.append(IssueShares(issue=iss.id, name=iss.name, base_option=base_opt,
                                   base_share=shares.get(base_opt, 0.0) if base_opt else 0.0, shares=shares))
-    counts = Counter(tuple(int(x) for x in r) for r in nash_rows[agree])
-    modal, modal_n = counts.most_common(1)[0] if counts else (None, 0)
+    modal, modal_n = tally.packages.most_common(1)[0] if tally.packages else (None, 0)
     solutions: dict[str, SolutionSpread] = {}
     for k, name in enumerate(SOLUTIONS):
         if name not in which:
             continue
         b = base[name]
-        same = 0.0 if b is None else float((all_rows[k] == b).all(axis=1).mean())
+        gains = np.concatenate(tally.gains[k])
         solutions[name] = SolutionSpread(
             name=name, base_package=None if b is None else decode_package(model, b),
-            found_share=float(found[k].mean()), same_package_share=same,
-            gains={p: _interval(util[k, found[k], j]) for j, p in enumerate(parties)})
-    base_nash_share = solutions["nash"].same_package_share
+            found_share=float(tally.found[k] / n), same_package_share=float(tally.same[k] / n),
+            gains={p: _interval(gains[:, j]) for j, p in enumerate(parties)})
     observed = None
     if deal_pkg is not None:
-        deal = np.concatenate([o.deal for o in outs])
+        deal = np.concatenate(tally.deal)
         full = set(which) == set(SOLUTIONS)
         observed = ObservedSpread(
             package=deal_pkg, in_zopa_share=float((deal > 0).all(axis=1).mean()),
-            on_frontier_share=float(np.concatenate([o.on_frontier for o in outs]).mean()) if full else None,
+            on_frontier_share=float(tally.on_frontier / n) if full else None,
             utilities={p: _interval(deal[:, j]) for j, p in enumerate(parties)},
-            left_on_table=_interval(np.concatenate([o.left for o in outs])) if full else None,
-            distance=_interval(np.concatenate([o.distance for o in outs])) if full else None)
-    robust = _robust(model, outs, cands, nash_rows, parties)
+            left_on_table=_interval(np.concatenate(tally.left)) if full else None,
+            distance=_interval(np.concatenate(tally.distance)) if full else None)
     notes = [f"{len(inputs)} uncertain inputs; every other fact at its value."]
     if held:
         notes.append(f"held at their --set values instead of drawn: {', '.join(held)}.")
-    headline = _headline(base_nash_share, modal_n / n if n else 0.0, float(1 - agree.mean()), observed, sob,
-                         n_draws)
+    none_share = 1 - agree / n
+    base_share = solutions["nash"].same_package_share
     return UncertaintyResult(
         scenario=loaded.scenario.id, parties=parties, n_draws=n_draws, seed=seed, chunk_size=chunk_size,
-        workers=workers, seconds=seconds, inputs=inputs, held_fixed=held, no_agreement_share=float(1 - agree.mean()),
-        issues=issues, base_nash_share=base_nash_share,
-        modal_package=None if modal is None else decode_package(model, modal), modal_share=modal_n / n if n else 0.0,
-        solutions=solutions, observed=observed, robust=robust, sobol=sob, tornado=tor, headline=headline,
-        notes=notes)
+        workers=workers, seconds=seconds, inputs=inputs, held_fixed=held, no_agreement_share=none_share,
+        issues=issues, base_nash_share=base_share,
+        modal_package=None if modal is None else decode_package(model, modal), modal_share=modal_n / n,
+        solutions=solutions, observed=observed, robust=_robust(model, tally, parties), sobol=sob, tornado=tor,
+        headline=_headline(base_share, modal_n / n, none_share, observed, sob, n_draws), notes=notes)
 
 
-def _robust(model: Model, outs: list[_ChunkOut], cands: IntArray, nash_rows: IntArray,
-            parties: list[str]) -> list[RobustPackage]:
-    u = np.concatenate([o.candidates for o in outs])  # (D, C, 2)
-    alpha = np.concatenate([o.powers for o in outs])[:, None, :]
-    beats = (u > 0).all(axis=2)
-    p_beat = beats.mean(axis=0)
-    product = np.where(beats, np.prod(np.abs(u) ** alpha, axis=2), 0.0).mean(axis=0)
-    nash_share = np.array([(nash_rows == c).all(axis=1).mean() for c in cands])
+def _robust(model: Model, tally: _Tally, parties: list[str]) -> list[RobustPackage]:
+    n = tally.n
+    p_beat, product = tally.beats / n, tally.product / n
     by_beat = int(np.lexsort((-product, -p_beat))[0])
     by_product = int(np.argmax(product))
+    u = np.concatenate(tally.cand_u)  # (D, C, 2)
     out = []
     for crit, k in (("beats_batnas", by_beat), ("expected_nash_product", by_product)):
-        out.append(RobustPackage(criterion=crit, package=decode_package(model, cands[k]),
+        out.append(RobustPackage(criterion=crit, package=decode_package(model, tally.cands[k]),
                                  beats_batnas_share=float(p_beat[k]), expected_nash_product=float(product[k]),
-                                 nash_share=float(nash_share[k]),
+                                 nash_share=float(tally.is_nash[k] / n),
                                  gains={p: _interval(u[:, k, j]) for j, p in enumerate(parties)},
-                                 candidates=int(cands.shape[0])))
+                                 candidates=int(tally.cands.shape[0])))
     return out
 
 
