@@ -43,6 +43,7 @@ Source Software* 2(9), 97. https://doi.org/10.21105/joss.00097
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import math
 import time
@@ -286,6 +287,34 @@ def _tornado(loaded: LoadedScenario, model: Model, inputs: list[UncertainInput])
              "flips": r.flips, "flipped_issues": r.flipped_issues} for r in rows]
 
 
+def _prepare(loaded: LoadedScenario, model: Model, which: tuple[SolutionName, ...], seed: int, pilot: int
+             ) -> tuple[_Payload, list[UncertainInput], list[str], dict[str, IntArray | None], dict[str, str] | None]:
+    """Everything the chunks need: the compiled scenario, the sampler, the solutions at the point values, the
+    real deal and the robust-package candidates (after the pilot run)."""
+    scn = loaded.scenario
+    fact_ids = list(scn.facts)
+    sampler, inputs, held = uncertain_inputs(loaded, fact_ids)
+    if not inputs:
+        raise TradetalksError(f"scenario {scn.id!r} has no uncertain fact to draw"
+                              + (f" (held fixed by --set: {', '.join(held)})" if held else "") + ".",
+                              fix="give facts a `range` or `dist` with a `spread_source`/`spread_assumption` (see "
+                                  "docs/scenario-format.md, Uncertainty)")
+    deal_choice = None
+    deal_pkg: dict[str, str] | None = None
+    if loaded.observed is not None:
+        deal_pkg = {iid: c.option for iid, c in loaded.observed.package.items()}
+        deal_choice = package_choice(model, deal_pkg)
+    groups = [(g.issues, g.combos) for g in model.groups]
+    valuation = compile_batch(scn, fact_ids, groups, extra=[deal_choice] if deal_choice is not None else [])
+    base = _base_solutions(model)
+    payload = _Payload(valuation=valuation, sampler=sampler, candidates=np.zeros((0, len(groups)), dtype=np.int64),
+                       base_nash=base["nash"] if base["nash"] is not None else np.full(len(groups), -1),
+                       deal_rows=_deal_rows(model, deal_choice) if deal_choice is not None else None,
+                       has_deal=deal_choice is not None, which=which)
+    payload = dataclasses.replace(payload, candidates=_candidates(model, payload, base, seed, pilot))
+    return payload, inputs, held, base, deal_pkg
+
+
 def uncertainty(loaded: LoadedScenario, *, n_draws: int = DEFAULT_DRAWS, seed: int = DEFAULT_SEED,
                 workers: int = 1, scheduler: str | None = None, chunk_size: int = DEFAULT_CHUNK,
                 sobol_base: int = DEFAULT_SOBOL_BASE, tornado: bool = True, pilot: int = PILOT_DRAWS,
@@ -336,31 +365,9 @@ def uncertainty(loaded: LoadedScenario, *, n_draws: int = DEFAULT_DRAWS, seed: i
         raise TradetalksError("the Sobol base sample must be 0 (skip) or a power of 2.", received=sobol_base,
                               fix="use e.g. 64, 128 or 256")
     t0 = time.perf_counter()
-    scn = loaded.scenario
     model = model or build_model(loaded)
-    cs = model.cs
-    fact_ids = list(scn.facts)
-    sampler, inputs, held = uncertain_inputs(loaded, fact_ids)
-    if not inputs:
-        raise TradetalksError(f"scenario {scn.id!r} has no uncertain fact to draw"
-                              + (f" (held fixed by --set: {', '.join(held)})" if held else "") + ".",
-                              fix="give facts a `range` or `dist` with a `spread_source`/`spread_assumption` (see "
-                                  "docs/scenario-format.md, Uncertainty)")
-    deal_choice = None
-    deal_pkg: dict[str, str] | None = None
-    if loaded.observed is not None:
-        deal_pkg = {iid: c.option for iid, c in loaded.observed.package.items()}
-        deal_choice = package_choice(model, deal_pkg)
-    groups = [(g.issues, g.combos) for g in model.groups]
-    valuation = compile_batch(scn, fact_ids, groups, extra=[deal_choice] if deal_choice is not None else [])
-    base = _base_solutions(model)
-    deal_rows = _deal_rows(model, deal_choice) if deal_choice is not None else None
-    payload = _Payload(valuation=valuation, sampler=sampler, candidates=np.zeros((0, len(groups)), dtype=np.int64),
-                       base_nash=base["nash"] if base["nash"] is not None else np.full(len(groups), -1),
-                       deal_rows=deal_rows, has_deal=deal_choice is not None)
-    cands = _candidates(model, payload, base, seed, pilot)
-    payload = _Payload(valuation=valuation, sampler=sampler, candidates=cands, base_nash=payload.base_nash,
-                       deal_rows=deal_rows, has_deal=payload.has_deal, which=which)
+    payload, inputs, held, base, deal_pkg = _prepare(loaded, model, which, seed, pilot)
+    cands = payload.candidates
     chunks = plan_chunks(n_draws, chunk_size=chunk_size, seed=seed)
     with Executor(workers=workers, scheduler=scheduler) as ex:
         tally = _Tally(model, base, cands)
@@ -368,7 +375,7 @@ def uncertainty(loaded: LoadedScenario, *, n_draws: int = DEFAULT_DRAWS, seed: i
             tally.add(out)
         sob = None
         if sobol_base:
-            sob = _sobol(ex, payload, inputs, base["nash"], cs.parties, sobol_base, seed, chunk_size)
+            sob = _sobol(ex, payload, inputs, base["nash"], model.cs.parties, sobol_base, seed, chunk_size)
     tor = _tornado(loaded, model, inputs) if tornado else []
     return _summarise(loaded, model, tally, inputs, held, deal_pkg, sob, tor, which, n_draws=n_draws, seed=seed,
                       chunk_size=chunk_size, workers=workers, seconds=time.perf_counter() - t0)
