@@ -89,6 +89,9 @@ def analyze(
         "$TRADETALKS_DATA_DIR, else the user data directory).")] = None,
     dynamics: Annotated[bool, typer.Option("--dynamics", help="Also simulate negotiations (a run and a tournament) "
                                                               "and run the sensitivity analysis.")] = False,
+    uncertainty: Annotated[int, typer.Option("--uncertainty", min=0, max=10_000_000, metavar="N",
+                                             help="Also run N Monte Carlo draws of the uncertain facts (see "
+                                                  "`tradetalks uncertainty`).")] = 0,
 ) -> None:
     """Analyse a negotiation: stakes, frontier, bargaining solutions, ZOPA, linkage, the real deal."""
     from tradetalks.outputs import write_atomic, write_tables
@@ -106,7 +109,8 @@ def analyze(
         loaded = load_scenario(scenario, overrides=_parse_overrides(set_), observed=observed)
         with err_console.status("analysing…") as status:
             result = run_analysis(loaded, progress=lambda msg: status.update(f"analysing: {msg}…"),
-                                  econ="ge" if econ == "ge" else "pe", ge_data_dir=ge_data, dynamics=dynamics)
+                                  econ="ge" if econ == "ge" else "pe", ge_data_dir=ge_data, dynamics=dynamics,
+                                  uncertainty_draws=uncertainty)
             status.update("writing outputs…")
             write_atomic(out / "results.json", result.to_json())
             write_tables(out, all_tables(result))
@@ -129,6 +133,8 @@ def analyze(
         return
     from tradetalks.report.terminal import print_summary
     print_summary(result, out_console)
+    if result.uncertainty is not None:
+        out_console.print(f"How sure: {result.uncertainty.headline}")
     if loaded.overrides:
         _show_override_effects(loaded, result)
     out_console.print(f"Wrote {', '.join(files)} to {out}/ in {time.perf_counter() - t0:.1f} s.")
@@ -428,6 +434,49 @@ def inverse(
     _run(as_json, lambda: infer(loaded, draws=draws, seed=seed,
                                 temperature=None if estimate_temperature else temperature),
          lambda r: r.to_dict(), show)
+
+
+@app.command("uncertainty")
+def uncertainty_cmd(
+    scenario: ScenarioArg = DEFAULT_SCENARIO,
+    draws: Annotated[int, typer.Option(min=1, max=10_000_000, help="Monte Carlo draws.")] = 2_000,
+    scheduler: Annotated[str | None, typer.Option(help="Address of a running Dask scheduler (tcp://host:port).")
+                         ] = None,
+    workers: Annotated[int, typer.Option(min=1, max=256, help="Worker processes (1: in this process).")] = 1,
+    seed: Annotated[int, typer.Option(help="The one seed (results do not depend on the number of workers).")
+                    ] = 20250424,
+    sobol: Annotated[int, typer.Option(min=0, max=65536, help="Base sample N of the Sobol design, a power of 2 "
+                                                               "(0 skips the Sobol indices).")] = 128,
+    fast: Annotated[bool, typer.Option("--fast", help="Nash only, and the real deal's ZOPA share without its "
+                                                      "comparison with each draw's frontier (about ten times "
+                                                      "faster).")] = False,
+    as_json: JsonOpt = False,
+    set_: SetOpt = None,
+) -> None:
+    """How sure is the answer: Monte Carlo of the whole analysis over the facts' ranges, and what decides it."""
+    from tradetalks.bargain.solutions import SOLUTION_NAMES, SolutionName
+    from tradetalks.report.uncertainty_view import print_uncertainty
+    from tradetalks.studies.uncertainty import uncertainty as run_uncertainty
+    from tradetalks.studies.uncertainty_results import UncertaintyResult
+    loaded = _load(scenario, set_, as_json)
+    which: tuple[SolutionName, ...] = ("nash",) if fast else SOLUTION_NAMES
+
+    def compute() -> UncertaintyResult:
+        if as_json:
+            return run_uncertainty(loaded, n_draws=draws, seed=seed, workers=workers, scheduler=scheduler,
+                                   sobol_base=sobol, solutions=which)
+        from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedColumn
+        with Progress("[progress.description]{task.description}", BarColumn(), MofNCompleteColumn(),
+                      TimeElapsedColumn(), console=err_console, transient=True) as bar:
+            task = bar.add_task(f"{draws:,} draws (chunks)", total=None)
+
+            def tick(done: int, total: int) -> None:
+                bar.update(task, completed=done, total=total)
+
+            return run_uncertainty(loaded, n_draws=draws, seed=seed, workers=workers, scheduler=scheduler,
+                                   sobol_base=sobol, solutions=which, progress=tick)
+
+    _run(as_json, compute, lambda r: r.to_dict(), lambda r: print_uncertainty(r, out_console))
 
 
 @app.command("scenarios")

@@ -22,6 +22,8 @@ DistKind = Literal["uniform", "triangular", "normal", "lognormal", "beta"]
 ReportJs = Literal["inline", "file"]
 #: GENIUS export: the session discount factor in each profile, or 1 there (the factors then only in the sidecar)
 GeniusDiscount = Literal["session", "none"]
+#: objective of a batched maximisation over packages (tradetalks.bargain.batch): w·u, or min_i (u_i - f_i)/s_i
+BatchObjective = Literal["linear", "maxmin"]
 #: economics behind the payoffs
 EconModel = Literal["pe", "ge"]
 

@@ -15,6 +15,7 @@ from tradetalks.errors import TradetalksError
 from tradetalks.scenario import expressions
 from tradetalks.scenario.bounds import BOUNDS, MAX_FACT_MAGNITUDE, kind_of
 from tradetalks.scenario.schema import ObservedOutcome, Scenario
+from tradetalks.scenario.uncertainty_checks import uncertainty_findings
 from tradetalks.timebasis import flow_equivalent, lump_equivalent
 
 Finding = tuple[tuple[str | int, ...], str, str]
@@ -374,7 +375,8 @@ def scenario_findings(scn: Scenario, values: Mapping[str, float]) -> list[Findin
                 _check_parties(scn, values),
                 _check_markets(scn, values, stakeholders), _check_levers(scn),
                 _check_issues(scn, values, stakeholders), _check_constraints(scn),
-                _check_ratification(scn, values, stakeholders), _check_dynamics(scn), _check_timeline(scn)):
+                _check_ratification(scn, values, stakeholders), _check_dynamics(scn), _check_timeline(scn),
+                uncertainty_findings(scn, values)):
         out.extend(gen)
     return out
 

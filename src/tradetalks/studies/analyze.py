@@ -317,7 +317,7 @@ def _dynamics(loaded: LoadedScenario, model: Model) -> tuple[SimulationResult, T
 
 
 def analyze(loaded: LoadedScenario, *, progress: Progress | None = None, econ: EconModel = "pe",
-            ge_data_dir: Path | None = None, dynamics: bool = False) -> AnalysisResult:
+            ge_data_dir: Path | None = None, dynamics: bool = False, uncertainty_draws: int = 0) -> AnalysisResult:
     """Run the whole analysis of a loaded scenario.
 
     Parameters
@@ -332,6 +332,9 @@ def analyze(loaded: LoadedScenario, *, progress: Progress | None = None, econ: E
     ge_data_dir
         Data directory holding ``agtpa/`` and ``cp2015/`` (default ``$TRADETALKS_DATA_DIR``, else the user data
         directory; see :mod:`tradetalks.datadir`).
+    uncertainty_draws
+        Also run this many Monte Carlo draws of the uncertain facts (:func:`tradetalks.studies.uncertainty.
+        uncertainty`; 0 skips it).
     dynamics
         Also simulate negotiations (one run and a tournament of every strategy pair) and run the sensitivity
         tornado and a weight sweep (a few more seconds).
@@ -355,6 +358,11 @@ def analyze(loaded: LoadedScenario, *, progress: Progress | None = None, econ: E
     if dynamics:
         say("simulated negotiations and sensitivity")
         simulation, tourney, sens = _dynamics(loaded, model)
+    unc = None
+    if uncertainty_draws:
+        from tradetalks.studies.uncertainty import uncertainty
+        say(f"{uncertainty_draws:,} Monte Carlo draws of the uncertain facts")
+        unc = uncertainty(loaded, n_draws=uncertainty_draws, model=model)
     say("linkage and observed deal")
     cs = model.cs
     improvements: dict[str, ImprovementResult] = {}
@@ -387,6 +395,6 @@ def analyze(loaded: LoadedScenario, *, progress: Progress | None = None, econ: E
         ge_opinion=ge,
         improvements=improvements,
         ratification=ratification,
-        simulation=simulation, tournament=tourney, sensitivity=sens,
+        simulation=simulation, tournament=tourney, sensitivity=sens, uncertainty=unc,
         tradetalks_version=__version__,
     )

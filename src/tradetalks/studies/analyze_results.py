@@ -21,6 +21,7 @@ if TYPE_CHECKING:
     from tradetalks.studies.replay import ReplayStep
     from tradetalks.studies.sensitivity import SensitivityResult
     from tradetalks.studies.simulation_results import SimulationResult, TournamentResult
+    from tradetalks.studies.uncertainty_results import UncertaintyResult
 
 RESULTS_SCHEMA_VERSION = 1
 
@@ -251,6 +252,9 @@ class AnalysisResult:
     sensitivity: SensitivityResult | None = None
     #: with --econ ge: the general-equilibrium second opinion on the tariff levers
     ge_opinion: GEOpinion | None = None
+    #: with --uncertainty N: Monte Carlo over the uncertain facts (option probabilities, intervals, robust package,
+    #: Sobol indices)
+    uncertainty: UncertaintyResult | None = None
     notes: list[str] = field(default_factory=list)
     results_schema_version: int = RESULTS_SCHEMA_VERSION
     tradetalks_version: str = ""
@@ -262,7 +266,8 @@ class AnalysisResult:
 
     def to_dict(self) -> dict[str, Any]:
         """Plain JSON-ready data (floats rounded to 6 significant digits for stable diffs)."""
-        studies = {"replay", "improvements", "ratification", "simulation", "tournament", "sensitivity", "ge_opinion"}
+        studies = {"replay", "improvements", "ratification", "simulation", "tournament", "sensitivity", "ge_opinion",
+                   "uncertainty"}
         out = {f.name: plain(getattr(self, f.name)) if dataclasses.is_dataclass(getattr(self, f.name))
                else getattr(self, f.name) for f in dataclasses.fields(self) if f.name not in studies}
         out["scenario"] = plain(self.scenario)
@@ -273,7 +278,7 @@ class AnalysisResult:
         out["sources"] = [plain(x) for x in self.sources]
         out["replay"] = [plain(x) for x in self.replay]
         out["improvements"] = {k: v.to_dict() for k, v in self.improvements.items()}
-        for name in ("ratification", "simulation", "tournament", "sensitivity", "ge_opinion"):
+        for name in ("ratification", "simulation", "tournament", "sensitivity", "ge_opinion", "uncertainty"):
             value = getattr(self, name)
             out[name] = None if value is None else value.to_dict()
         return dict(jsonable(out))
