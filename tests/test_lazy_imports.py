@@ -33,3 +33,27 @@ print(sorted(m for m in {HEAVY!r} if m in sys.modules))
     assert res.returncode == 0, res.stderr
     assert res.stdout.strip().splitlines()[-1] == "[]", res.stdout[-500:]
     assert (tmp_path / "report.html").exists() and (tmp_path / "stakes.csv").exists()
+
+
+#: modules `tradetalks --help` must not import: rich-rendered help (markdown parser and typer's rich layer) doubles
+#: the start-up time of the command people run first
+HELP_HEAVY = ("typer.rich_utils", "rich.markdown", "numpy", "pydantic", "yaml")
+
+
+def test_help_imports_nothing_heavy() -> None:
+    code = f"""
+import sys
+from tradetalks.cli import main
+sys.argv = ["tradetalks", "--help"]
+try:
+    main()
+except SystemExit as exc:
+    assert not exc.code, exc.code
+print(sorted(m for m in {HELP_HEAVY!r} if m in sys.modules))
+"""
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(SRC), os.environ.get("PYTHONPATH", "")])}
+    res = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, timeout=120,
+                         check=False)
+    assert res.returncode == 0, res.stderr
+    assert "Usage: tradetalks" in res.stdout
+    assert res.stdout.strip().splitlines()[-1] == "[]", res.stdout[-500:]

@@ -22,7 +22,7 @@ from tradetalks.errors import InputFileError, NotFoundError, TradetalksError
 if TYPE_CHECKING:
     from tradetalks.econ.gravity.run import GravityRun, ScenarioResult
 
-app = typer.Typer(no_args_is_help=True, add_completion=False,
+app = typer.Typer(no_args_is_help=True, add_completion=False, rich_markup_mode=None,
                   help="Structural gravity: PPML estimation and general-equilibrium counterfactuals from a spec file.")
 
 DEFAULT_OUT = Path("tradetalks-out") / "gravity"
