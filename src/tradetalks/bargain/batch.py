@@ -49,7 +49,7 @@ from dataclasses import dataclass
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
-from tradetalks.bargain.sensitivity import PRUNE_RTOL, batch_nash
+from tradetalks.bargain.sensitivity import PRUNE_RTOL, batch_nash, skyline_by_draw
 from tradetalks.bargain.solutions import SOLUTION_NAMES, SolutionName
 from tradetalks.errors import DataError
 from tradetalks.options import BatchObjective
@@ -276,16 +276,6 @@ def _draw_lambdas(obj: _Objective, suf: _Suffix) -> IntArray:
     return np.asarray(centre[:, None] + np.arange(-_LAMBDA_SPAN, _LAMBDA_SPAN + 1)[None, :])
 
 
-def _skyline_by_draw(pts: FloatArray, owner: IntArray) -> IntArray:
-    order = np.lexsort((-pts[:, 1], -pts[:, 0], owner))
-    _, rank = np.unique(pts[order, 1], return_inverse=True)
-    key = owner[order].astype(np.int64) * (int(rank.max(initial=0)) + 2) + rank
-    keep = np.empty(order.size, dtype=bool)
-    keep[:1] = True
-    np.greater(key[1:], np.maximum.accumulate(key)[:-1], out=keep[1:])
-    return np.asarray(order[keep], dtype=np.int64)
-
-
 def batch_maximise(tables: Sequence[ArrayLike], kind: BatchObjective, coef: ArrayLike, floor: ArrayLike,
                    suffix: _Suffix | None = None, seeds: ArrayLike | None = None) -> BatchSolution:
     """Per draw, the package maximising a linear or max-min objective above a floor (module docstring).
@@ -328,7 +318,7 @@ def batch_maximise(tables: Sequence[ArrayLike], kind: BatchObjective, coef: Arra
             parents.append(np.repeat(np.arange(owner.size), m))
             rows.append(np.tile(np.arange(m), owner.size))
             owner = np.repeat(owner, m)
-        keep = _skyline_by_draw(pts, owner)
+        keep = skyline_by_draw(pts, owner)
         p, o = pts[keep], owner[keep]
         g = p - f[o]
         slack = PRUNE_RTOL * (np.abs(p) + suf.size[o, k] + np.abs(f[o]))

@@ -221,7 +221,7 @@ def _upper_bound(g: FloatArray, box: FloatArray, half: FloatArray, lam: FloatArr
     return np.asarray(val.min(axis=1))
 
 
-def _skyline_by_draw(pts: FloatArray, owner: IntArray) -> IntArray:
+def skyline_by_draw(pts: FloatArray, owner: IntArray) -> IntArray:
     """Indices of each draw's distinct non-dominated points (as :func:`~tradetalks.bargain.frontier.skyline`)."""
     order = np.lexsort((-pts[:, 1], -pts[:, 0], owner))
     _, rank = np.unique(pts[order, 1], return_inverse=True)
@@ -320,7 +320,7 @@ def batch_nash(tables: Sequence[ArrayLike], batna: ArrayLike = (0.0, 0.0), power
             parents.append(np.repeat(np.arange(owner.size), m))
             rows.append(np.tile(np.arange(m), owner.size))
             owner = np.repeat(owner, m)
-        keep = _skyline_by_draw(pts, owner)
+        keep = skyline_by_draw(pts, owner)
         keep = keep[_prune(pts[keep], owner[keep], k, ctx)] if k < len(tabs) - 1 else keep
         pts, owner, parents[k], rows[k] = pts[keep], owner[keep], parents[k][keep], rows[k][keep]
     return _backtrack(pts, owner, parents, rows, d, alpha, n)
