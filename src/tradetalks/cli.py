@@ -23,19 +23,22 @@ if TYPE_CHECKING:
     from tradetalks.scenario import LoadedScenario
     from tradetalks.studies.analyze_results import AnalysisResult
 
-#: plain (click) help, not rich-rendered: `tradetalks --help` must start fast (issue #8: under 0.15 s)
-PLAIN_HELP: dict[str, None] = {"rich_markup_mode": None}
+# Every Typer app below sets rich_markup_mode=None: plain (click) help, not rich-rendered, so that
+# `tradetalks --help` starts fast (issue #8: under 0.15 s; tests/test_lazy_imports.py).
 app = typer.Typer(name="tradetalks", no_args_is_help=True, add_completion=False, pretty_exceptions_show_locals=False,
-                  **PLAIN_HELP,
+                  rich_markup_mode=None,
                   help="Analyse and simulate bilateral trade negotiations (built-in: korus-2025).",
                   epilog="Exit codes: 0 success; 1 the request could not be carried out (a bad option value, an "
                          "output that cannot be written, a model that did not converge); 2 bad input (an invalid "
                          "scenario or spec file, a file or name that does not exist, a usage error).")
-scenario_app = typer.Typer(no_args_is_help=True, **PLAIN_HELP, help="Show, validate and export scenario files.")
+scenario_app = typer.Typer(no_args_is_help=True, rich_markup_mode=None,
+                           help="Show, validate and export scenario files.")
 app.add_typer(scenario_app, name="scenario")
-export_app = typer.Typer(no_args_is_help=True, **PLAIN_HELP, help="Export a scenario to other tools' formats.")
+export_app = typer.Typer(no_args_is_help=True, rich_markup_mode=None,
+                         help="Export a scenario to other tools' formats.")
 app.add_typer(export_app, name="export")
-import_app = typer.Typer(no_args_is_help=True, **PLAIN_HELP, help="Import other tools' formats as scenarios.")
+import_app = typer.Typer(no_args_is_help=True, rich_markup_mode=None,
+                         help="Import other tools' formats as scenarios.")
 app.add_typer(import_app, name="import")
 
 #: a terminal gets its own width; piped output (files, CI logs) gets 120 columns instead of rich's 80
