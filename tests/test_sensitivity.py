@@ -11,8 +11,8 @@ from hypothesis import strategies as st
 
 from tradetalks.bargain.frontier import pareto_frontier, skyline
 from tradetalks.bargain.sensitivity import (
-    _skyline_by_draw,
     batch_nash,
+    skyline_by_draw,
     sweep_weights,
     utility_batch,
     weight_draws,
@@ -74,11 +74,11 @@ def test_batch_nash_equals_frontier_nash_on_floats(tables: list[np.ndarray], pow
 
 @settings(max_examples=200, deadline=None)
 @given(st.lists(st.tuples(st.integers(0, 3), st.integers(-3, 3), st.integers(-3, 3)), min_size=1, max_size=40))
-def test_skyline_by_draw_is_the_skyline_of_each_draw(rows: list[tuple[int, int, int]]) -> None:
+def testskyline_by_draw_is_the_skyline_of_each_draw(rows: list[tuple[int, int, int]]) -> None:
     rows = sorted(rows, key=lambda r: r[0])  # draws come grouped, as in batch_nash
     owner = np.array([r[0] for r in rows])
     pts = np.array([[r[1], r[2]] for r in rows], dtype=float)
-    got = _skyline_by_draw(pts, owner)
+    got = skyline_by_draw(pts, owner)
     for d in np.unique(owner):
         mine = {tuple(p) for p in pts[got[owner[got] == d]].tolist()}
         sel = np.flatnonzero(owner == d)
