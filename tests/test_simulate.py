@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import threading
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pandas as pd
@@ -18,6 +20,9 @@ from tradetalks.studies.simulate import Setup, prepare, simulate, tournament
 TOY = Path(__file__).parent / "data" / "toy.yaml"
 #: absolute tolerance on utilities, USD/yr (sums of 1e10-sized figures in a different order)
 USD_TOL = 1e-3
+#: concurrent callers in the thread-safety test, and how long any of them may take (s) before the test fails
+THREADS = 4
+THREAD_TIMEOUT_S = 120.0
 
 
 @pytest.fixture(scope="module")
@@ -109,6 +114,27 @@ def test_tournament_is_deterministic_given_the_seed(toy: LoadedScenario) -> None
     pd.testing.assert_frame_equal(a.runs, b.runs)
     pd.testing.assert_frame_equal(a.table, b.table)
     assert len(a.runs) == 4 * 4 * 2 * 3 and len(a.table) == 4 * 4 * 2
+
+
+def test_concurrent_serial_tournaments_from_threads_agree(korus: LoadedScenario, korus_setup: Setup) -> None:
+    """Four threads each run a one-worker tournament at once (a server's request threads): no shared state, so
+    each gets the result of a tournament run alone. (The old module-global worker state raised KeyError here.)"""
+    names = ["linear", "boulware", "tit_for_tat", "bayesian_model"]
+    alone = tournament(korus, names, repeats=2, seed=5, workers=1, setup=korus_setup)
+    start = threading.Barrier(THREADS)
+
+    def run(_: int) -> pd.DataFrame:
+        start.wait(timeout=THREAD_TIMEOUT_S)
+        return tournament(korus, names, repeats=2, seed=5, workers=1, setup=korus_setup).runs
+
+    with ThreadPoolExecutor(THREADS) as pool:
+        results = list(pool.map(run, range(THREADS), timeout=THREAD_TIMEOUT_S))
+    for runs in results:
+        pd.testing.assert_frame_equal(runs, alone.runs)
+    agreed = alone.runs[alone.runs["agreed"]]
+    assert len(agreed) > 0
+    assert (agreed["u_KOR"] >= agreed["batna_KOR"] - USD_TOL).all()
+    assert (agreed["u_USA"] >= agreed["batna_USA"] - USD_TOL).all()
 
 
 def test_noise_changes_repeats_but_seed_reproduces(korus: LoadedScenario, korus_setup: Setup) -> None:
