@@ -13,8 +13,10 @@ Where chunks run (:class:`Executor`):
   which the executor connects to and never shuts down.
 
 Nothing process-wide changes: no start method is set, the Dask client is not made the default one, and Dask's own
-log handlers (the ``distributed`` logger only) are raised to ERROR for the life of a local cluster by Dask's
-``silence_logs`` option, then restored. See ``docs/models/executor.md``.
+log handlers (the ``distributed`` logger only) are raised to CRITICAL for the life of a local cluster by Dask's
+``silence_logs`` option, then restored (an exception in a task is re-raised to the caller instead of logged by the
+worker). Worker processes are started by Dask with its own "spawn" context: a script that uses ``workers >= 2``
+needs the usual ``if __name__ == "__main__":`` guard. See ``docs/models/executor.md``.
 
 Example
 -------
@@ -172,6 +174,8 @@ class Executor:
     scheduler
         Address of an existing Dask scheduler (``tcp://host:port``); overrides ``workers``. ``None`` reads
         :data:`SCHEDULER_ENV`; ``""`` ignores it (:func:`resolve_scheduler`).
+    timeout
+        Seconds allowed to reach the scheduler or start the local cluster.
 
     Raises
     ------
@@ -179,8 +183,10 @@ class Executor:
         ``workers`` outside 0 … :data:`MAX_WORKERS`.
     """
 
-    def __init__(self, workers: int | None = 1, scheduler: str | None = None) -> None:
+    def __init__(self, workers: int | None = 1, scheduler: str | None = None, *,
+                 timeout: float = CONNECT_TIMEOUT) -> None:
         self.workers = 1 if workers is None else int(workers)
+        self.timeout = float(timeout)
         if not 0 <= self.workers <= MAX_WORKERS:
             raise LimitError(f"workers must be between 0 and {MAX_WORKERS}.", received=workers,
                              fix="use 1 to run in this process or the number of CPU cores to use.")
@@ -227,17 +233,18 @@ class Executor:
                                 fix="pip install 'dask[distributed]', or use workers=1.") from exc
         if self.scheduler is not None:
             try:
-                self._client = Client(self.scheduler, timeout=CONNECT_TIMEOUT, set_as_default=False)
+                self._client = Client(self.scheduler, timeout=self.timeout, set_as_default=False)
             except (OSError, TimeoutError) as exc:
                 raise ExecutorError(f"could not reach the Dask scheduler at {self.scheduler} within "
-                                    f"{CONNECT_TIMEOUT:g} s ({exc}).", received=self.scheduler,
+                                    f"{self.timeout:g} s ({exc}).", received=self.scheduler,
                                     fix=f"start one (`dask scheduler`, then `dask worker ADDRESS`), check the "
                                         f"address, or drop --scheduler / unset {SCHEDULER_ENV}.") from exc
             return self._client
         try:
             self._cluster = LocalCluster(n_workers=self.workers, threads_per_worker=1, processes=True,
-                                         host="127.0.0.1", dashboard_address=None, silence_logs=logging.ERROR)
-            self._client = Client(self._cluster, timeout=CONNECT_TIMEOUT, set_as_default=False)
+                                         host="127.0.0.1", dashboard_address=None, silence_logs=logging.CRITICAL,
+                                         death_timeout=self.timeout)
+            self._client = Client(self._cluster, timeout=self.timeout, set_as_default=False)
         except BaseException:
             self.close()
             raise
