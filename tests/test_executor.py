@@ -159,6 +159,11 @@ def test_serial_runs_never_import_dask() -> None:
 # ------------------------------------------------------------------------------------------------ Dask
 
 
+def interrupt(done: int, total: int) -> None:
+    """A progress callback that presses Ctrl-C after the first chunk."""
+    raise KeyboardInterrupt
+
+
 @pytest.mark.slow
 def test_two_local_workers_give_bit_identical_results(watchdog: None, no_env_scheduler: None) -> None:
     chunks = plan_chunks(103, chunk_size=10, seed=2024)
@@ -167,7 +172,7 @@ def test_two_local_workers_give_bit_identical_results(watchdog: None, no_env_sch
     dist_logger = logging.getLogger("distributed")
     handler_levels = [h.level for h in dist_logger.handlers]
     calls: list[tuple[int, int]] = []
-    with Executor(workers=2) as ex:
+    with pytest.raises(KeyboardInterrupt), Executor(workers=2) as ex:
         assert ex.distributed
         parallel = list(ex.map(partial(draws, 3.0), chunks, progress=lambda d, n: calls.append((d, n))))
         assert sum(ex._client.nthreads().values()) == 2
@@ -175,6 +180,7 @@ def test_two_local_workers_give_bit_identical_results(watchdog: None, no_env_sch
         with pytest.raises(ValueError, match="chunk 2 has a bad parameter"):
             list(ex.map(fails_on_two, plan_chunks(5, chunk_size=1, seed=0)))
         cluster = ex._cluster
+        list(ex.map(sleepy, plan_chunks(20, chunk_size=1, seed=0), progress=interrupt))  # Ctrl-C
     assert ex._client is None and cluster.status.name == "closed"
     assert [h.level for h in dist_logger.handlers] == handler_levels
     assert len(parallel) == len(serial)
