@@ -247,8 +247,9 @@ def tournament(
                           ] = None,
     repeats: Annotated[int, typer.Option(min=1, max=1000, help="Negotiations per pairing and first proposer.")] = 4,
     rounds: Annotated[int, typer.Option(min=1, max=10_000, help="Most rounds per negotiation.")] = 100,
-    workers: Annotated[int, typer.Option(min=1, max=64, help="Worker processes (local Dask cluster; 1: in this "
-                                                              "process).")] = 2,
+    workers: Annotated[int, typer.Option(min=1, max=64, help="Worker processes (1: in this process; 2+: a local Dask "
+                                                              "cluster, worth its start-up for long tournaments).")
+                       ] = 1,
     scheduler: SchedulerOpt = None,
     seed: Annotated[int, typer.Option(help="Seed (results do not depend on --workers).")] = 0,
     as_json: JsonOpt = False,

@@ -222,6 +222,12 @@ class Executor:
             if cluster is not None:
                 cluster.close()
 
+    def start(self) -> Executor:
+        """Start the local cluster or connect to the scheduler now, rather than on the first :meth:`map`."""
+        if self.distributed:
+            self._start()
+        return self
+
     def _start(self) -> Any:
         """The Dask client, started on first use."""
         if self._client is not None:

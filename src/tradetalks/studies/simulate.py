@@ -342,7 +342,7 @@ def _frames(setup: Setup, labels: list[str], jobs: list[tuple[int, int, int, int
 
 
 def tournament(loaded: LoadedScenario, strategies: Sequence[Strategy | str] | None = None, *, repeats: int = 4,
-               rounds: int = 100, seed: int = 0, workers: int = 2, scheduler: str | None = None,
+               rounds: int = 100, seed: int = 0, workers: int = 1, scheduler: str | None = None,
                progress: bool = False,
                noise: float = TOURNAMENT_NOISE, model: Model | None = None,
                setup: Setup | None = None) -> TournamentResult:
@@ -362,6 +362,7 @@ def tournament(loaded: LoadedScenario, strategies: Sequence[Strategy | str] | No
         Base seed: results are identical for a given seed, whatever ``workers``.
     workers
         Worker processes of a local Dask cluster (1: in this process; see :class:`~tradetalks.executor.Executor`).
+        A cluster takes seconds to start: use 2 or more for tournaments that run longer than that.
     scheduler
         Address of an existing Dask scheduler (overrides ``workers``; ``None`` reads ``TRADETALKS_SCHEDULER``).
     progress
