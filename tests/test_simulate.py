@@ -12,6 +12,7 @@ import pandas as pd
 import pytest
 
 from tradetalks.errors import ScenarioError, TradetalksError
+from tradetalks.executor import SCHEDULER_ENV
 from tradetalks.model import build_model, package_value
 from tradetalks.scenario import load_scenario
 from tradetalks.scenario.loader import LoadedScenario
@@ -107,7 +108,9 @@ def test_korus_hard_deadline_ends_talks_on_1_august(korus: LoadedScenario, korus
     assert without.end == "round_limit" and without.rounds == 100
 
 
-def test_tournament_is_deterministic_given_the_seed(toy: LoadedScenario) -> None:
+@pytest.mark.slow
+def test_tournament_is_deterministic_given_the_seed(toy: LoadedScenario, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv(SCHEDULER_ENV, raising=False)  # workers=2: a local Dask cluster of two processes
     names = ["boulware", "linear", "tit_for_tat", "bayesian_model"]
     a = tournament(toy, names, repeats=3, seed=11, workers=1)
     b = tournament(toy, names, repeats=3, seed=11, workers=2)

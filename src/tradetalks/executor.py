@@ -161,7 +161,8 @@ def _call(fn: Callable[[Any], R], item: Any) -> R:
 class Executor:
     """Run chunks of a job in this process, on a private local Dask cluster, or on an existing one.
 
-    Use it as a context manager so that a cluster it started is shut down, also on Ctrl-C::
+    One executor serves one caller at a time (threads each use their own). Use it as a context manager so that a
+    cluster it started is shut down, also on Ctrl-C::
 
         with Executor(workers=2) as ex:
             for result in ex.map(run_chunk, plan_chunks(10_000, chunk_size=500, seed=7)):
@@ -299,7 +300,8 @@ class Executor:
         from distributed import as_completed
 
         client = self._start()
-        window = IN_FLIGHT_PER_WORKER * max(1, self.workers, sum(client.nthreads().values()))
+        threads = sum(client.nthreads().values()) or (1 if self.scheduler else self.workers)
+        window = IN_FLIGHT_PER_WORKER * max(1, threads)
         tag = uuid.uuid4().hex[:12]
         remote_fn = client.scatter(fn, broadcast=True, hash=False)
         pending: dict[Any, int] = {}
