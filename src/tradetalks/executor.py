@@ -252,7 +252,14 @@ class Executor:
                                          host="127.0.0.1", dashboard_address=None, silence_logs=logging.CRITICAL,
                                          death_timeout=self.timeout)
             self._client = Client(self._cluster, timeout=self.timeout, set_as_default=False)
-        except BaseException:
+        except Exception as exc:
+            self.close()
+            raise ExecutorError(f"could not start a local Dask cluster of {self.workers} worker processes ({exc}).",
+                                received=self.workers,
+                                fix="in a script, start it under `if __name__ == \"__main__\":` (workers are "
+                                    "spawned processes that import the script); otherwise use workers=1 or "
+                                    "--scheduler with a running cluster.") from exc
+        except BaseException:  # Ctrl-C while the workers start
             self.close()
             raise
         return self._client
