@@ -224,3 +224,15 @@ def test_an_unreachable_scheduler_is_a_clear_error(watchdog: None) -> None:
     with Executor(scheduler="tcp://127.0.0.1:9", timeout=REFUSED_TIMEOUT_S) as ex, \
             pytest.raises(ExecutorError, match=r"could not reach the Dask scheduler at tcp://127\.0\.0\.1:9"):
         list(ex.map(slow_first, plan_chunks(2, chunk_size=1, seed=0)))
+
+
+def test_a_cluster_that_cannot_start_is_a_clear_error(monkeypatch: pytest.MonkeyPatch, no_env_scheduler: None) -> None:
+    import distributed
+
+    def broken(**kwargs: Any) -> None:
+        raise RuntimeError("Nanny failed to start.")
+
+    monkeypatch.setattr(distributed, "LocalCluster", broken)
+    with Executor(workers=2) as ex, pytest.raises(ExecutorError, match=r"__main__.*workers=1"):
+        list(ex.map(slow_first, plan_chunks(2, chunk_size=1, seed=0)))
+    assert ex._cluster is None and ex._client is None
