@@ -24,6 +24,7 @@ from hypothesis import strategies as st
 
 from tradetalks.errors import LimitError
 from tradetalks.executor import (
+    IN_FLIGHT_PER_WORKER,
     MAX_CHUNKS,
     SCHEDULER_ENV,
     Chunk,
@@ -194,8 +195,10 @@ def test_closing_the_generator_cancels_outstanding_tasks(watchdog: None, cluster
     with Executor(scheduler=cluster.scheduler_address) as ex:
         results = ex.map(sleepy, plan_chunks(40, chunk_size=1, seed=0))
         assert next(results) == 0
-        results.close()
         client = ex._client
+        known = client.run_on_scheduler(lambda dask_scheduler: len(dask_scheduler.tasks))
+        assert known <= IN_FLIGHT_PER_WORKER * 2 + 1  # a bounded window of tasks, plus the scattered function
+        results.close()
         deadline = time.monotonic() + CANCEL_WAIT_S
         while any(client.processing().values()) and time.monotonic() < deadline:
             time.sleep(0.1)
