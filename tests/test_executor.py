@@ -227,6 +227,8 @@ def test_an_unreachable_scheduler_is_a_clear_error(watchdog: None) -> None:
     with Executor(scheduler="tcp://127.0.0.1:9", timeout=REFUSED_TIMEOUT_S) as ex, \
             pytest.raises(ExecutorError, match=r"could not reach the Dask scheduler at tcp://127\.0\.0\.1:9"):
         list(ex.map(slow_first, plan_chunks(2, chunk_size=1, seed=0)))
+    with Executor(scheduler="http://127.0.0.1:9") as ex, pytest.raises(ExecutorError, match="tcp://HOST:PORT"):
+        list(ex.map(slow_first, plan_chunks(2, chunk_size=1, seed=0)))
 
 
 def test_a_cluster_that_cannot_start_is_a_clear_error(monkeypatch: pytest.MonkeyPatch, no_env_scheduler: None) -> None:

@@ -246,6 +246,10 @@ class Executor:
                                     f"{self.timeout:g} s ({exc}).", received=self.scheduler,
                                     fix=f"start one (`dask scheduler`, then `dask worker ADDRESS`), check the "
                                         f"address, or drop --scheduler / unset {SCHEDULER_ENV}.") from exc
+            except ValueError as exc:
+                raise ExecutorError(f"{self.scheduler!r} is not a Dask scheduler address ({exc}).",
+                                    received=self.scheduler, fix="give it as tcp://HOST:PORT, e.g. "
+                                                                 "tcp://10.0.0.5:8786.") from exc
             return self._client
         try:
             self._cluster = LocalCluster(n_workers=self.workers, threads_per_worker=1, processes=True,
