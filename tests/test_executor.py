@@ -177,6 +177,8 @@ def test_two_local_workers_give_bit_identical_results(watchdog: None, no_env_sch
         assert ex.distributed
         parallel = list(ex.map(partial(draws, 3.0), chunks, progress=lambda d, n: calls.append((d, n))))
         assert sum(ex._client.nthreads().values()) == 2
+        assert ex.address is not None and ex.address.startswith("tcp://127.0.0.1:")  # local only
+        assert all(w.startswith("tcp://127.0.0.1:") for w in ex._client.nthreads())
         order = list(ex.map(slow_first, plan_chunks(6, chunk_size=1, seed=0)))
         with pytest.raises(ValueError, match="chunk 2 has a bad parameter"):
             list(ex.map(fails_on_two, plan_chunks(5, chunk_size=1, seed=0)))
@@ -213,7 +215,7 @@ def test_an_existing_scheduler_is_used_and_left_running(watchdog: None, cluster:
     serial = list(Executor(workers=1, scheduler="").map(partial(draws, 1.0), chunks))
     with Executor(workers=7, scheduler=cluster.scheduler_address) as ex:
         remote = list(ex.map(partial(draws, 1.0), chunks))
-        assert ex._cluster is None
+        assert ex._cluster is None and ex.address == cluster.scheduler_address
     monkeypatch.setenv(SCHEDULER_ENV, cluster.scheduler_address)
     with Executor(workers=1) as ex_env:
         assert ex_env.scheduler == cluster.scheduler_address

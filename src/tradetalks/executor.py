@@ -200,6 +200,13 @@ class Executor:
         """True when chunks run on Dask (an existing scheduler or a local cluster of 2+ workers)."""
         return self.scheduler is not None or self.workers >= 2
 
+    @property
+    def address(self) -> str | None:
+        """The scheduler's address once started (pass it as ``scheduler=`` to share a running local cluster)."""
+        if self._client is None:
+            return self.scheduler
+        return str(self._client.scheduler.address)
+
     def __enter__(self) -> Executor:
         return self
 
