@@ -10,7 +10,7 @@ Times: wall clock of the job alone on an already running cluster (the steady-sta
 call with the cluster's start and shutdown (what a one-off CLI command pays). CPU time of this process is printed
 too: on a shared machine a wall time means little without it. Not a test: machines are noisy.
 
-    .venv/bin/python benchmarks/bench_executor.py [--toy-chunks 80] [--repeats 16]
+    .venv/bin/python benchmarks/bench_executor.py [--toy-chunks 40] [--repeats 16]
 """
 
 from __future__ import annotations
@@ -28,8 +28,8 @@ from tradetalks.scenario import load_scenario
 from tradetalks.studies.simulate import prepare, tournament
 
 HARDLINERS = ["boulware:floor=0.9", "linear:floor=0.9", "frequency_model:floor=0.9", "bayesian_model:floor=0.9"]
-#: iterations of the toy's inner loop per item (about 25 ms of one core per item)
-TOY_LOOP = 150_000
+#: iterations of the toy's inner loop per item (about 70 ms of one core per item on the project VM)
+TOY_LOOP = 1_000_000
 
 
 def toy(loop: int, chunk: Chunk) -> tuple[float, float]:
@@ -54,7 +54,7 @@ def timed(label: str, run: object) -> tuple[float, object]:
 def part_toy(n_chunks: int) -> None:
     chunks = plan_chunks(n_chunks, chunk_size=1, seed=1)
     fn = partial(toy, TOY_LOOP)
-    print(f"\n== 1. CPU-bound toy: {n_chunks} chunks of ~25 ms ==")
+    print(f"\n== 1. CPU-bound toy: {n_chunks} chunks of {TOY_LOOP:,} sin() calls ==")
     t1, serial = timed("1 process", lambda: list(Executor(workers=1).map(fn, chunks)))
     whole = time.perf_counter()
     with Executor(workers=2) as ex:
@@ -88,7 +88,7 @@ def part_tournament(repeats: int) -> None:
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--toy-chunks", type=int, default=80)
+    ap.add_argument("--toy-chunks", type=int, default=40)
     ap.add_argument("--repeats", type=int, default=16, help="tournament repeats per pairing and first proposer")
     args = ap.parse_args()
     load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
