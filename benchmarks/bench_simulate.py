@@ -2,7 +2,8 @@
 
 Target (issue #4 §9): 1,000 simulated negotiations of up to 100 rounds each on korus-2025 in under 10 s on 2 cores,
 with a progress bar. Each case below plays 1,024 negotiations (every ordered pair of strategies × both first
-proposers × repeats) with ``tournament(..., workers=2, progress=True)``:
+proposers × repeats) with ``tournament(..., workers=N, progress=True)`` (``--workers``, default 1; with 2 or more
+each case also pays the start of a local Dask cluster, see ``bench_executor.py`` for the speed-up alone):
 
 1. korus-2025 as it is: the 8 strategies, talks end by the hard deadline of 1 August 2025 (15 rounds at most);
 2. the same without the hard deadline: the round limit of 100 ends the talks;
@@ -16,7 +17,7 @@ step), against our same three time-dependent strategies without deadline, both i
 AGPL-licensed: it runs only in a subprocess with the interpreter of ``benchmarks/.anchor-venv`` (git-ignored;
 skipped with a hint when absent).
 
-    .venv/bin/python benchmarks/bench_simulate.py [--repeats-anchor 90] [--seed 0]
+    .venv/bin/python benchmarks/bench_simulate.py [--repeats-anchor 90] [--seed 0] [--workers 1]
 """
 
 from __future__ import annotations
@@ -88,10 +89,10 @@ def run_negmas(frontier: np.ndarray, n: int) -> dict | None:
 
 
 def case(title: str, loaded: object, setup: object, strategies: list[str] | None, repeats: int,
-         seed: int) -> float:
+         seed: int, workers: int) -> float:
     start = time.perf_counter()
-    res = tournament(loaded, strategies, repeats=repeats, seed=seed, workers=2, progress=True,  # type: ignore[arg-type]
-                     setup=setup)  # type: ignore[arg-type]
+    res = tournament(loaded, strategies, repeats=repeats, seed=seed, workers=workers,  # type: ignore[arg-type]
+                     progress=True, setup=setup)  # type: ignore[arg-type]
     took = time.perf_counter() - start
     runs = res.runs
     rounds = int(runs["rounds"].sum())
@@ -106,6 +107,8 @@ def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--repeats-anchor", type=int, default=90, help="NegMAS negotiations (cycling the 9 pairs)")
     ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--workers", type=int, default=1,
+                    help="1: in this process; 2+: a local Dask cluster, started (and timed) in each case")
     args = ap.parse_args()
     loaded = load_scenario("korus-2025")
     t0 = time.perf_counter()
@@ -114,9 +117,11 @@ def main() -> int:
     free = prepare(loaded, rounds=100, seed=args.seed, model=setup.model, hard_deadlines=False)
     print(f"prepare korus-2025 (valuation, frontier, win-set frontiers, pool of "
           f"{setup.arena.utilities.shape[0]:,} packages, BATNA/Nash per round): {t_prep:.2f} s")
-    took = [case("1. korus-2025 as is (hard deadline 1 Aug 2025)", loaded, setup, None, 8, args.seed),
-            case("2. no hard deadline, up to 100 rounds", loaded, free, None, 8, args.seed),
-            case("3. worst case, all 100 rounds", loaded, free, HARDLINERS, 32, args.seed)]
+    print(f"tournaments on {args.workers} worker(s)" + (" (each case starts and stops its own Dask cluster)"
+                                                         if args.workers > 1 else " (in this process)"))
+    took = [case("1. korus-2025 as is (hard deadline 1 Aug 2025)", loaded, setup, None, 8, args.seed, args.workers),
+            case("2. no hard deadline, up to 100 rounds", loaded, free, None, 8, args.seed, args.workers),
+            case("3. worst case, all 100 rounds", loaded, free, HARDLINERS, 32, args.seed, args.workers)]
     print(f"prepare + worst case: {t_prep + took[2]:.2f} s against the {BUDGET_S:.0f} s budget")
 
     print("\nAnchor: NegMAS SAOMechanism, time-based agents, same 1,938 frontier packages, 100 offers, one process")

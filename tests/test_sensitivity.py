@@ -18,9 +18,10 @@ from tradetalks.bargain.sensitivity import (
     weight_draws,
 )
 from tradetalks.bargain.solutions import nash
+from tradetalks.executor import SCHEDULER_ENV
 from tradetalks.model import build_model
 from tradetalks.scenario import load_scenario
-from tradetalks.studies.sensitivity import sensitivity
+from tradetalks.studies.sensitivity import SWEEP_CHUNK, sensitivity
 
 TOY = "tests/data/toy.yaml"
 EXAMPLES = 300
@@ -169,6 +170,20 @@ def test_sweep_is_seeded_and_shares_add_up() -> None:
         assert issue.base_share == issue.shares.get(issue.base_option, 0.0)
     json.dumps(a.to_dict())
     assert "flip" in repr(a) and len(a.to_frame()) == len(a.tornado)
+
+
+@pytest.mark.slow
+def test_sweep_on_two_dask_workers_equals_the_serial_sweep(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv(SCHEDULER_ENV, raising=False)
+    loaded = load_scenario(TOY)
+    model = build_model(loaded)
+    n = 2 * SWEEP_CHUNK + 7  # three tasks, the last one short
+    one = sensitivity(loaded, model, n_draws=n, seed=4, workers=1)
+    two = sensitivity(loaded, model, n_draws=n, seed=4, workers=2)
+    assert one.sweep is not None and two.sweep is not None
+    assert two.sweep.workers == 2
+    assert (one.to_dict()["sweep"] | {"seconds": 0, "workers": 0}) == (two.to_dict()["sweep"] | {"seconds": 0,
+                                                                                                "workers": 0})
 
 
 def test_progress_bar_goes_to_stderr(capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:

@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import threading
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pandas as pd
 import pytest
 
 from tradetalks.errors import ScenarioError, TradetalksError
+from tradetalks.executor import SCHEDULER_ENV
 from tradetalks.model import build_model, package_value
 from tradetalks.scenario import load_scenario
 from tradetalks.scenario.loader import LoadedScenario
@@ -18,6 +21,9 @@ from tradetalks.studies.simulate import Setup, prepare, simulate, tournament
 TOY = Path(__file__).parent / "data" / "toy.yaml"
 #: absolute tolerance on utilities, USD/yr (sums of 1e10-sized figures in a different order)
 USD_TOL = 1e-3
+#: concurrent callers in the thread-safety test, and how long any of them may take (s) before the test fails
+THREADS = 4
+THREAD_TIMEOUT_S = 120.0
 
 
 @pytest.fixture(scope="module")
@@ -102,13 +108,36 @@ def test_korus_hard_deadline_ends_talks_on_1_august(korus: LoadedScenario, korus
     assert without.end == "round_limit" and without.rounds == 100
 
 
-def test_tournament_is_deterministic_given_the_seed(toy: LoadedScenario) -> None:
+@pytest.mark.slow
+def test_tournament_is_deterministic_given_the_seed(toy: LoadedScenario, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv(SCHEDULER_ENV, raising=False)  # workers=2: a local Dask cluster of two processes
     names = ["boulware", "linear", "tit_for_tat", "bayesian_model"]
     a = tournament(toy, names, repeats=3, seed=11, workers=1)
     b = tournament(toy, names, repeats=3, seed=11, workers=2)
     pd.testing.assert_frame_equal(a.runs, b.runs)
     pd.testing.assert_frame_equal(a.table, b.table)
     assert len(a.runs) == 4 * 4 * 2 * 3 and len(a.table) == 4 * 4 * 2
+
+
+def test_concurrent_serial_tournaments_from_threads_agree(korus: LoadedScenario, korus_setup: Setup) -> None:
+    """Four threads each run a one-worker tournament at once (a server's request threads): no shared state, so
+    each gets the result of a tournament run alone. (The old module-global worker state raised KeyError here.)"""
+    names = ["linear", "boulware", "tit_for_tat", "bayesian_model"]
+    alone = tournament(korus, names, repeats=2, seed=5, workers=1, setup=korus_setup)
+    start = threading.Barrier(THREADS)
+
+    def run(_: int) -> pd.DataFrame:
+        start.wait(timeout=THREAD_TIMEOUT_S)
+        return tournament(korus, names, repeats=2, seed=5, workers=1, setup=korus_setup).runs
+
+    with ThreadPoolExecutor(THREADS) as pool:
+        results = list(pool.map(run, range(THREADS), timeout=THREAD_TIMEOUT_S))
+    for runs in results:
+        pd.testing.assert_frame_equal(runs, alone.runs)
+    agreed = alone.runs[alone.runs["agreed"]]
+    assert len(agreed) > 0
+    assert (agreed["u_KOR"] >= agreed["batna_KOR"] - USD_TOL).all()
+    assert (agreed["u_USA"] >= agreed["batna_USA"] - USD_TOL).all()
 
 
 def test_noise_changes_repeats_but_seed_reproduces(korus: LoadedScenario, korus_setup: Setup) -> None:

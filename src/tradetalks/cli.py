@@ -194,6 +194,9 @@ def _run(as_json: bool, compute: Callable[[], R], to_json: Callable[[R], object]
 ScenarioArg = Annotated[str, typer.Argument(help="Built-in name or path to a scenario YAML file.")]
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print the result as JSON to stdout.")]
 SetOpt = Annotated[list[str] | None, typer.Option("--set", help="Override a fact: FACT=NUMBER (repeatable).")]
+SchedulerOpt = Annotated[str | None, typer.Option(
+    "--scheduler", help="Run on an existing Dask cluster at this address (tcp://HOST:PORT) instead of local worker "
+                        "processes; default: $TRADETALKS_SCHEDULER if set.")]
 
 
 @app.command()
@@ -345,7 +348,10 @@ def tournament(
                           ] = None,
     repeats: Annotated[int, typer.Option(min=1, max=1000, help="Negotiations per pairing and first proposer.")] = 4,
     rounds: Annotated[int, typer.Option(min=1, max=10_000, help="Most rounds per negotiation.")] = 100,
-    workers: Annotated[int, typer.Option(min=1, max=64, help="Worker processes.")] = 2,
+    workers: Annotated[int, typer.Option(min=1, max=64, help="Worker processes (1: in this process; 2+: a local Dask "
+                                                              "cluster, worth its start-up for long tournaments).")
+                       ] = 1,
+    scheduler: SchedulerOpt = None,
     seed: Annotated[int, typer.Option(help="Seed (results do not depend on --workers).")] = 0,
     as_json: JsonOpt = False,
     set_: SetOpt = None,
@@ -356,7 +362,7 @@ def tournament(
     loaded = _load(scenario, set_, as_json)
     names = [s.strip() for s in strategies.split(",")] if strategies else None
     _run(as_json, lambda: run_tournament(loaded, names, repeats=repeats, rounds=rounds, seed=seed, workers=workers,
-                                         progress=not as_json),
+                                         scheduler=scheduler, progress=not as_json),
          lambda r: r.to_dict(), lambda r: print_tournament(r.by_strategy(), out_console))
 
 
@@ -392,8 +398,11 @@ def sensitivity(
     delta: Annotated[float, typer.Option(min=0.0, max=0.99, help="Relative perturbation of each weight and fact.")
                      ] = 0.25,
     draws: Annotated[int, typer.Option(min=0, max=1_000_000, help="Random weight vectors in the sweep.")] = 10_000,
-    workers: Annotated[int, typer.Option(min=1, max=64, help="Worker processes for the sweep.")] = 2,
-    seed: Annotated[int, typer.Option(help="Seed of the weight sweep.")] = 20250424,
+    workers: Annotated[int, typer.Option(min=1, max=64, help="Worker processes for the sweep (local Dask cluster; "
+                                                              "1: in this process).")] = 2,
+    scheduler: SchedulerOpt = None,
+    seed: Annotated[int, typer.Option(help="Seed of the weight sweep (results do not depend on --workers).")
+                    ] = 20250424,
     as_json: JsonOpt = False,
     set_: SetOpt = None,
 ) -> None:
@@ -403,7 +412,7 @@ def sensitivity(
     from tradetalks.studies.sensitivity import sensitivity as run_sensitivity
     loaded = _load(scenario, set_, as_json)
     _run(as_json, lambda: run_sensitivity(loaded, delta=delta, n_draws=draws, workers=workers, seed=seed,
-                                          progress=not as_json),
+                                          scheduler=scheduler, progress=not as_json),
          lambda r: r.to_dict(),
          lambda r: print_sensitivity(r, out_console, labels=Labels.from_scenario(loaded.scenario)))
 

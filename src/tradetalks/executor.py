@@ -4,8 +4,19 @@ A job is split into chunks *before* it is run, and each chunk carries its own se
 (:class:`numpy.random.SeedSequence`), so a result depends on the seed and the chunk size, never on the number of
 workers or the order in which chunks finish.
 
-This module is the interface the studies use. ``workers=1`` (or 0) runs chunks in this process, in order, with no
-Dask; other settings run them on a Dask cluster (see :class:`Executor`).
+Where chunks run (:class:`Executor`):
+
+- ``workers`` 0 or 1, no scheduler: in this process, in order; Dask is not even imported;
+- ``workers >= 2``: a private :class:`distributed.LocalCluster` of that many single-threaded worker *processes*,
+  bound to 127.0.0.1 with no dashboard, started on first use and shut down on :meth:`Executor.close`;
+- ``scheduler="tcp://host:port"`` (or the environment variable :data:`SCHEDULER_ENV`): an existing Dask cluster,
+  which the executor connects to and never shuts down.
+
+Nothing process-wide changes: no start method is set, the Dask client is not made the default one, and Dask's own
+log handlers (the ``distributed`` logger only) are raised to CRITICAL for the life of a local cluster by Dask's
+``silence_logs`` option, then restored (an exception in a task is re-raised to the caller instead of logged by the
+worker). Worker processes are started by Dask with its own "spawn" context: a script that uses ``workers >= 2``
+needs the usual ``if __name__ == "__main__":`` guard. See ``docs/models/executor.md``.
 
 Example
 -------
@@ -21,16 +32,65 @@ Example
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Iterator, Sequence
+import logging
+import os
+import uuid
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
 import numpy as np
 
+from tradetalks.errors import LimitError, TradetalksError
+
+__all__ = [
+    "CONNECT_TIMEOUT",
+    "IN_FLIGHT_PER_WORKER",
+    "MAX_CHUNKS",
+    "MAX_WORKERS",
+    "SCHEDULER_ENV",
+    "Chunk",
+    "Executor",
+    "ExecutorError",
+    "PlanError",
+    "Progress",
+    "plan_chunks",
+    "resolve_scheduler",
+]
+
 R = TypeVar("R")
 
 #: progress callback: (chunks done, chunks in all)
 Progress = Callable[[int, int], None]
+
+#: environment variable with the address of an existing Dask scheduler (used when no address is passed)
+SCHEDULER_ENV = "TRADETALKS_SCHEDULER"
+#: most chunks one job may have (about 80 MB of chunk descriptions); callers refuse larger requests up front
+MAX_CHUNKS = 1_000_000
+#: most worker processes of a local cluster
+MAX_WORKERS = 64
+#: futures submitted but not yet yielded, per worker: keeps the cluster busy while bounding memory
+IN_FLIGHT_PER_WORKER = 4
+#: seconds to connect to a scheduler or start a local cluster before giving up
+CONNECT_TIMEOUT = 30.0
+
+
+class PlanError(TradetalksError, ValueError):
+    """A job cannot be split as asked (negative size, chunk size below 1)."""
+
+    code = "invalid_input"
+
+
+#: environment of local worker processes. Dask's nanny sets MALLOC_TRIM_THRESHOLD_=65536, which makes glibc hand
+#: memory back after every large numpy temporary: on the batched Monte Carlo that doubled the CPU time of the same
+#: chunks (17.5 s against 8.4 s for 10,000 korus draws). Generous thresholds restore single-process speed.
+WORKER_ENV: Mapping[str, str] = {"MALLOC_TRIM_THRESHOLD_": "1073741824", "MALLOC_MMAP_THRESHOLD_": "33554432"}
+
+
+class ExecutorError(TradetalksError):
+    """The Dask cluster could not be started, reached or used."""
+
+    code = "executor"
 
 
 @dataclass(frozen=True)
@@ -66,28 +126,92 @@ class Chunk:
 
 
 def plan_chunks(n_items: int, *, chunk_size: int, seed: int) -> list[Chunk]:
-    """Split ``n_items`` into chunks of ``chunk_size`` (the last may be smaller), each with its own seed."""
+    """Split ``n_items`` into chunks of ``chunk_size`` (the last may be smaller), each with its own seed.
+
+    Raises
+    ------
+    PlanError
+        ``n_items < 0`` or ``chunk_size < 1`` (also a :class:`ValueError`).
+    LimitError
+        More than :data:`MAX_CHUNKS` chunks.
+    """
     if n_items < 0 or chunk_size < 1:
-        raise ValueError(f"need n_items >= 0 and chunk_size >= 1, got {n_items} and {chunk_size}")
+        raise PlanError("a job needs n_items >= 0 and chunk_size >= 1.", received=(n_items, chunk_size),
+                        fix="pass a non-negative number of items and a chunk size of at least 1.")
+    n_chunks = -(-n_items // chunk_size)
+    if n_chunks > MAX_CHUNKS:
+        raise LimitError(f"a job of {n_items:,} items in chunks of {chunk_size:,} has {n_chunks:,} chunks, more "
+                         f"than the limit of {MAX_CHUNKS:,}.", received=n_items,
+                         fix="use larger chunks or fewer items.")
     starts = range(0, n_items, chunk_size)
     return [Chunk(index=k, start=s, stop=min(s + chunk_size, n_items), entropy=int(seed), spawn_key=(k,))
             for k, s in enumerate(starts)]
 
 
+def resolve_scheduler(scheduler: str | None = None, environ: Mapping[str, str] | None = None) -> str | None:
+    """The scheduler address to use: ``scheduler`` if given, else :data:`SCHEDULER_ENV`, else ``None`` (local).
+
+    An empty string means "no scheduler" and also ignores the environment variable.
+    """
+    if scheduler is not None:
+        return scheduler.strip() or None
+    value = (os.environ if environ is None else environ).get(SCHEDULER_ENV, "").strip()
+    return value or None
+
+
+def _call(fn: Callable[[Any], R], item: Any) -> R:
+    """Run on a Dask worker: ``fn`` arrives once per worker (scattered), ``item`` with each task."""
+    return fn(item)
+
+
 class Executor:
-    """Run chunks serially in this process (``workers`` 0 or 1, the default here).
+    """Run chunks of a job in this process, on a private local Dask cluster, or on an existing one.
+
+    One executor serves one caller at a time (threads each use their own). Use it as a context manager so that a
+    cluster it started is shut down, also on Ctrl-C::
+
+        with Executor(workers=2) as ex:
+            for result in ex.map(run_chunk, plan_chunks(10_000, chunk_size=500, seed=7)):
+                ...
 
     Parameters
     ----------
     workers
-        Number of worker processes; 0 or 1 runs in this process.
+        Worker processes of a local cluster; 0, 1 or ``None`` run in this process (serially, no Dask).
     scheduler
-        Address of an existing Dask scheduler (``tcp://host:port``); overrides ``workers``.
+        Address of an existing Dask scheduler (``tcp://host:port``); overrides ``workers``. ``None`` reads
+        :data:`SCHEDULER_ENV`; ``""`` ignores it (:func:`resolve_scheduler`).
+    timeout
+        Seconds allowed to reach the scheduler or start the local cluster.
+
+    Raises
+    ------
+    LimitError
+        ``workers`` outside 0 … :data:`MAX_WORKERS`.
     """
 
-    def __init__(self, workers: int | None = 1, scheduler: str | None = None) -> None:
+    def __init__(self, workers: int | None = 1, scheduler: str | None = None, *,
+                 timeout: float = CONNECT_TIMEOUT) -> None:
         self.workers = 1 if workers is None else int(workers)
-        self.scheduler = scheduler
+        self.timeout = float(timeout)
+        if not 0 <= self.workers <= MAX_WORKERS:
+            raise LimitError(f"workers must be between 0 and {MAX_WORKERS}.", received=workers,
+                             fix="use 1 to run in this process or the number of CPU cores to use.")
+        self.scheduler = resolve_scheduler(scheduler)
+        self._client: Any = None
+        self._cluster: Any = None
+
+    @property
+    def distributed(self) -> bool:
+        """True when chunks run on Dask (an existing scheduler or a local cluster of 2+ workers)."""
+        return self.scheduler is not None or self.workers >= 2
+
+    @property
+    def address(self) -> str | None:
+        """The scheduler's address once started (pass it as ``scheduler=`` to share a running local cluster)."""
+        if self._client is None:
+            return self.scheduler
+        return str(self._client.scheduler.address)
 
     def __enter__(self) -> Executor:
         return self
@@ -95,15 +219,141 @@ class Executor:
     def __exit__(self, *exc: object) -> None:
         self.close()
 
+    def __repr__(self) -> str:
+        where = (f"scheduler {self.scheduler}" if self.scheduler else
+                 f"local cluster of {self.workers} processes" if self.workers >= 2 else "in this process")
+        state = "running" if self._client is not None else "idle"
+        return f"Executor({where}, {state})"
+
     def close(self) -> None:
-        """Release any cluster or client this executor started."""
+        """Disconnect from the scheduler and shut down a local cluster this executor started (idempotent)."""
+        client, cluster = self._client, self._cluster
+        self._client = self._cluster = None
+        try:
+            if client is not None:
+                client.close()
+        finally:
+            if cluster is not None:
+                cluster.close()
+
+    def start(self) -> Executor:
+        """Start the local cluster or connect to the scheduler now, rather than on the first :meth:`map`."""
+        if self.distributed:
+            self._start()
+        return self
+
+    def _start(self) -> Any:
+        """The Dask client, started on first use."""
+        if self._client is not None:
+            return self._client
+        try:
+            from distributed import Client, LocalCluster
+        except ImportError as exc:  # pragma: no cover - dask[distributed] is a dependency
+            raise ExecutorError("running on several workers needs dask.distributed, which is not installed.",
+                                fix="pip install 'dask[distributed]', or use workers=1.") from exc
+        if self.scheduler is not None:
+            try:
+                self._client = Client(self.scheduler, timeout=self.timeout, set_as_default=False)
+            except (OSError, TimeoutError) as exc:
+                raise ExecutorError(f"could not reach the Dask scheduler at {self.scheduler} within "
+                                    f"{self.timeout:g} s ({exc}).", received=self.scheduler,
+                                    fix=f"start one (`dask scheduler`, then `dask worker ADDRESS`), check the "
+                                        f"address, or drop --scheduler / unset {SCHEDULER_ENV}.") from exc
+            except ValueError as exc:
+                raise ExecutorError(f"{self.scheduler!r} is not a Dask scheduler address ({exc}).",
+                                    received=self.scheduler, fix="give it as tcp://HOST:PORT, e.g. "
+                                                                 "tcp://10.0.0.5:8786.") from exc
+            return self._client
+        try:
+            self._cluster = LocalCluster(n_workers=self.workers, threads_per_worker=1, processes=True,
+                                         host="127.0.0.1", dashboard_address=None, silence_logs=logging.CRITICAL,
+                                         death_timeout=self.timeout, env=dict(WORKER_ENV))
+            self._client = Client(self._cluster, timeout=self.timeout, set_as_default=False)
+        except Exception as exc:
+            self.close()
+            raise ExecutorError(f"could not start a local Dask cluster of {self.workers} worker processes ({exc}).",
+                                received=self.workers,
+                                fix="in a script, start it under `if __name__ == \"__main__\":` (workers are "
+                                    "spawned processes that import the script); otherwise use workers=1 or "
+                                    "--scheduler with a running cluster.") from exc
+        except BaseException:  # Ctrl-C while the workers start
+            self.close()
+            raise
+        return self._client
 
     def map(self, fn: Callable[[Any], R], items: Sequence[Any] | Iterable[Any], *,
             progress: Progress | None = None) -> Iterator[R]:
-        """Apply ``fn`` to every item and yield the results in item order."""
+        """Apply ``fn`` to every item and yield the results in item order.
+
+        ``fn`` must be picklable for Dask (a module-level function, or a :func:`functools.partial` of one with its
+        inputs): it is sent once to each worker, each item with its task. At most
+        :data:`IN_FLIGHT_PER_WORKER` × workers items are submitted and not yet yielded at any time, so a long job
+        holds few results in memory. Closing the generator (``break``, an exception, Ctrl-C) cancels the
+        outstanding tasks.
+
+        Parameters
+        ----------
+        fn
+            Called as ``fn(item)``.
+        items
+            Typically :func:`plan_chunks` output.
+        progress
+            Called as ``progress(done, total)`` after each item finishes (in this process).
+
+        Raises
+        ------
+        Exception
+            The exception ``fn`` raised on a worker, re-raised here with its type and message.
+        ExecutorError
+            The cluster could not be started or reached.
+        """
         seq = list(items)
+        if not self.distributed or (self.scheduler is None and len(seq) <= 1):
+            return self._map_serial(fn, seq, progress)
+        return self._map_dask(fn, seq, progress)
+
+    @staticmethod
+    def _map_serial(fn: Callable[[Any], R], seq: list[Any], progress: Progress | None) -> Iterator[R]:
         for k, item in enumerate(seq):
             out = fn(item)
             if progress is not None:
                 progress(k + 1, len(seq))
             yield out
+
+    def _map_dask(self, fn: Callable[[Any], R], seq: list[Any], progress: Progress | None) -> Iterator[R]:
+        from distributed import as_completed
+
+        client = self._start()
+        threads = sum(client.nthreads().values()) or (1 if self.scheduler else self.workers)
+        window = IN_FLIGHT_PER_WORKER * max(1, threads)
+        tag = uuid.uuid4().hex[:12]
+        remote_fn = client.scatter(fn, broadcast=True, hash=False)
+        pending: dict[Any, int] = {}
+        done: dict[int, Any] = {}
+        queue = as_completed(loop=client.loop)
+        submitted = finished = 0
+        total = len(seq)
+        try:
+            for k in range(total):
+                while submitted < min(total, k + window):
+                    fut = client.submit(_call, remote_fn, seq[submitted], key=f"tradetalks-{tag}-{submitted}")
+                    pending[fut] = submitted
+                    queue.add(fut)
+                    submitted += 1
+                while k not in done:
+                    fut = next(queue)
+                    index = pending.pop(fut)
+                    if fut.status == "error":
+                        exc = fut.exception()
+                        raise exc.with_traceback(None) from None
+                    done[index] = fut.result()
+                    fut.release()
+                    finished += 1
+                    if progress is not None:
+                        progress(finished, total)
+                yield done.pop(k)
+        finally:
+            if pending:
+                client.cancel(list(pending), force=True)
+            queue.clear()
+            remote_fn.release()

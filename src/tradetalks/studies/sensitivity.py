@@ -9,7 +9,9 @@ changes at either end; rows are sorted by the swing of the Nash utilities. Weigh
 
 Sweep: ``n_draws`` weight vectors, each weight times an independent log-normal factor :math:`e^{\\sigma z}`
 around the scenario's weights, seeded; for each the Nash package
-(:func:`~tradetalks.bargain.sensitivity.sweep_weights`); reported as how often each issue's option is predicted.
+(:func:`~tradetalks.bargain.sensitivity.sweep_weights`, in tasks of :data:`SWEEP_CHUNK` draws run by
+:class:`~tradetalks.executor.Executor`); reported as how often each issue's option is predicted. All draws come from
+one generator seeded with ``seed``, so the sweep does not depend on the number of workers.
 
 Example
 -------
@@ -34,6 +36,7 @@ import dataclasses
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from functools import partial
 from typing import Any
 
 import numpy as np
@@ -42,9 +45,10 @@ from pydantic import BaseModel
 
 from tradetalks.bargain import solutions as sol
 from tradetalks.bargain.frontier import pareto_frontier
-from tradetalks.bargain.sensitivity import NashBatch, batch_nash, sweep_weights, weight_draws
+from tradetalks.bargain.sensitivity import DEFAULT_CHUNK, NashBatch, batch_nash, sweep_weights, weight_draws
 from tradetalks.econ.valuation import compile_scenario, issue_markets, stakeholder_payoffs
 from tradetalks.errors import TradetalksError
+from tradetalks.executor import Executor
 from tradetalks.jsonable import jsonable
 from tradetalks.model import Model, build_model, decode_package
 from tradetalks.options import ParameterKind
@@ -58,6 +62,8 @@ __all__ = ["DEFAULT_DELTA", "DEFAULT_N_DRAWS", "DEFAULT_SEED", "DEFAULT_SIGMA", 
 
 DEFAULT_DELTA = 0.25
 DEFAULT_N_DRAWS = 10_000
+#: weight draws per executor task (solved in vectorised batches of DEFAULT_CHUNK; results do not depend on either)
+SWEEP_CHUNK = 5 * DEFAULT_CHUNK
 #: log-normal spread of the weight draws (σ = 0.25: a weight is within ×/÷ 1.63 of its value in 95 % of draws)
 DEFAULT_SIGMA = 0.25
 DEFAULT_SEED = 20250424
@@ -296,13 +302,26 @@ def _robustness(model: Model, batch: NashBatch, base: dict[str, str]) -> list[Is
             for iid in cs.issue_ids]
 
 
-def _sweep(model: Model, n_draws: int, sigma: float, seed: int, workers: int, base_rows: np.ndarray,
-           base: BaseSolution, progress: Callable[[int], None] | None) -> WeightSweep:
+def _nash_chunk(payoffs: list[np.ndarray], party: np.ndarray, powers: tuple[float, float], seed_rows: np.ndarray,
+                weights: np.ndarray) -> NashBatch:
+    """The Nash package of each weight vector of one chunk (runs on a worker: everything is in its arguments)."""
+    return sweep_weights(payoffs, party, weights, powers, seed_rows=seed_rows)
+
+
+def _sweep(model: Model, n_draws: int, sigma: float, seed: int, workers: int, scheduler: str | None,
+           base_rows: np.ndarray, base: BaseSolution, progress: Callable[[int], None] | None) -> WeightSweep:
     cs = model.cs
     draws = weight_draws(cs.weights, n_draws, sigma, np.random.default_rng(seed))
     start = time.perf_counter()
-    batch = sweep_weights(model.payoffs, cs.stakeholder_party, draws, _powers(model), seed_rows=base_rows,
-                          workers=workers, progress=progress)
+    size = SWEEP_CHUNK
+    run = partial(_nash_chunk, list(model.payoffs), np.asarray(cs.stakeholder_party), _powers(model), base_rows)
+    with Executor(workers=workers, scheduler=scheduler) as ex:
+        parts = list(ex.map(run, [draws[k:k + size] for k in range(0, n_draws, size)],
+                            progress=None if progress is None else lambda done, _n: progress(min(n_draws,
+                                                                                                   done * size))))
+    batch = NashBatch(choices=np.concatenate([b.choices for b in parts]),
+                      utilities=np.concatenate([b.utilities for b in parts]),
+                      found=np.concatenate([b.found for b in parts]))
     seconds = time.perf_counter() - start
     same = float((batch.choices == base_rows).all(axis=1).mean())
     u = batch.utilities[batch.found]
@@ -316,7 +335,7 @@ def _sweep(model: Model, n_draws: int, sigma: float, seed: int, workers: int, ba
 def sensitivity(loaded: LoadedScenario, model: Model | None = None, *, delta: float = DEFAULT_DELTA,
                 bounds: Mapping[str, tuple[float, float]] | None = None, n_draws: int = DEFAULT_N_DRAWS,
                 sigma: float = DEFAULT_SIGMA, seed: int = DEFAULT_SEED, workers: int = 1,
-                progress: bool = False) -> SensitivityResult:
+                scheduler: str | None = None, progress: bool = False) -> SensitivityResult:
     """Tornado of the Nash prediction over weights and facts, and a seeded sweep over weight vectors.
 
     Parameters
@@ -332,7 +351,11 @@ def sensitivity(loaded: LoadedScenario, model: Model | None = None, *, delta: fl
     n_draws, sigma, seed
         Weight sweep: draws (0 skips it), log-normal spread, seed of the ``numpy.random.Generator``.
     workers
-        Processes for the sweep (2 on a 2-core machine).
+        Worker processes for the sweep: 1 runs in this process, 2 or more on a local Dask cluster (2 on a 2-core
+        machine); see :class:`~tradetalks.executor.Executor`. The result does not depend on it.
+    scheduler
+        Address of an existing Dask scheduler for the sweep (overrides ``workers``; ``None`` reads
+        ``TRADETALKS_SCHEDULER``).
     progress
         Show a rich progress bar on stderr during the sweep.
     """
@@ -351,7 +374,7 @@ def sensitivity(loaded: LoadedScenario, model: Model | None = None, *, delta: fl
     tornado = _tornado(loaded, model, delta, bounds or {}, base, rows)
     sweep = None
     if n_draws > 0:
-        sweep = _with_progress(lambda cb: _sweep(model, n_draws, sigma, seed, workers, rows, base, cb),
+        sweep = _with_progress(lambda cb: _sweep(model, n_draws, sigma, seed, workers, scheduler, rows, base, cb),
                                n_draws, progress)
     return SensitivityResult(scenario=loaded.scenario.id, base=base, delta=delta, tornado=tornado, sweep=sweep)
 

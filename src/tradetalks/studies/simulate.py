@@ -2,8 +2,9 @@
 
 scenario → :func:`prepare` (valuation, exact frontier, package pool, BATNA and Nash solution at every round's date,
 ratifiers, opponent hypotheses: :class:`Setup`) → :func:`simulate` (one negotiation, with its offers) or
-:func:`tournament` (every ordered pair of strategies × both first proposers × repeats, on worker processes) →
-frozen :class:`SimulationResult` / :class:`TournamentResult`.
+:func:`tournament` (every ordered pair of strategies × both first proposers × repeats, run by
+:class:`~tradetalks.executor.Executor`: in this process, or on Dask worker processes) → frozen
+:class:`SimulationResult` / :class:`TournamentResult`.
 
 The protocol and strategies are in :mod:`tradetalks.bargain.protocol` and :mod:`tradetalks.bargain.strategies`;
 the model is described in ``docs/models/protocols.md``.
@@ -22,8 +23,8 @@ from __future__ import annotations
 import datetime as dt
 import math
 from collections.abc import Sequence
-from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass
+from functools import partial
 from typing import Any
 
 import numpy as np
@@ -35,6 +36,7 @@ from tradetalks.bargain.ratifiers import RatificationRule, ratifier_tables
 from tradetalks.bargain.strategies import STRATEGY_NAMES, Strategy, parse_strategy
 from tradetalks.bargain.timing import batna_options_at
 from tradetalks.errors import TradetalksError
+from tradetalks.executor import Executor
 from tradetalks.model import Model, build_model, decode_package, package_value
 from tradetalks.scenario.expressions import evaluate
 from tradetalks.scenario.loader import LoadedScenario
@@ -284,17 +286,11 @@ def simulate(loaded: LoadedScenario, a: Strategy | str, b: Strategy | str, *, fi
     return _result(setup, out, strategies, who, seed)
 
 
-_WORKER: dict[str, Any] = {}
-
-
-def _init_worker(arena: Arena, strategies: Sequence[Strategy], seed: int) -> None:
-    _WORKER.update(arena=arena, strategies=list(strategies), seed=seed)
-
-
-def _run_jobs(jobs: Sequence[tuple[int, int, int, int]]) -> np.ndarray:
-    """Play negotiations ``(k, i, j, first)``: strategy i (party 0) vs j (party 1). One row each: k, end code,
-    rounds, day, utilities (2), discounted (2), distance to Nash, BATNA on that day (2)."""
-    arena, strategies, seed = _WORKER["arena"], _WORKER["strategies"], _WORKER["seed"]
+def _run_jobs(arena: Arena, strategies: Sequence[Strategy], seed: int,
+              jobs: Sequence[tuple[int, int, int, int]]) -> np.ndarray:
+    """Play negotiations ``(k, i, j, first)``: strategy i (party 0) vs j (party 1), negotiation k drawing from
+    ``default_rng([seed, k])``. One row each: k, end code, rounds, day, utilities (2), discounted (2), distance to
+    Nash, BATNA on that day (2). Everything it needs is in its arguments (it runs on worker processes)."""
     rows = []
     for k, i, j, first in jobs:
         out = negotiate(arena, (strategies[i], strategies[j]), first=first, rng=np.random.default_rng([seed, k]))
@@ -304,31 +300,19 @@ def _run_jobs(jobs: Sequence[tuple[int, int, int, int]]) -> np.ndarray:
 
 
 def _play(arena: Arena, strategies: Sequence[Strategy], jobs: list[tuple[int, int, int, int]], seed: int,
-          workers: int, progress: bool) -> np.ndarray:
-    chunk = max(1, math.ceil(len(jobs) / (max(1, workers) * 16)))
+          workers: int, scheduler: str | None, progress: bool) -> np.ndarray:
+    """Every job's row, on :class:`~tradetalks.executor.Executor` (in this process for one worker). Each job seeds
+    its own generator, so rows do not depend on the chunking or the number of workers."""
+    # in this process: 16 chunks (a smooth progress bar); on workers: 4 per worker, long enough (about 0.1 s and
+    # more) that Dask's per-task cost stays small
+    chunk = max(1, math.ceil(len(jobs) / (16 if workers <= 1 and scheduler is None else 4 * workers)))
     chunks = [jobs[k:k + chunk] for k in range(0, len(jobs), chunk)]
+    run = partial(_run_jobs, arena, list(strategies), seed)
     bar = _progress_bar(progress)
-    if workers <= 1:
-        _init_worker(arena, strategies, seed)
-        with bar:
-            task = bar.add_task("negotiations", total=len(jobs))
-            parts = []
-            for c in chunks:
-                parts.append(_run_jobs(c))
-                bar.advance(task, len(c))
-        _WORKER.clear()
-        return np.vstack(parts)
-    import multiprocessing as mp
-    ctx = mp.get_context("fork") if "fork" in mp.get_all_start_methods() else None
-    with ProcessPoolExecutor(workers, mp_context=ctx, initializer=_init_worker,
-                             initargs=(arena, list(strategies), seed)) as pool:
-        futures = {pool.submit(_run_jobs, c): len(c) for c in chunks}  # forks before the bar's thread starts
-        with bar:
-            task = bar.add_task("negotiations", total=len(jobs))
-            parts = []
-            for fut in as_completed(futures):
-                parts.append(fut.result())
-                bar.advance(task, futures[fut])
+    with bar, Executor(workers=workers, scheduler=scheduler) as ex:
+        task = bar.add_task("negotiations", total=len(jobs))
+        parts = list(ex.map(run, chunks, progress=lambda done, _n: bar.update(
+            task, completed=min(len(jobs), done * chunk))))
     return np.vstack(parts)
 
 
@@ -360,7 +344,8 @@ def _frames(setup: Setup, labels: list[str], jobs: list[tuple[int, int, int, int
 
 
 def tournament(loaded: LoadedScenario, strategies: Sequence[Strategy | str] | None = None, *, repeats: int = 4,
-               rounds: int = 100, seed: int = 0, workers: int = 2, progress: bool = False,
+               rounds: int = 100, seed: int = 0, workers: int = 1, scheduler: str | None = None,
+               progress: bool = False,
                noise: float = TOURNAMENT_NOISE, model: Model | None = None,
                setup: Setup | None = None) -> TournamentResult:
     """Play every ordered pair of strategies (party 0 × party 1) with each first proposer, ``repeats`` times.
@@ -378,7 +363,10 @@ def tournament(loaded: LoadedScenario, strategies: Sequence[Strategy | str] | No
     seed
         Base seed: results are identical for a given seed, whatever ``workers``.
     workers
-        Worker processes (1: in this process).
+        Worker processes of a local Dask cluster (1: in this process; see :class:`~tradetalks.executor.Executor`).
+        A cluster takes seconds to start: use 2 or more for tournaments that run longer than that.
+    scheduler
+        Address of an existing Dask scheduler (overrides ``workers``; ``None`` reads ``TRADETALKS_SCHEDULER``).
     progress
         Show a rich progress bar on stderr.
     noise
@@ -405,7 +393,7 @@ def tournament(loaded: LoadedScenario, strategies: Sequence[Strategy | str] | No
     n = len(objs)
     jobs = [(k, i, j, f) for k, (i, j, f, _) in enumerate(
         (i, j, f, r) for i in range(n) for j in range(n) for f in (0, 1) for r in range(repeats))]
-    rows = _play(setup.arena, objs, jobs, seed, workers, progress)
+    rows = _play(setup.arena, objs, jobs, seed, workers, scheduler, progress)
     table, runs = _frames(setup, labels, jobs, rows)
     return TournamentResult(scenario=setup.scenario, parties=setup.parties, strategies=labels,
                             rounds_limit=setup.arena.rounds, repeats=repeats, seed=seed, noise=noise, table=table,

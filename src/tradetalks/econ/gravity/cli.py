@@ -20,7 +20,7 @@ from rich.table import Table
 from tradetalks.errors import InputFileError, NotFoundError, TradetalksError
 
 if TYPE_CHECKING:
-    from tradetalks.econ.gravity.run import GravityRun, ScenarioResult
+    from tradetalks.econ.gravity.run import GravityRun, ScenarioResult, SigmaDraws
 
 app = typer.Typer(no_args_is_help=True, add_completion=False, rich_markup_mode=None,
                   help="Structural gravity: PPML estimation and general-equilibrium counterfactuals from a spec file.")
@@ -46,25 +46,71 @@ def run(
     spec: Annotated[Path, typer.Argument(help="Gravity spec YAML file (format: docs/gravity.md).")],
     out: Annotated[Path, typer.Option("--out", "-o", help="Directory for the CSV and JSON tables.")] = DEFAULT_OUT,
     as_json: Annotated[bool, typer.Option("--json", help="Print the results JSON to stdout.")] = False,
+    sigma_draws: Annotated[int, typer.Option(min=0, max=100_000, help="Also re-solve every counterfactual for this "
+                                             "many draws of σ (uniform on --sigma-range); writes sigma_draws.csv."
+                                             )] = 0,
+    sigma_range: Annotated[tuple[float, float], typer.Option(help="Support of the σ draws: LOW HIGH (both > 1).")
+                           ] = (5.0, 9.0),
+    seed: Annotated[int, typer.Option(help="Seed of the σ draws (results do not depend on --workers).")] = 0,
+    workers: Annotated[int, typer.Option(min=1, max=64, help="Worker processes for the σ draws (local Dask "
+                                                              "cluster; 1: in this process).")] = 2,
+    scheduler: Annotated[str | None, typer.Option(
+        help="Run the σ draws on an existing Dask cluster at this address (tcp://HOST:PORT); default: "
+             "$TRADETALKS_SCHEDULER if set.")] = None,
 ) -> None:
     """Estimate trade costs (PPML), solve the baseline and every counterfactual of SPEC, write the tables."""
-    from tradetalks.econ.gravity.run import run_file, write_outputs
+    from functools import partial
+
+    from tradetalks.econ.gravity.run import run_spec, write_outputs
+    from tradetalks.econ.gravity.run import sigma_draws as run_draws
+    from tradetalks.econ.gravity.spec import load_spec
+    from tradetalks.outputs import write_atomic
 
     err = Console(stderr=True)
+    draws = None
     try:
         with err.status("gravity: starting…") as status:
-            result = run_file(spec, progress=lambda msg: status.update(f"gravity: {msg}…"))
+            sf = load_spec(spec)
+            result = run_spec(sf, progress=lambda msg: status.update(f"gravity: {msg}…"))
             status.update("gravity: writing tables…")
             files = write_outputs(result, out)
+            if sigma_draws:
+                from tradetalks.executor import Executor  # the CLI picks where draws run; run.py only maps
+
+                status.update(f"gravity: {sigma_draws:,} draws of σ…")
+                with Executor(workers=workers, scheduler=scheduler) as ex:
+                    mapper = partial(ex.map, progress=lambda done, total: status.update(
+                        f"gravity: σ draws, task {done}/{total}…"))
+                    draws = run_draws(sf, result, sigma_draws, *sigma_range, seed=seed, mapper=mapper)
+                files.append(write_atomic(out / "sigma_draws.csv", draws.to_frame().to_csv(index=False)))
     except TradetalksError as exc:
         _fail(exc, as_json)
         return
     if as_json:
-        print(json.dumps(result.to_dict(), ensure_ascii=False, indent=1, allow_nan=False))
+        payload = result.to_dict()
+        if draws is not None:
+            payload["sigma_draws"] = {"draws": len(draws.sigmas), "low": draws.low, "high": draws.high,
+                                      "seed": draws.seed, "file": "sigma_draws.csv"}
+        print(json.dumps(payload, ensure_ascii=False, indent=1, allow_nan=False))
         return
     _print_summary(result, Console())
+    if draws is not None:
+        for scenario in result.scenarios:
+            Console().print(_draws_table(scenario, draws))
     Console().print(f"Wrote {', '.join(f.name for f in files)} to {out}/ "
                     f"in {result.seconds.get('total', 0.0):.1f} s.", highlight=False)
+
+
+def _draws_table(scenario: ScenarioResult, draws: SigmaDraws) -> Table:
+    frame = draws.to_frame()
+    rows = frame[(frame.scenario == scenario.name) & (frame.field == "real_gdp")].set_index("country")
+    table = Table(title=f"Scenario {scenario.name}: real GDP, % change over {len(draws.sigmas):,} draws of "
+                        f"σ on [{draws.low:g}, {draws.high:g}]", caption="all countries and fields in sigma_draws.csv")
+    for col in ("country", "p5", "median", "p95"):
+        table.add_column(col, justify="left" if col == "country" else "right")
+    for country in _shown_countries(scenario):
+        table.add_row(country, *(f"{rows.at[country, c]:+.3f}" for c in ("p5", "p50", "p95")))
+    return table
 
 
 def _print_summary(result: GravityRun, console: Console) -> None:

@@ -23,8 +23,9 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -50,6 +51,7 @@ from tradetalks.econ.gravity.estimate import PairEffectFill, PPMLResult, fill_pa
 from tradetalks.econ.gravity.spec import Counterfactual as ScenarioSpec
 from tradetalks.econ.gravity.spec import Estimate, SetEdit, SpecFile, load_spec
 from tradetalks.errors import DataError, Problem
+from tradetalks.options import GEKind
 
 #: a callback that shows what the run is doing (e.g. a rich status line)
 Progress = Callable[[str], None]
@@ -393,6 +395,140 @@ def _solve_scenario(cf: ScenarioSpec, costs: TradeCostModel, baseline: Any, data
     bilateral = _bilateral_frame(result, cf, inputs)
     edits = tuple(e.model_dump(exclude_none=True) for e in cf.edits)
     return ScenarioResult(cf.name, cf.kind, cf.effect, edits, result, countries, bilateral)
+
+
+#: per-country fields kept for every σ draw (% changes, in the direction of each scenario's ``effect``)
+DRAW_FIELDS: tuple[str, ...] = ("real_gdp", "welfare", "exports")
+#: σ draws solved per task (one task = one call of the mapper's function)
+DRAW_CHUNK = 25
+#: most σ draws in one call (memory: draws × scenarios × countries × 3 floats)
+MAX_DRAWS = 100_000
+#: maps a function over items and returns the results in item order: the builtin :func:`map` (serial) or
+#: ``tradetalks.executor.Executor.map`` (Dask); the caller passes it in, so this module never imports the executor
+Mapper = Callable[[Callable[[Any], Any], Sequence[Any]], Iterable[Any]]
+
+
+@dataclass(frozen=True)
+class SigmaDraws:
+    """Every counterfactual of a run re-solved for σ drawn uniformly on ``[low, high]``.
+
+    The trade costs φ and their changes φ'/φ are those of the run (σ does not enter them); σ moves the GE price
+    responses, and with tariffs the tariff-inclusive costs t^(1−σ). Draws come from one
+    :class:`numpy.random.Generator` seeded with ``seed``, so the result does not depend on how they are run.
+
+    Attributes
+    ----------
+    sigmas
+        The drawn σ, shape (D,).
+    values
+        Shape (D, S, n, F): draw × scenario (run order) × country × field of :data:`DRAW_FIELDS`, % changes.
+    scenarios, countries
+        Names of axes 1 and 2.
+    low, high, seed
+        The draw's support and seed.
+    """
+
+    sigmas: np.ndarray = field(repr=False)
+    values: np.ndarray = field(repr=False)
+    scenarios: tuple[str, ...]
+    countries: tuple[str, ...] = field(repr=False)
+    low: float
+    high: float
+    seed: int
+
+    def to_frame(self, quantiles: Sequence[float] = (5.0, 50.0, 95.0)) -> pd.DataFrame:
+        """One row per scenario × country × field: the mean and the given percentiles over the draws."""
+        q = np.percentile(self.values, list(quantiles), axis=0)  # (Q, S, n, F)
+        mean = self.values.mean(axis=0)
+        s, n, f = np.meshgrid(np.arange(len(self.scenarios)), np.arange(len(self.countries)),
+                              np.arange(len(DRAW_FIELDS)), indexing="ij")
+        frame = pd.DataFrame({"scenario": np.array(self.scenarios)[s.ravel()],
+                              "country": np.array(self.countries)[n.ravel()],
+                              "field": np.array(DRAW_FIELDS)[f.ravel()], "mean": mean.ravel()})
+        for k, level in enumerate(quantiles):
+            frame[f"p{level:g}"] = q[k].ravel()
+        frame.attrs["units"] = "% change; over draws of sigma"
+        return frame
+
+    def __repr__(self) -> str:
+        return (f"SigmaDraws({len(self.sigmas)} draws of σ on [{self.low:g}, {self.high:g}], seed {self.seed}, "
+                f"scenarios: {', '.join(self.scenarios)})")
+
+
+@dataclass(frozen=True)
+class _DrawInputs:
+    """What a task needs to re-solve every counterfactual for other σ (arrays only: cheap to send to workers)."""
+
+    trade: np.ndarray
+    phi: np.ndarray
+    reference: int
+    countries: tuple[str, ...]
+    #: per scenario: kind, effect, solver, φ'/φ (n, n), new tariffs (n, n) or None
+    scenarios: tuple[tuple[GEKind, str, str, np.ndarray, np.ndarray | None], ...]
+
+
+def _solve_sigmas(inputs: _DrawInputs, sigmas: np.ndarray) -> np.ndarray:
+    """Shape (len(sigmas), S, n, F): every scenario solved at each σ (runs on a worker: all is in the arguments)."""
+    from tradetalks.econ.gravity.book_loop import book_loop_counterfactual
+    from tradetalks.econ.gravity.solver import solve_counterfactual
+
+    out = np.empty((len(sigmas), len(inputs.scenarios), len(inputs.countries), len(DRAW_FIELDS)))
+    for d, sigma in enumerate(sigmas):
+        for k, (kind, effect, solver, phi_hat, tariff) in enumerate(inputs.scenarios):
+            if solver == "book-loop":
+                res = book_loop_counterfactual(inputs.trade, inputs.phi, inputs.phi * phi_hat, float(sigma),
+                                               reference=inputs.reference, countries=inputs.countries)
+            else:
+                res = solve_counterfactual(inputs.trade, phi_hat, float(sigma), reference=inputs.reference,
+                                           kind=kind, tariff_base=None if tariff is None else np.zeros_like(tariff),
+                                           tariff_new=tariff, countries=inputs.countries)
+            for f, name in enumerate(DRAW_FIELDS):
+                value = np.asarray(getattr(res, name), dtype=float)
+                out[d, k, :, f] = _invert_change(value) if effect == "of-baseline" else value
+    return out
+
+
+def sigma_draws(sf: SpecFile, run: GravityRun, n_draws: int, low: float, high: float, *, seed: int = 0,
+                mapper: Mapper = map) -> SigmaDraws:
+    """Re-solve every counterfactual of ``run`` for ``n_draws`` values of σ ~ Uniform[low, high].
+
+    Parameters
+    ----------
+    sf, run
+        The spec and its run (:func:`run_spec`): trade costs, baseline and counterfactual edits are reused.
+    n_draws
+        Number of σ draws (1 … :data:`MAX_DRAWS`).
+    low, high
+        Support of σ, both > 1.
+    seed
+        Seed of the draws.
+    mapper
+        How tasks of :data:`DRAW_CHUNK` draws are run: :func:`map` in this process, or an executor's ``map``
+        (``functools.partial(Executor(...).map, progress=...)``).
+
+    Raises
+    ------
+    DataError
+        σ bounds not > 1 or in the wrong order, or a number of draws outside 1 … :data:`MAX_DRAWS`.
+    """
+    low, high = check_sigma(low), check_sigma(high)
+    if low > high or not 1 <= n_draws <= MAX_DRAWS:
+        raise DataError("σ draws need low <= high and between 1 and "
+                        f"{MAX_DRAWS:,} draws.", received={"draws": n_draws, "low": low, "high": high},
+                        fix="e.g. --sigma-draws 1000 --sigma-range 5 9.")
+    sigmas = np.random.default_rng(seed).uniform(low, high, n_draws)
+    ref = run.data.countries.index(run.reference)
+    scen = []
+    for _, cf in sf.spec.counterfactuals():
+        inputs = scenario_inputs(cf, run.costs, run.data.countries)
+        tariff = inputs["tariff"] if inputs["tariff"].any() else None
+        scen.append((cf.kind, cf.effect, cf.solver, inputs["phi_hat"], tariff))
+    payload = _DrawInputs(trade=np.asarray(run.baseline.trade), phi=np.asarray(run.baseline.phi), reference=ref,
+                          countries=tuple(run.data.countries), scenarios=tuple(scen))
+    tasks = [sigmas[k:k + DRAW_CHUNK] for k in range(0, n_draws, DRAW_CHUNK)]
+    values = np.concatenate(list(mapper(partial(_solve_sigmas, payload), tasks)), axis=0)
+    return SigmaDraws(sigmas=sigmas, values=values, scenarios=tuple(s.name for s in run.scenarios),
+                      countries=tuple(run.data.countries), low=low, high=high, seed=seed)
 
 
 def _invert_change(pct: np.ndarray | pd.Series) -> np.ndarray:
