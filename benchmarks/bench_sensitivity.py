@@ -25,6 +25,7 @@ import numpy as np
 from tradetalks.bargain.frontier import pareto_frontier
 from tradetalks.bargain.sensitivity import sweep_weights, utility_batch, weight_draws
 from tradetalks.bargain.solutions import nash
+from tradetalks.executor import Executor
 from tradetalks.model import build_model
 from tradetalks.scenario import load_scenario
 from tradetalks.studies.ratify import ratify
@@ -63,8 +64,9 @@ def main() -> int:
     times = {}
     for workers in (1, 2):
         t0 = time.perf_counter()
-        got = sweep_weights(model.payoffs, cs.stakeholder_party, draws, tuple(cs.bargaining_powers),
-                            seed_rows=seed_rows, workers=workers)
+        with Executor(workers=workers) as ex:
+            got = sweep_weights(model.payoffs, cs.stakeholder_party, draws, tuple(cs.bargaining_powers),
+                                seed_rows=seed_rows, mapper=ex.map)
         times[workers] = time.perf_counter() - t0
         same = all((a is None and not got.found[k]) or (a is not None and got.utilities[k].tolist()
                                                         == a.utilities.tolist()) for k, a in zip(sample, anchor,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 import pytest
@@ -105,7 +106,8 @@ def test_korus_sweep_equals_frontier_nash_and_workers_agree() -> None:
     cs = model.cs
     w = weight_draws(cs.weights, 120, 0.25, np.random.default_rng(5))
     one = sweep_weights(model.payoffs, cs.stakeholder_party, w, chunk=50)
-    two = sweep_weights(model.payoffs, cs.stakeholder_party, w, chunk=37, workers=2)
+    with ThreadPoolExecutor(2) as pool:  # another chunking, run out of order and collected in order
+        two = sweep_weights(model.payoffs, cs.stakeholder_party, w, chunk=37, mapper=pool.map)
     assert np.array_equal(one.choices, two.choices) and np.array_equal(one.utilities, two.utilities)
     tables = utility_batch(model.payoffs, cs.stakeholder_party, w)
     for k in range(0, 120, 7):

@@ -33,14 +33,17 @@ Land, A. H. and Doig, A. G. (1960). An automatic method of solving discrete prog
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
-from concurrent.futures import ProcessPoolExecutor
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
 from tradetalks.errors import DataError
+
+#: runs a function over job items and yields the results in order (builtin ``map``, ``Executor.map``)
+Mapper = Callable[[Callable[[Any], Any], Iterable[Any]], Iterable[Any] | Iterator[Any]]
 
 __all__ = [
     "DEFAULT_CHUNK",
@@ -347,9 +350,9 @@ def _sweep_chunk(args: tuple[list[FloatArray], FloatArray, FloatArray, tuple[flo
 
 def sweep_weights(payoffs: Sequence[ArrayLike], stakeholder_party: ArrayLike, weights: ArrayLike,
                   powers: tuple[float, float] = (1.0, 1.0), *, seed_rows: ArrayLike | None = None,
-                  chunk: int = DEFAULT_CHUNK, workers: int = 1,
+                  chunk: int = DEFAULT_CHUNK, mapper: Mapper = map,
                   progress: Callable[[int], None] | None = None) -> NashBatch:
-    """Nash package (BATNA at zero utility) for every weight vector, in chunks, optionally on a process pool.
+    """Nash package (BATNA at zero utility) for every weight vector, in chunks.
 
     Parameters
     ----------
@@ -363,8 +366,10 @@ def sweep_weights(payoffs: Sequence[ArrayLike], stakeholder_party: ArrayLike, we
         As in :func:`batch_nash`.
     chunk
         Draws per vectorised batch.
-    workers
-        Processes (1: in this process).
+    mapper
+        How chunks are run: the builtin ``map`` (in this process, the default) or e.g.
+        ``tradetalks.executor.Executor(workers=2).map`` (worker processes); it must yield results in order. This
+        module never starts processes itself (array maths only).
     progress
         Called with the number of draws finished after each chunk.
     """
@@ -374,18 +379,10 @@ def sweep_weights(payoffs: Sequence[ArrayLike], stakeholder_party: ArrayLike, we
     seed = None if seed_rows is None else np.asarray(seed_rows, dtype=np.int64)
     jobs = [(pay, party, w[i:i + chunk], powers, seed) for i in range(0, w.shape[0], chunk)]
     out: list[NashBatch] = []
-    if workers <= 1:
-        results = map(_sweep_chunk, jobs)
-        for r in results:
-            out.append(r)
-            if progress:
-                progress(sum(b.found.size for b in out))
-    else:
-        with ProcessPoolExecutor(max_workers=workers) as pool:
-            for r in pool.map(_sweep_chunk, jobs):
-                out.append(r)
-                if progress:
-                    progress(sum(b.found.size for b in out))
+    for r in mapper(_sweep_chunk, jobs):
+        out.append(r)
+        if progress:
+            progress(sum(b.found.size for b in out))
     return NashBatch(choices=np.concatenate([b.choices for b in out]),
                      utilities=np.concatenate([b.utilities for b in out]),
                      found=np.concatenate([b.found for b in out]))
