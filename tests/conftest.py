@@ -27,6 +27,9 @@ if os.environ.get("CI", "").lower() == "true":
 #: the shared data sets next to the repository (../shared/data), read in place; tests get them only through the
 #: ``shared_data`` fixture, library code never looks there
 SHARED_DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
+#: the book's data (Yotov et al. 2016) and Caliendo & Parro's (2015), for tests that read files directly
+BOOK_DATA = SHARED_DATA / "agtpa"
+CP2015_DATA = SHARED_DATA / "cp2015"
 #: a file that must be present for each data set to count as there
 _MARKERS = {"agtpa": "ch2_app2_rta_effects.csv.gz", "cp2015": "cp2015_original/xbilat1993.txt"}
 

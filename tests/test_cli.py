@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
+from tests.conftest import BOOK_DATA
 from tradetalks.cli import app
 
 TOY = Path(__file__).parent / "data" / "toy.yaml"
@@ -112,7 +113,7 @@ def test_replay_command() -> None:
     assert [s["kind"] for s in steps] == ["round", "batna_change", "deadline"]
 
 
-AGTPA = Path(__file__).resolve().parent.parent.parent / "shared" / "data" / "agtpa"
+AGTPA = BOOK_DATA
 
 
 @pytest.mark.needs_data(AGTPA / "ch2_app2_rta_effects.csv.gz",

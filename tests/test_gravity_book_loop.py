@@ -17,7 +17,7 @@ import pandas as pd
 import pytest
 from typer.testing import CliRunner
 
-from tests.conftest import skip_or_fail
+from tests.conftest import BOOK_DATA, skip_or_fail
 from tests.test_gravity_spec import SPEC, write_flows
 from tradetalks.cli import app
 from tradetalks.econ.gravity.book_loop import book_loop_counterfactual
@@ -29,7 +29,7 @@ from tradetalks.errors import ConvergenceError, DataError, SpecError
 
 ROOT = Path(__file__).resolve().parents[1]
 EXAMPLES = ROOT / "examples" / "gravity"
-BOOK = ROOT.parent / "shared" / "data" / "agtpa"
+BOOK = BOOK_DATA
 REFERENCE = BOOK / "reference"
 needs_book = pytest.mark.needs_data(REFERENCE, reason=f"the book's data are absent ({BOOK}; not "
                                 "committed — see ../shared/data/agtpa/README.md and docs/gravity.md)")

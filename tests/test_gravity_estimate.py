@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import itertools
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -11,11 +10,11 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from tests.conftest import skip_or_fail
+from tests.conftest import BOOK_DATA, skip_or_fail
 from tradetalks.econ.gravity.estimate import fill_pair_effects, ppml, predict_log
 from tradetalks.errors import DataError
 
-BOOK = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "agtpa"
+BOOK = BOOK_DATA
 RTA_PANEL = BOOK / "ch2_app2_rta_effects.csv.gz"
 #: coefficients are compared to the book's to its printed precision (three decimals)
 BOOK_DECIMALS = 3

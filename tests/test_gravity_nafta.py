@@ -19,11 +19,11 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from tests.conftest import skip_or_fail
+from tests.conftest import BOOK_DATA, skip_or_fail
 from tradetalks.econ.gravity.run import GravityRun, run_file
 
 ROOT = Path(__file__).resolve().parents[1]
-BOOK = ROOT.parent / "shared" / "data" / "agtpa"
+BOOK = BOOK_DATA
 PUBLISHED = BOOK / "reference" / "ch2_app2_nafta_published.csv"
 SPEC = ROOT / "examples" / "gravity" / "nafta.yaml"
 

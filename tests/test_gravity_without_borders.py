@@ -26,17 +26,17 @@ Run with ``-s`` to see the largest deviation per column for both methods.
 from __future__ import annotations
 
 from collections.abc import Callable
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pytest
 
+from tests.conftest import BOOK_DATA
 from tradetalks.econ.gravity.book_loop import book_loop_counterfactual
 from tradetalks.econ.gravity.results import Counterfactual
 from tradetalks.econ.gravity.solver import solve_counterfactual, structural_baseline
 
-DATA = Path(__file__).resolve().parents[1] / ".." / "shared" / "data" / "agtpa"
+DATA = BOOK_DATA
 TRADE_FILE = DATA / "ch2_app2_rta_effects.csv.gz"
 PUBLISHED_FILE = DATA / "reference" / "ch2_app1_trade_without_borders_published.csv"
 

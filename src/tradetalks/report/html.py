@@ -59,10 +59,15 @@ def _fig_html(fig: go.Figure, div_id: str, *, legend_below: bool = True, toolbar
                                "displayModeBar": "hover" if toolbar else False})
 
 
-def _hover(package: dict[str, str], batna: dict[str, str], labels: Labels) -> str:
+def _hover(package: dict[str, str], batna: dict[str, str], lines: dict[tuple[str, str], str]) -> str:
     """Hover text of a package: every issue settled differently from no deal, by label (none hidden)."""
-    lines = [escape(short(line, 90)) for line in labels.changes(package, batna)]
-    return "<br>".join(lines) or "no change (BATNA)"
+    return "<br>".join(lines[(i, o)] for i, o in package.items() if batna.get(i) != o) or "no change (BATNA)"
+
+
+def _hover_lines(labels: Labels) -> dict[tuple[str, str], str]:
+    """Every 'issue: option' hover line, escaped and cut, computed once per chart (the frontier has ~2,000
+    points)."""
+    return {(i, o): escape(short(f"{labels.issue(i)}: {text}", 90)) for (i, o), text in labels.options.items()}
 
 
 def _zopa_view_ranges(res: AnalysisResult) -> tuple[list[float], list[float]] | None:
@@ -93,7 +98,7 @@ def frontier_figure(res: AnalysisResult) -> go.Figure:
     away (buttons above the chart, or the autoscale button).
     """
     p0, p1 = res.party_ids
-    labels = Labels.from_issues(res.issues)
+    labels = _hover_lines(Labels.from_issues(res.issues))
     pts = sorted(res.frontier.points, key=lambda pt: pt.utilities[p0])
     hover = "%{x:.2f} / %{y:.2f} $bn/yr<br>%{text}<extra>%{fullData.name}</extra>"
     fig = go.Figure()
@@ -303,15 +308,18 @@ def tornado_figure(res: AnalysisResult) -> go.Figure | None:
 
 
 def _replay_view(res: AnalysisResult) -> dict[str, Any] | None:
+    """The replay table; the ZOPA-size column only when the run counted it (``tradetalks replay`` does)."""
     if not res.replay:
         return None
     parties = res.party_ids
+    counted = any(s.zopa_count is not None for s in res.replay)
     rows = [[s.date, s.label, s.kind, "yes" if s.zopa_nonempty else "no",
-             f"{s.zopa_count:,}" if s.zopa_nonempty else "—",
+             *(["—" if s.zopa_count is None or not s.zopa_nonempty else f"{s.zopa_count:,}"] if counted else []),
              *(money(s.nash_utilities[p]) if s.nash_utilities else "—" for p in parties),
              *(money(s.stood_utilities[p]) for p in parties)] for s in res.replay]
-    return {"headers": ["date", "event", "kind", "ZOPA", "packages in ZOPA", *(f"Nash {p}" for p in parties),
-                        *(f"stood {p}" for p in parties)], "rows": rows}
+    return {"headers": ["date", "event", "kind", "ZOPA", *(["packages in ZOPA"] if counted else []),
+                        *(f"Nash {p}" for p in parties), *(f"stood {p}" for p in parties)], "rows": rows,
+            "num": tuple(range(4, 4 + int(counted) + 2 * len(parties)))}
 
 
 def _ge_view(res: AnalysisResult) -> dict[str, Any] | None:

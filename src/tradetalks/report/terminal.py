@@ -182,7 +182,9 @@ def print_replay(steps: list[Any], parties: list[str], console: Console) -> None
     for col in ("no deal", "Nash", "stood"):
         t.add_column(col, justify="right", no_wrap=True)
     for s in steps:
-        t.add_row(s.date, escape(s.label), quantity(s.zopa_count, "packages") if s.zopa_nonempty else "empty",
+        zopa = "empty" if not s.zopa_nonempty else "non-empty" if s.zopa_count is None else \
+            quantity(s.zopa_count, "packages")
+        t.add_row(s.date, escape(s.label), zopa,
                   _pair_bn(s.batna_utilities, parties), _pair_bn(s.nash_utilities, parties),
                   _pair_bn(s.stood_utilities, parties) + (" *" if s.stood_is_agreement else ""))
     console.print(t)

@@ -391,7 +391,7 @@ def analyze(loaded: LoadedScenario, *, progress: Progress | None = None, econ: E
         observed=_observed(model, loaded, frontier),
         sources=_sources(loaded),
         timeline=[e.model_dump(mode="json") for e in sorted(scn.timeline, key=lambda e: e.date)],
-        replay=replay(loaded, model).steps,
+        replay=replay(loaded, model, counts=False).steps,
         ge_opinion=ge,
         improvements=improvements,
         ratification=ratification,

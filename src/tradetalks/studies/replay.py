@@ -65,7 +65,7 @@ class ReplayStep:
     source: str
     batna_package: dict[str, str]
     batna_utilities: dict[str, float]
-    zopa_count: int
+    zopa_count: int | None
     zopa_nonempty: bool
     nash_package: dict[str, str] | None
     nash_utilities: dict[str, float] | None
@@ -116,7 +116,8 @@ def _stood(loaded: LoadedScenario, date: dt.date, no_deal: dict[str, str]) -> tu
 
 
 def _step(model: Model, loaded: LoadedScenario, frontier: Frontier, row: tuple[dt.date, str, str, str],
-          cache: dict[bytes, tuple[Any, Any]], facts_revised: dict[str, float] | None = None) -> ReplayStep:
+          cache: dict[bytes, tuple[Any, Any]], facts_revised: dict[str, float] | None = None, *,
+          counts: bool = True) -> ReplayStep:
     date, label, kind, source = row
     scn, cs = loaded.scenario, model.cs
     base = {iss.id: iss.batna for iss in scn.issues}
@@ -125,21 +126,28 @@ def _step(model: Model, loaded: LoadedScenario, frontier: Frontier, row: tuple[d
     d = package_value(model, no_deal)[1]
     key = d.tobytes()
     if key not in cache:  # the disagreement point changes only on a no-deal change: count each ZOPA once
-        cache[key] = (zopa(model.utilities, d, frontier=frontier),
+        found = zopa(model.utilities, d, frontier=frontier) if counts else None
+        nonempty = bool(found.nonempty) if found is not None else bool((frontier.utilities > d).all(axis=1).any())
+        cache[key] = ((None if found is None else int(found.count), nonempty),
                       sol.nash(frontier, d, powers=(float(cs.bargaining_powers[0]), float(cs.bargaining_powers[1]))))
-    z, n = cache[key]
+    (count, nonempty), n = cache[key]
     stood, agreed = _stood(loaded, date, no_deal)
     pair = lambda u: {cs.parties[0]: float(u[0]), cs.parties[1]: float(u[1])}  # noqa: E731
     return ReplayStep(date=date.isoformat(), label=label, kind=kind, source=source, batna_package=no_deal,
-                      batna_utilities=pair(d), zopa_count=int(z.count), zopa_nonempty=bool(z.nonempty),
+                      batna_utilities=pair(d), zopa_count=count, zopa_nonempty=nonempty,
                       nash_package=None if n is None else decode_package(model, n.choices),
                       nash_utilities=None if n is None else pair(n.utilities),
                       stood_package=stood, stood_utilities=pair(package_value(model, stood)[1]),
                       stood_is_agreement=agreed, facts_revised=dict(facts_revised or {}))
 
 
-def replay(loaded: LoadedScenario, model: Model | None = None) -> ReplayResult:
-    """Replay every dated event of a scenario (timeline, no-deal changes, deadlines)."""
+def replay(loaded: LoadedScenario, model: Model | None = None, *, counts: bool = True) -> ReplayResult:
+    """Replay every dated event of a scenario (timeline, no-deal changes, deadlines).
+
+    With ``counts=False`` each date's ZOPA is only tested for emptiness (from the exact frontier) and
+    ``zopa_count`` is ``None``: the exact counts cost about a tenth of a second per no-deal path, which the main
+    ``analyze`` command does not spend (``tradetalks replay`` shows them).
+    """
     model = model or build_model(loaded)
     # one model, frontier and ZOPA/Nash cache per set of facts in force (valuation.revisions)
     views: dict[tuple[tuple[str, float], ...], tuple[Model, Frontier, dict[bytes, tuple[Any, Any]]]] = {
@@ -155,5 +163,5 @@ def replay(loaded: LoadedScenario, model: Model | None = None) -> ReplayResult:
             views[key] = (m, pareto_frontier(m.utilities), {})
         m, frontier, cache = views[key]
         steps.append(_step(m, dataclasses.replace(loaded, facts=facts) if changed else loaded, frontier, row, cache,
-                           changed))
+                           changed, counts=counts))
     return ReplayResult(scenario=loaded.scenario.id, steps=steps)
