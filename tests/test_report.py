@@ -71,11 +71,40 @@ def test_user_text_is_escaped() -> None:
 MIN_PLOT_WIDTH_PX = 200
 
 
+#: a small Monte Carlo for the korus report: enough draws for every part of "How sure are we" to have content
+KORUS_DRAWS, KORUS_SOBOL_BASE = 250, 8
+
+
 @pytest.fixture(scope="module")
 def korus_report(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The korus-2025 report with an uncertainty block (a small run: 250 draws, Sobol base 8)."""
+    import dataclasses
+
+    from tradetalks.studies.uncertainty import uncertainty
+
+    loaded = load_scenario("korus-2025")
+    res = analyze(loaded)
+    unc = uncertainty(loaded, n_draws=KORUS_DRAWS, sobol_base=KORUS_SOBOL_BASE, seed=7)
     out = tmp_path_factory.mktemp("korus") / "report.html"
-    out.write_text(render_report(analyze(load_scenario("korus-2025"))), encoding="utf-8")
+    out.write_text(render_report(dataclasses.replace(res, uncertainty=unc)), encoding="utf-8")
     return out
+
+
+@pytest.mark.slow
+def test_korus_report_opens_with_how_sure(korus_report: Path) -> None:
+    """"How sure are we" is the first section, before the frontier, with every part and labels, not ids."""
+    text = korus_report.read_text(encoding="utf-8")
+    sections = re.findall(r'<section id="([\w-]+)"', text)
+    assert sections[:2] == ["how-sure", "frontier"], sections
+    sure = text.split('<section id="how-sure">', 1)[1].split("</section>", 1)[0]
+    for part in ("Which options hold up", "What each side gains", "Robust packages", "What decides the answer",
+                 "Second view: one input at a time", "The real deal across the draws", "Left on the table"):
+        assert part in sure, part
+    for div in ("fig-sure-shares", "fig-sure-gains", "fig-sure-sobol"):
+        assert f'id="{div}"' in sure, div
+    assert "US Section 232 tariff on Korean cars" in sure and "0 % (KORUS restored)" in sure, "labels on the bars"
+    assert "auto_tariff" not in sure.split("Plotly.newPlot", 1)[0], "no issue ids in the text before the charts"
+    assert "What the real deal reveals" not in sure, "no inverse result on the analysis yet"
 
 
 @pytest.mark.slow
@@ -89,6 +118,21 @@ def test_korus_report_fits_the_window(korus_report: Path, width: int) -> None:
     narrow = [p for p in plots if p["width"] < MIN_PLOT_WIDTH_PX]
     assert not narrow, f"plot areas narrower than {MIN_PLOT_WIDTH_PX} px at {width} px: {narrow}"
     assert layout["empty"] == [], f"sections with nothing but a heading: {layout['empty']}"
+    sure = [p["id"] for p in plots if p["id"].startswith("fig-sure-")]
+    assert sure == ["fig-sure-shares", "fig-sure-gains", "fig-sure-sobol"], "the How-sure charts come first"
+
+
+def test_report_without_uncertainty_says_how_to_get_it(toy_report: Path) -> None:
+    text = toy_report.read_text(encoding="utf-8")
+    sure = text.split('<section id="how-sure">', 1)[1].split("</section>", 1)[0]
+    assert "<code>tradetalks analyze --uncertainty 2000</code>" in sure
+    assert "Plotly.newPlot" not in sure and text.index('id="how-sure"') < text.index('id="frontier"')
+
+
+def test_inverse_hook_is_empty_without_an_inverse_result() -> None:
+    from tradetalks.report.html import _inverse_view
+
+    assert _inverse_view(analyze(load_scenario(TOY))) is None
 
 
 def test_toy_report_leaves_out_sections_it_has_nothing_for(toy_report: Path) -> None:
