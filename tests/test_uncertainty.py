@@ -405,3 +405,17 @@ def test_report_section_from_the_block(toy_mc: tuple[object, object]) -> None:
     sure = page.split('<section id="how-sure">', 1)[1].split("</section>", 1)[0]
     assert "fig-sure-shares" in sure and "fig-sure-gains" in sure and "What decides the answer" in sure
     assert "--uncertainty 2000" not in sure, "no how-to line when the block is there"
+
+
+def test_results_json_doc_lists_every_field_of_the_block() -> None:
+    """docs/results-json.md documents exactly the fields UncertaintyResult.to_dict() writes."""
+    import dataclasses
+    import re
+
+    from tradetalks.studies.uncertainty_results import UncertaintyResult
+
+    doc = (Path(__file__).parent.parent / "docs" / "results-json.md").read_text(encoding="utf-8")
+    section = doc.split("## `uncertainty`", 1)[1].split("\n## ", 1)[0]
+    documented = {name for row in re.findall(r"^\| (`[^|]+`) \|", section, flags=re.M)
+                  for name in re.findall(r"`(\w+)`", row)}
+    assert documented == {f.name for f in dataclasses.fields(UncertaintyResult)}
