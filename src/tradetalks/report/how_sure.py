@@ -23,7 +23,7 @@ from tradetalks.studies.analyze_results import AnalysisResult
 from tradetalks.studies.uncertainty_results import Interval, UncertainInput, UncertaintyResult
 
 __all__ = ["gain_interval_figure", "how_sure_figures", "how_sure_view", "input_label", "inverse_view",
-           "option_share_figure", "sobol_figure"]
+           "option_share_figure", "readable_headline", "sobol_figure"]
 
 BN = 1e9
 PARTY_COLOURS = ("#1f5aa6", "#c0392b")
@@ -70,6 +70,15 @@ def input_label(inp: UncertainInput | None, ident: str) -> str:
         n = len(inp.facts) if inp is not None else 0
         return f"{ident[6:]} ({n} facts drawn together)" if n else ident[6:]
     return ident
+
+
+def readable_headline(u: UncertaintyResult) -> str:
+    """The study's one-sentence headline with group ids (``group:<name>``) written as names."""
+    text = u.headline
+    for inp in u.inputs:
+        if inp.id.startswith("group:"):
+            text = text.replace(inp.id, input_label(inp, inp.id))
+    return text
 
 
 def _inputs(u: UncertaintyResult) -> dict[str, UncertainInput]:
@@ -243,7 +252,7 @@ def how_sure_view(res: AnalysisResult) -> dict[str, Any] | None:
                 *(bn1(float(t.get("swing", {}).get(p, float("nan")))) for p in parties),
                 ", ".join(labels.issue(i) for i in t.get("flipped_issues", [])) or ("yes" if t.get("flips") else "—")]
                for t in u.tornado]
-    return {"headline": u.headline, "intro": intro, "parties": parties, "gains": gains,
+    return {"headline": readable_headline(u), "intro": intro, "parties": parties, "gains": gains,
             "gain_headers": ["package", *(f"{p}, $bn/yr: median (5–95 %)" for p in parties)],
             "solutions": sol_rows, "robust": robust, "sobol_tables": sobol_tables,
             "sobol_runs": f"{u.sobol.evaluations:,}" if u.sobol is not None else None,

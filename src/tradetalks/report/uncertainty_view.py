@@ -14,7 +14,15 @@ from rich.markup import escape
 from rich.table import Table
 
 from tradetalks.report.format import Labels
-from tradetalks.report.how_sure import ROBUST_NAMES, SOLUTION_NAMES, bn1, input_label, interval_text, pct
+from tradetalks.report.how_sure import (
+    ROBUST_NAMES,
+    SOLUTION_NAMES,
+    bn1,
+    input_label,
+    interval_text,
+    pct,
+    readable_headline,
+)
 from tradetalks.studies.uncertainty_results import UncertaintyResult
 
 #: width of a probability bar, in characters
@@ -46,7 +54,7 @@ def print_uncertainty(r: UncertaintyResult, console: Console, *, labels: Labels 
     inputs = {i.id: i for i in r.inputs}
     console.print(f"[bold]How sure are we[/bold] — {escape(r.scenario)}: {r.n_draws:,} draws, seed {r.seed}, "
                   f"{len(r.inputs)} uncertain inputs, {r.seconds:.0f} s on {r.workers} worker(s).")
-    console.print(escape(r.headline))
+    console.print(escape(readable_headline(r)))
     t = Table(title="How often each option is in the Nash package (share of draws)", title_justify="left")
     for col in ("issue", "option", "share", ""):
         t.add_column(col, justify="right" if col == "share" else "left")
