@@ -158,3 +158,31 @@ def test_report_can_share_one_plotly_file(tmp_path: Path) -> None:
     assert len(text) < len(code) / 3
     dom, errors = load_page(page, assets=(tmp_path / name,))
     assert errors == [] and dom.count('class="main-svg"') >= 3
+
+
+def test_inverse_hook_renders_findings_when_the_analysis_carries_them() -> None:
+    """The "What the real deal reveals" hook reads an ``inverse`` result when AnalysisResult gains one."""
+    from types import SimpleNamespace
+
+    from tradetalks.report.how_sure import inverse_view
+
+    param = SimpleNamespace(id="w_kor_auto", label="Korea's weight on carmakers", unit="1",
+                            prior_quantiles=(1.1, 1.4, 1.8), posterior_quantiles=(1.3, 1.6, 1.8))
+    res = SimpleNamespace(inverse=SimpleNamespace(findings=("The deal is consistent with Korea weighting security "
+                                                            "at least 1.3.",), parameters=(param,)))
+    view = inverse_view(res)  # type: ignore[arg-type]
+    assert view is not None and view["findings"] == ["The deal is consistent with Korea weighting security at "
+                                                     "least 1.3."]
+    assert view["rows"] == [["Korea's weight on carmakers", "1.1 to 1.8", "1.6 (1.3 to 1.8)", "1"]]
+    assert inverse_view(SimpleNamespace(inverse=None)) is None  # type: ignore[arg-type]
+
+
+def test_report_shows_what_the_real_deal_reveals_when_the_hook_has_it(monkeypatch: pytest.MonkeyPatch) -> None:
+    from tradetalks.report import html
+
+    view = {"findings": ["Consistent with Korea weighting security at least 1.3."],
+            "rows": [["weight", "1.1 to 1.8", "1.6 (1.3 to 1.8)", "1"]], "headers": ["a", "b", "c", "d"]}
+    monkeypatch.setattr(html, "_inverse_view", lambda res: view)
+    page = html.render_report(analyze(load_scenario(TOY)))
+    sure = page.split('<section id="how-sure">', 1)[1].split("</section>", 1)[0]
+    assert "<h3>What the real deal reveals</h3>" in sure and "weighting security at least 1.3" in sure

@@ -248,7 +248,9 @@ def how_sure_view(res: AnalysisResult) -> dict[str, Any] | None:
                 [input_label(inputs.get(r.input), r.input), f"{r.total:.2f} ± {r.total_conf:.2f}",
                  f"{r.first_order:.2f} ± {r.first_order_conf:.2f}"]
                 for r in rows[:5] if math.isfinite(r.total)]})
-    tornado = [[str(t.get("id", "")), f"{t.get('low', float('nan')):g} to {t.get('high', float('nan')):g}",
+    units = {src.id: src.unit for src in res.sources}
+    tornado = [[str(t.get("id", "")), f"{t.get('low', float('nan')):.3g} to {t.get('high', float('nan')):.3g}"
+                + (f" {units[str(t.get('id'))]}" if units.get(str(t.get("id"))) else ""),
                 *(bn1(float(t.get("swing", {}).get(p, float("nan")))) for p in parties),
                 ", ".join(labels.issue(i) for i in t.get("flipped_issues", [])) or ("yes" if t.get("flips") else "—")]
                for t in u.tornado]
