@@ -1,5 +1,6 @@
 # Two commands do all the set-up on a fresh machine with Python 3.11 and pip:
-#   make run   — install into .venv and run the main job on the built-in scenario (korus-2025)
+#   make run   — install into .venv and run the main job on the built-in scenario (korus-2025), with 2,000 Monte
+#                Carlo draws of its uncertain facts ("How sure are we"; plain `tradetalks analyze` skips them)
 #   make test  — install into .venv (+ headless Chromium for the report test) and run lint, types and all tests
 PYTHON ?= python3
 VENV   := .venv
@@ -17,7 +18,7 @@ $(STAMP): pyproject.toml
 install: $(STAMP)
 
 run: $(STAMP)
-	$(BIN)/tradetalks analyze korus-2025 --out tradetalks-out
+	$(BIN)/tradetalks analyze korus-2025 --out tradetalks-out --uncertainty 2000
 
 # Without Chromium: under CI (CI=true) a failure; locally the browser test skips and says why.
 browser:

@@ -5,13 +5,24 @@ no-deal path, what is left on the table, ratification, and how the observed deal
 from `tradetalks.studies.analyze.analyze` on `korus-2025` with its default facts, so the prose cannot go stale:
 tests/test_gen_korus_doc.py fails when the file differs from what this script writes.
 
-Usage: PYTHONPATH=src python scripts/gen_korus_doc.py [--check]
+The "how-sure" block comes from a fixed-seed Monte Carlo run (:func:`tradetalks.studies.uncertainty.uncertainty`,
+HOW_SURE_DRAWS draws, seed HOW_SURE_SEED, the default Sobol design: the same numbers as
+``tradetalks uncertainty korus-2025 --draws 2000``). That run takes about half a minute, too long for a test, so the
+script writes its result beside the doc (docs/korus-2025.how-sure.json, without the run's wall time and worker
+count, and without the ranges' source notes, which are in the scenario) and renders the block from that file. The
+test checks that the block matches the file (fast), that the file is the run the script names (seed, draws) and
+that it still fits the scenario (the same uncertain inputs, the same Nash package at the point values); re-running
+the draws is left to this script.
+
+Usage: PYTHONPATH=src python scripts/gen_korus_doc.py [--check] [--no-mc]
+(--no-mc: reuse the stored Monte Carlo result instead of re-running it; --check: compare, write nothing.)
 Blocks are delimited by ``<!-- BEGIN GENERATED: name -->`` and ``<!-- END GENERATED: name -->``.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import json
 import re
 import sys
 from collections.abc import Callable, Mapping
@@ -21,6 +32,12 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 DOC = ROOT / "docs" / "korus-2025.md"
 SCENARIO = "korus-2025"
+#: the stored Monte Carlo result behind the "how-sure" block
+HOW_SURE_JSON = ROOT / "docs" / "korus-2025.how-sure.json"
+HOW_SURE_DRAWS = 2_000
+HOW_SURE_SEED = 20250424
+#: Sobol rows and tornado rows shown in the block
+HOW_SURE_SOBOL_ROWS = 6
 BN = 1e9
 #: options whose payoffs carry the parity-precedent charge (and, since issue 7, the US buyers' credit)
 PRECEDENT_OPTIONS = {("auto_tariff", "a12_5"), ("auto_tariff", "a2_5"), ("auto_tariff", "a0"),
@@ -153,6 +170,105 @@ def precedent_nash(loaded: Any) -> str:
                       _row(["---", "---:", "---:", "---"]), *out, "", verdict])
 
 
+def _pct(share: float | None) -> str:
+    if share is None:
+        return "—"
+    if 0 < share < 0.005:
+        return "<1 %"
+    if 0.995 < share < 1:
+        return ">99 %"
+    return f"{100 * share:.0f} %"
+
+
+def _iv(iv: Mapping[str, float] | None) -> str:
+    """Median (5 % to 95 %) in $bn/yr with one decimal: the draws' spread is several bn wide."""
+    if iv is None:
+        return "—"
+    one = lambda x: f"{x / BN:+.1f}"  # noqa: E731
+    return f"{one(iv['p50'])} ({one(iv['p05'])} to {one(iv['p95'])})"
+
+
+def run_how_sure() -> dict[str, Any]:
+    """The fixed-seed Monte Carlo run behind the block, as stored (no wall time, workers or source notes)."""
+    from tradetalks.scenario import load_scenario
+    from tradetalks.studies.uncertainty import uncertainty
+
+    data = uncertainty(load_scenario(SCENARIO), n_draws=HOW_SURE_DRAWS, seed=HOW_SURE_SEED).to_dict()
+    for key in ("seconds", "workers"):
+        data.pop(key)
+    for inp in data["inputs"]:
+        inp.pop("spread")
+    return data
+
+
+def how_sure(data: Mapping[str, Any]) -> str:
+    """The "how-sure" block from a stored Monte Carlo result."""
+    parties = data["parties"]
+    nash = data["solutions"]["nash"]
+    issues = data["issues"]
+    text = [f"From `tradetalks uncertainty {data['scenario']} --draws {data['n_draws']} --seed {data['seed']}` "
+            f"({len(data['inputs'])} uncertain inputs, each over its fact's range; stored in "
+            f"`docs/{HOW_SURE_JSON.name}`).", "",
+            f"* The Nash package at the point values is one answer among many the ranges allow: it comes out in "
+            f"**{_pct(nash['same_package_share'])}** of draws, and the most frequent Nash package in "
+            f"{_pct(data['modal_share'])}"
+            + (f"; no package beats no deal for both in {_pct(data['no_agreement_share'])}"
+               if data["no_agreement_share"] > 0 else "") + ".",
+            f"* Issue by issue the point-value choice holds more often: in at least "
+            f"{_pct(min(i['base_share'] for i in issues))} of draws on every issue, in 90 % or more on "
+            f"{sum(i['base_share'] >= 0.9 for i in issues)} of {len(issues)}.", ""]
+    text += [_row(["issue", "Nash at the point values", "share of draws", "most frequent other option", "share"]),
+             _row(["---", "---", "---:", "---", "---:"])]
+    for i in issues:
+        others = sorted(((o, x) for o, x in i["shares"].items() if o != i["base_option"]), key=lambda kv: -kv[1])
+        alt, alt_share = others[0] if others else ("—", None)
+        text.append(_row([f"`{i['issue']}`", f"`{i['base_option']}`", _pct(i["base_share"]),
+                          f"`{alt}`" if alt_share else "—", _pct(alt_share) if alt_share else "—"]))
+    text += ["", _row(["package", *(f"{p} $bn/yr: median (5 % to 95 %)" for p in parties), "share of draws"]),
+             _row(["---", *("---:" for _ in parties), "---"])]
+    for name, s in data["solutions"].items():
+        text.append(_row([f"`{name}`", *(_iv(s["gains"][p]) for p in parties),
+                          f"same package as at the point values: {_pct(s['same_package_share'])}"]))
+    for r in data["robust"]:
+        text.append(_row([f"robust (`{r['criterion']}`)", *(_iv(r["gains"][p]) for p in parties),
+                          f"beats both no-deals: {_pct(r['beats_batnas_share'])}; is Nash: {_pct(r['nash_share'])}"]))
+    obs = data["observed"]
+    if obs is not None:
+        text.append(_row(["observed deal", *(_iv(obs["utilities"][p]) for p in parties),
+                          f"in the ZOPA: {_pct(obs['in_zopa_share'])}; on the frontier: "
+                          f"{_pct(obs['on_frontier_share'])}"]))
+    text.append("")
+    for r in data["robust"]:
+        diff = [f"`{i}` {nash['base_package'][i]} → {o}" for i, o in r["package"].items()
+                if nash["base_package"] and nash["base_package"].get(i) != o]
+        text.append(f"* Robust package by `{r['criterion']}` (of {r['candidates']} candidates): "
+                    + ("the Nash package at the point values." if not diff else
+                       "the point-value Nash package with " + ", ".join(diff) + "."))
+    if obs is not None and obs["left_on_table"] is not None:
+        lt = obs["left_on_table"]
+        text.append(f"* The observed deal leaves {_iv(lt)} $bn a year on the table (mean {lt['mean'] / BN:.1f}); "
+                    f"both sides could still gain {_iv(obs['distance'])} $bn a year each at once.")
+    sob = data["sobol"]
+    if sob is not None:
+        rows = [r for r in sob["outputs"].get("nash_changes", []) if r["total"] is not None][:HOW_SURE_SOBOL_ROWS]
+        text.append(f"* What decides the Nash package (total Sobol index ± 95 % half-width, {sob['evaluations']:,} "
+                    "runs): " + "; ".join(f"`{r['input'].removeprefix('group:')}` {r['total']:.1f} ± "
+                                          f"{r['total_conf']:.1f}" for r in rows) + ".")
+    flips = [t["id"] for t in data["tornado"] if t["flips"]]
+    if flips:
+        text.append("* One at a time over the same ranges (tornado), " + ", ".join(f"`{f}`" for f in flips)
+                    + " flip the Nash package.")
+    return "\n".join(text)
+
+
+def load_how_sure() -> dict[str, Any]:
+    return dict(json.loads(HOW_SURE_JSON.read_text(encoding="utf-8")))
+
+
+def write_how_sure() -> None:
+    HOW_SURE_JSON.write_text(json.dumps(run_how_sure(), indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
+
+
 def render_blocks() -> dict[str, str]:
     """Every generated block, by name."""
     from tradetalks.model import Model
@@ -177,7 +293,7 @@ def render_blocks() -> dict[str, str]:
                 dated_view(model, ld, pkg, latest, "latest", ""))
 
     return {"headline": headline(res), "time-basis": time_basis_table(observed_views, parties),
-            "precedent": precedent_nash(loaded)}
+            "precedent": precedent_nash(loaded), "how-sure": how_sure(load_how_sure())}
 
 
 def fill(text: str, blocks: Mapping[str, str]) -> str:
@@ -196,6 +312,8 @@ def render() -> str:
 
 
 def main(argv: list[str]) -> int:
+    if "--check" not in argv and "--no-mc" not in argv:
+        write_how_sure()
     new = render()
     if "--check" in argv:
         return 0 if DOC.read_text(encoding="utf-8") == new else 1

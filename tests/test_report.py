@@ -71,11 +71,40 @@ def test_user_text_is_escaped() -> None:
 MIN_PLOT_WIDTH_PX = 200
 
 
+#: a small Monte Carlo for the korus report: enough draws for every part of "How sure are we" to have content
+KORUS_DRAWS, KORUS_SOBOL_BASE = 250, 8
+
+
 @pytest.fixture(scope="module")
 def korus_report(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The korus-2025 report with an uncertainty block (a small run: 250 draws, Sobol base 8)."""
+    import dataclasses
+
+    from tradetalks.studies.uncertainty import uncertainty
+
+    loaded = load_scenario("korus-2025")
+    res = analyze(loaded)
+    unc = uncertainty(loaded, n_draws=KORUS_DRAWS, sobol_base=KORUS_SOBOL_BASE, seed=7)
     out = tmp_path_factory.mktemp("korus") / "report.html"
-    out.write_text(render_report(analyze(load_scenario("korus-2025"))), encoding="utf-8")
+    out.write_text(render_report(dataclasses.replace(res, uncertainty=unc)), encoding="utf-8")
     return out
+
+
+@pytest.mark.slow
+def test_korus_report_opens_with_how_sure(korus_report: Path) -> None:
+    """"How sure are we" is the first section, before the frontier, with every part and labels, not ids."""
+    text = korus_report.read_text(encoding="utf-8")
+    sections = re.findall(r'<section id="([\w-]+)"', text)
+    assert sections[:2] == ["how-sure", "frontier"], sections
+    sure = text.split('<section id="how-sure">', 1)[1].split("</section>", 1)[0]
+    for part in ("Which options hold up", "What each side gains", "Robust packages", "What decides the answer",
+                 "Second view: one input at a time", "The real deal across the draws", "Left on the table"):
+        assert part in sure, part
+    for div in ("fig-sure-shares", "fig-sure-gains", "fig-sure-sobol"):
+        assert f'id="{div}"' in sure, div
+    assert "US Section 232 tariff on Korean cars" in sure and "0 % (KORUS restored)" in sure, "labels on the bars"
+    assert "auto_tariff" not in sure.split("Plotly.newPlot", 1)[0], "no issue ids in the text before the charts"
+    assert "What the real deal reveals" not in sure, "no inverse result on the analysis yet"
 
 
 @pytest.mark.slow
@@ -89,6 +118,21 @@ def test_korus_report_fits_the_window(korus_report: Path, width: int) -> None:
     narrow = [p for p in plots if p["width"] < MIN_PLOT_WIDTH_PX]
     assert not narrow, f"plot areas narrower than {MIN_PLOT_WIDTH_PX} px at {width} px: {narrow}"
     assert layout["empty"] == [], f"sections with nothing but a heading: {layout['empty']}"
+    sure = [p["id"] for p in plots if p["id"].startswith("fig-sure-")]
+    assert sure == ["fig-sure-shares", "fig-sure-gains", "fig-sure-sobol"], "the How-sure charts come first"
+
+
+def test_report_without_uncertainty_says_how_to_get_it(toy_report: Path) -> None:
+    text = toy_report.read_text(encoding="utf-8")
+    sure = text.split('<section id="how-sure">', 1)[1].split("</section>", 1)[0]
+    assert "<code>tradetalks analyze --uncertainty 2000</code>" in sure
+    assert "Plotly.newPlot" not in sure and text.index('id="how-sure"') < text.index('id="frontier"')
+
+
+def test_inverse_hook_is_empty_without_an_inverse_result() -> None:
+    from tradetalks.report.html import _inverse_view
+
+    assert _inverse_view(analyze(load_scenario(TOY))) is None
 
 
 def test_toy_report_leaves_out_sections_it_has_nothing_for(toy_report: Path) -> None:
@@ -114,3 +158,31 @@ def test_report_can_share_one_plotly_file(tmp_path: Path) -> None:
     assert len(text) < len(code) / 3
     dom, errors = load_page(page, assets=(tmp_path / name,))
     assert errors == [] and dom.count('class="main-svg"') >= 3
+
+
+def test_inverse_hook_renders_findings_when_the_analysis_carries_them() -> None:
+    """The "What the real deal reveals" hook reads an ``inverse`` result when AnalysisResult gains one."""
+    from types import SimpleNamespace
+
+    from tradetalks.report.how_sure import inverse_view
+
+    param = SimpleNamespace(id="w_kor_auto", label="Korea's weight on carmakers", unit="1",
+                            prior_quantiles=(1.1, 1.4, 1.8), posterior_quantiles=(1.3, 1.6, 1.8))
+    res = SimpleNamespace(inverse=SimpleNamespace(findings=("The deal is consistent with Korea weighting security "
+                                                            "at least 1.3.",), parameters=(param,)))
+    view = inverse_view(res)  # type: ignore[arg-type]
+    assert view is not None and view["findings"] == ["The deal is consistent with Korea weighting security at "
+                                                     "least 1.3."]
+    assert view["rows"] == [["Korea's weight on carmakers", "1.1 to 1.8", "1.6 (1.3 to 1.8)", "1"]]
+    assert inverse_view(SimpleNamespace(inverse=None)) is None  # type: ignore[arg-type]
+
+
+def test_report_shows_what_the_real_deal_reveals_when_the_hook_has_it(monkeypatch: pytest.MonkeyPatch) -> None:
+    from tradetalks.report import html
+
+    view = {"findings": ["Consistent with Korea weighting security at least 1.3."],
+            "rows": [["weight", "1.1 to 1.8", "1.6 (1.3 to 1.8)", "1"]], "headers": ["a", "b", "c", "d"]}
+    monkeypatch.setattr(html, "_inverse_view", lambda res: view)
+    page = html.render_report(analyze(load_scenario(TOY)))
+    sure = page.split('<section id="how-sure">', 1)[1].split("</section>", 1)[0]
+    assert "<h3>What the real deal reveals</h3>" in sure and "weighting security at least 1.3" in sure

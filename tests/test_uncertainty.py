@@ -344,3 +344,94 @@ def test_cli_uncertainty_json_and_analyze_block(tmp_path: Path) -> None:
     assert block["n_draws"] == 100 and block["headline"].startswith("Nash picks")
     res = runner.invoke(app, ["uncertainty", str(DATA / "toy.yaml"), "--draws", "10"])
     assert res.exit_code == 1 and "no uncertain fact" in res.output
+
+
+# --- views: the terminal table, the report section ---------------------------------------------------------------
+
+@pytest.fixture(scope="module")
+def toy_mc() -> tuple[object, object]:
+    """The toy scenario analysed with a small Monte Carlo block (Sobol on, so every view part has content)."""
+    import dataclasses
+
+    loaded = load_scenario(TOY)
+    res = analyze(loaded)
+    return loaded, dataclasses.replace(res, uncertainty=uncertainty(loaded, n_draws=200, sobol_base=8, seed=5))
+
+
+def test_terminal_view_shows_labels_units_and_no_false_precision(toy_mc: tuple[object, object]) -> None:
+    import re
+
+    from rich.console import Console
+
+    from tradetalks.report.format import Labels
+    from tradetalks.report.uncertainty_view import print_uncertainty
+
+    loaded, res = toy_mc
+    console = Console(width=200, record=True)
+    print_uncertainty(res.uncertainty, console, labels=Labels.from_scenario(loaded.scenario))  # type: ignore[attr-defined]
+    out = console.export_text()
+    scenario = loaded.scenario  # type: ignore[attr-defined]
+    for iss in scenario.issues:
+        assert iss.name in out, f"issue {iss.id} shown by its name"
+    assert "USD bn/yr" in out and "share of draws" in out
+    assert not re.search(r"[+−-]\d+\.\d\d\b", out.split("What decides it")[0]), "money with one decimal"
+    assert not re.search(r"\d+\.\d+ ?%", out), "shares as whole percentages"
+    assert "group:" not in out.split("What decides it")[-1].split("One at a time")[0]
+
+
+def test_analyze_prints_how_sure_right_after_the_solutions(toy_mc: tuple[object, object]) -> None:
+    from rich.console import Console
+
+    from tradetalks.report.terminal import print_summary
+
+    _, res = toy_mc
+    console = Console(width=200, record=True)
+    print_summary(res, console)  # type: ignore[arg-type]
+    out = console.export_text()
+    assert out.count("How sure:") == 1
+    assert out.index("Bargaining solutions") < out.index("How sure:") < out.index("ZOPA:")
+
+
+def test_report_section_from_the_block(toy_mc: tuple[object, object]) -> None:
+    from tradetalks.report.how_sure import how_sure_view
+    from tradetalks.report.html import render_report
+
+    _, res = toy_mc
+    view = how_sure_view(res)  # type: ignore[arg-type]
+    u = res.uncertainty  # type: ignore[attr-defined]
+    assert view is not None and "group:" not in view["headline"]
+    assert view["headline"].split(";")[0] == u.headline.split(";")[0]
+    assert len(view["gains"]) == len(u.solutions) + len(u.robust) + (u.observed is not None)
+    page = render_report(res)  # type: ignore[arg-type]
+    sure = page.split('<section id="how-sure">', 1)[1].split("</section>", 1)[0]
+    assert "fig-sure-shares" in sure and "fig-sure-gains" in sure and "What decides the answer" in sure
+    assert "--uncertainty 2000" not in sure, "no how-to line when the block is there"
+
+
+def test_results_json_doc_lists_every_field_of_the_block() -> None:
+    """docs/results-json.md documents exactly the fields UncertaintyResult.to_dict() writes."""
+    import dataclasses
+    import re
+
+    from tradetalks.studies.uncertainty_results import UncertaintyResult
+
+    doc = (Path(__file__).parent.parent / "docs" / "results-json.md").read_text(encoding="utf-8")
+    section = doc.split("## `uncertainty`", 1)[1].split("\n## ", 1)[0]
+    documented = {name for row in re.findall(r"^\| (`[^|]+`) \|", section, flags=re.M)
+                  for name in re.findall(r"`(\w+)`", row)}
+    assert documented == {f.name for f in dataclasses.fields(UncertaintyResult)}
+
+
+def test_headline_names_groups_not_ids(toy_mc: tuple[object, object]) -> None:
+    import dataclasses
+
+    from tradetalks.report.how_sure import readable_headline
+    from tradetalks.studies.uncertainty_results import UncertainInput
+
+    _, res = toy_mc
+    group = UncertainInput(id="group:w", facts=["a", "b"], kinds=["uniform"] * 2, low=[0, 0], high=[1, 1],
+                           spread=["", ""])
+    u = dataclasses.replace(res.uncertainty, inputs=[group],  # type: ignore[attr-defined]
+                            headline="what decides the package most is group:w (total Sobol index 0.9).")
+    assert readable_headline(u) == "what decides the package most is w (2 facts drawn together) (total Sobol " \
+                                   "index 0.9)."

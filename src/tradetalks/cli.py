@@ -139,8 +139,6 @@ def analyze(
         return
     from tradetalks.report.terminal import print_summary
     print_summary(result, out_console)
-    if result.uncertainty is not None:
-        out_console.print(f"How sure: {result.uncertainty.headline}")
     if loaded.overrides:
         _show_override_effects(loaded, result)
     out_console.print(f"Wrote {', '.join(files)} to {out}/ in {time.perf_counter() - t0:.1f} s.")
@@ -470,6 +468,7 @@ def uncertainty_cmd(
 ) -> None:
     """How sure is the answer: Monte Carlo of the whole analysis over the facts' ranges, and what decides it."""
     from tradetalks.bargain.solutions import SOLUTION_NAMES, SolutionName
+    from tradetalks.report.format import Labels
     from tradetalks.report.uncertainty_view import print_uncertainty
     from tradetalks.studies.uncertainty import uncertainty as run_uncertainty
     from tradetalks.studies.uncertainty_results import UncertaintyResult
@@ -491,7 +490,8 @@ def uncertainty_cmd(
             return run_uncertainty(loaded, n_draws=draws, seed=seed, workers=workers, scheduler=scheduler,
                                    sobol_base=sobol, solutions=which, progress=tick)
 
-    _run(as_json, compute, lambda r: r.to_dict(), lambda r: print_uncertainty(r, out_console))
+    _run(as_json, compute, lambda r: r.to_dict(),
+         lambda r: print_uncertainty(r, out_console, labels=Labels.from_scenario(loaded.scenario)))
 
 
 @app.command("scenarios")

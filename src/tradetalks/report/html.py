@@ -2,8 +2,9 @@
 
 A view of an :class:`~tradetalks.studies.analyze_results.AnalysisResult`: it formats and plots numbers, it computes
 none.
-Sections: the frontier with the BATNA, solutions and the observed deal; the stakes per issue and option for both
-sides; the linkage comparison; the timeline; the sources and assumptions.
+Sections: "How sure are we" (the Monte Carlo block, :mod:`tradetalks.report.how_sure`; one line on how to add it
+when the analysis has none); the frontier with the BATNA, solutions and the observed deal; the stakes per issue and
+option for both sides; the linkage comparison; the timeline; the sources and assumptions.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from tradetalks.options import ReportJs
 from tradetalks.report import figure as go  # plotly figure dictionaries without plotly.py (speed)
 from tradetalks.report.figure import get_plotlyjs, plotly_version
 from tradetalks.report.format import Labels, money, option_label, quantity, short
+from tradetalks.report.how_sure import HOW_TO, how_sure_figures, how_sure_view, inverse_view
 from tradetalks.studies.analyze_results import AnalysisResult
 
 BN = 1e9
@@ -405,6 +407,23 @@ def _dynamics_view(res: AnalysisResult) -> dict[str, Any] | None:
                         *(f"utility as {p}" for p in parties)]}
 
 
+def _inverse_view(res: AnalysisResult) -> dict[str, Any] | None:
+    """The hook for "What the real deal reveals" from an inverse-bargaining result on the analysis (None while
+    :class:`AnalysisResult` carries none; the uncertainty block's own view of the real deal is shown regardless)."""
+    return inverse_view(res)
+
+
+def _how_sure_html(res: AnalysisResult) -> dict[str, Any]:
+    """The "How sure are we" section: its view and its charts (empty without an uncertainty block)."""
+    view = how_sure_view(res)
+    figs: dict[str, Markup] = {}
+    if res.uncertainty is not None:
+        labels = Labels.from_issues(res.issues)
+        figs = {k: Markup(_fig_html(f, f"fig-sure-{k}", legend_below=k != "shares"))
+                for k, f in how_sure_figures(res.uncertainty, labels)}
+    return {"view": view, "figs": figs, "how_to": HOW_TO, "inverse": _inverse_view(res)}
+
+
 def _sweep_view(res: AnalysisResult) -> dict[str, Any] | None:
     sens = res.sensitivity
     if sens is None or sens.sweep is None:
@@ -540,4 +559,4 @@ def render_report(res: AnalysisResult, *, plotlyjs: ReportJs = "inline") -> str:
         colours=PARTY_COLOURS, solutions=_solutions_view(res), zopa=_zopa_text(res),
         observed=_observed_view(res), improvements=_improvements_view(res), ge=_ge_view(res), linkage=linkage,
         ratification=_ratification_view(res), dynamics=_dynamics_view(res), sweep=_sweep_view(res),
-        replay=_replay_view(res), events=_events_view(res), sources=_sources_view(res))
+        replay=_replay_view(res), events=_events_view(res), sources=_sources_view(res), sure=_how_sure_html(res))

@@ -10,6 +10,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from tradetalks.report.format import Labels, count_with_interval, money, option_label, quantity
+from tradetalks.report.how_sure import readable_headline
 from tradetalks.studies.analyze_results import AnalysisResult
 from tradetalks.studies.compare import ResultDiff
 
@@ -28,6 +29,8 @@ def print_summary(res: AnalysisResult, console: Console) -> None:
                   f"{res.frontier.n_points} on the Pareto frontier. Utilities: {res.units['utilities']}.")
     _stakes(res, console, parties)
     _solutions(res, console, parties)
+    if res.uncertainty is not None:  # how robust the headline is, in one sentence, right under it
+        console.print(f"[bold]How sure:[/bold] {escape(readable_headline(res.uncertainty))}")
     z = res.zopa
     count = count_with_interval(z.count, z.ci95, exact=z.method == "exact")
     console.print(f"ZOPA: {count} of {z.total_packages:,} packages are better than no deal for both sides"
