@@ -79,8 +79,15 @@ def _print_summary(result: GravityRun, console: Console) -> None:
         console.print(f"PPML {est.formula}; N = {est.n_obs:,} of {est.n_input:,}; dropped: {dropped} (dropped.csv); "
                       f"{est.vcov}" + (f"; {len(fill.filled)} missing pair effects filled by a second stage"
                                         if fill is not None else ""), highlight=False)
+    if result.data.balance != "none":
+        console.print(f"Output and expenditure balanced by {result.data.balance}: every "
+                      f"{'E_j' if result.data.balance == 'rescale_expenditure' else 'Y_i'} × "
+                      f"{result.data.balance_scale:.6g} (data.balance).", highlight=False)
     for scenario in result.scenarios:
         console.print(_scenario_table(scenario))
+        for key in ("effect", "price"):
+            if key in scenario.notes:
+                console.print(f"  {scenario.notes[key]}", highlight=False, markup=False)
 
 
 def _coefficient_table(result: GravityRun) -> Table:

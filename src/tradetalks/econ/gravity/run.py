@@ -39,11 +39,13 @@ from tradetalks.econ.gravity.data import (
     CrossSection,
     FlowColumns,
     add_cost_variables,
+    add_pair_dummy,
+    canonical_flows,
     check_reference,
     check_sigma,
     cross_section,
-    load_flows,
     pair_matrix,
+    read_table,
     unknown_country_fix,
 )
 from tradetalks.econ.gravity.estimate import PairEffectFill, PPMLResult, fill_pair_effects, ppml
@@ -97,6 +99,45 @@ class ScenarioResult:
     counterfactual: Any = field(repr=False)
     countries: pd.DataFrame = field(repr=False)
     bilateral: pd.DataFrame = field(repr=False)
+    #: what the changes mean (``effect``) and how the factory-gate price change is computed (``price``), in words
+    notes: Mapping[str, str] = field(default_factory=dict, repr=False)
+
+
+def describe_edits(edits: Sequence[Mapping[str, Any]]) -> str:
+    """The edits of a scenario in words, e.g. ``RTA = 0 on CAN, MEX, USA → CAN, MEX, USA``."""
+    parts = []
+    for e in edits:
+        where = (f"{', '.join(e.get('exporters') or ['all'])} → {', '.join(e.get('importers') or ['all'])}"
+                 + (" (domestic flows included)" if e.get("include_domestic") else ""))
+        parts.append(f"{e['set']} = {e['value']:g} on {where}" if "set" in e
+                     else f"a tariff of {100 * e['tariff']:g} % on {where}")
+    return "; ".join(parts)
+
+
+def scenario_notes(name: str, effect: str, edits: Sequence[Mapping[str, Any]], reference: str) -> dict[str, str]:
+    """What a scenario's % changes mean (``effect``) and the price convention (``price``), for people.
+
+    With ``effect: of-baseline`` a scenario that removes a policy (e.g. ``no-nafta``: RTA = 0 among CAN, MEX, USA)
+    reports the effect *of* that policy: the baseline, with it, against the counterfactual without it.
+    """
+    what = describe_edits(edits)
+    if effect == "of-baseline":
+        meaning = (f"% changes of the baseline against the counterfactual {name!r} ({what}): the effect OF what the "
+                   f"edits remove, e.g. for no-nafta the effect of NAFTA — the world with it (baseline) against the "
+                   "world without it (counterfactual). Positive: higher with it than without it. Each change is "
+                   "100·(v_baseline / v_counterfactual − 1).")
+        price = (f"factory_gate_price = 100·(p_baseline / p_counterfactual − 1) = 100·(1/p̂ − 1), with p̂ = "
+                 f"p_counterfactual / p_baseline and {reference}'s consumer price index P = 1 in both equilibria. "
+                 "The book (Yotov et al. 2016, ch. 2, app. 2, NAFTA) publishes (1 − p̂)·100 instead, a first-order "
+                 "approximation that differs from ours by 100·(p̂ − 1)²/p̂ (0.15 pp for CAN); to compare, p̂ = "
+                 "100 / (100 + factory_gate_price). The book's other columns are computed as ours.")
+    else:
+        meaning = (f"% changes of the counterfactual {name!r} ({what}) against the baseline: the effect of the "
+                   "edits. Each change is 100·(v_counterfactual / v_baseline − 1).")
+        price = (f"factory_gate_price = 100·(p̂ − 1), p̂ = p_counterfactual / p_baseline, with {reference}'s "
+                 "consumer price index P = 1 in both equilibria; the book's published tables (Yotov et al. 2016, "
+                 "ch. 2, app. 1) use the same formula for a counterfactual's effect.")
+    return {"effect": meaning, "price": price}
 
 
 @dataclass(frozen=True)
@@ -133,7 +174,11 @@ class GravityRun:
             "estimation": _estimation_dict(est) if est else None,
             "fill": {**_estimation_dict(fill.regression), "filled_pairs": len(fill.filled)} if fill else None,
             "baseline": {"diagnostics": _diagnostics_dict(self.baseline.diagnostics)},
+            "data_balance": {"method": self.data.balance, "scale": self.data.balance_scale,
+                             "output_total": float(self.data.output.sum()),
+                             "expenditure_total": float(self.data.expenditure.sum())},
             "scenarios": [{"name": s.name, "kind": s.kind, "effect": s.effect, "edits": list(s.edits),
+                           "notes": dict(s.notes),
                            "diagnostics": _diagnostics_dict(s.counterfactual.diagnostics),
                            "countries": _records(s.countries.drop(columns=["scenario"]))} for s in self.scenarios],
             "seconds": {k: round(v, 3) for k, v in self.seconds.items()},
@@ -170,7 +215,7 @@ def run_spec(sf: SpecFile, progress: Progress | None = None) -> GravityRun:
     flows = _load(sf)
     check_sigma(spec.sigma)
     _check_against_data(sf, flows)
-    data = cross_section(flows, spec.year)
+    data = cross_section(flows, spec.year, spec.data.balance)
     ref = check_reference(spec.reference, data.countries)
     seconds["data"] = time.perf_counter() - t0
     costs = _trade_costs(sf, flows, data, say, seconds)
@@ -190,13 +235,46 @@ def run_spec(sf: SpecFile, progress: Progress | None = None) -> GravityRun:
 
 
 def _load(sf: SpecFile) -> pd.DataFrame:
+    """Read the data, check every column the spec needs (all misses at once), add the dummies and variables."""
     spec = sf.spec
     variables = spec.trade_costs.variables
-    sources = [v.column or v.name for v in variables if v.transform != "international"]
-    flows = load_flows(sf.data_path, FlowColumns(**spec.data.columns.model_dump()), extra=sources)
+    frame = read_table(sf.data_path, spec.data.format, spec.data.sep)
+    _check_columns(sf, list(frame.columns))
+    sources = [v.column or v.name for v in variables
+               if v.transform != "international" and (v.column or v.name) not in spec.dummies]
+    flows = canonical_flows(frame, FlowColumns(**spec.data.columns.model_dump()), sources, sf.data_path.name)
     if YEAR not in flows.columns:
         flows[YEAR] = spec.year
+    countries = sorted(set(flows[EXPORTER]) | set(flows[IMPORTER]))
+    for name, dummy in spec.dummies.items():
+        flows = add_pair_dummy(flows, name, dummy.ordered_pairs(countries), dummy.from_year, dummy.to_year)
     return add_cost_variables(flows, [(v.name, v.column, v.transform) for v in variables])
+
+
+def _check_columns(sf: SpecFile, available: Sequence[str]) -> None:
+    """Core columns (``data.columns``) and trade-cost variables' columns must exist; dummies must not clash."""
+    spec, have, problems = sf.spec, set(available), []
+    shown = ", ".join(map(str, list(available)[:30])) + (", …" if len(available) > 30 else "")
+    for key, column in spec.data.columns.model_dump().items():
+        if column is not None and column not in have:
+            problems.append(sf.problem(("data", "columns", key), f"the data file has no column {column!r} for "
+                                       f"{key}.", f"name the {key} column under data.columns; available: {shown}"))
+    for k, v in enumerate(spec.trade_costs.variables):
+        source = v.column or v.name
+        if v.transform == "international" or source in have or source in spec.dummies:
+            continue
+        field_ = "column" if v.column else "name"
+        problems.append(sf.problem(("trade_costs", "variables", k, field_),
+                                   f"the trade-cost variable {v.name!r} needs the column {source!r}, which the data "
+                                   f"lack (available: {shown}).",
+                                   "write `column:` naming one of the available columns, define a pair dummy of that "
+                                   f"name under `dummies:` (e.g. `dummies: {{{source}: {{members: [CAN, MEX, USA]}}}}`"
+                                   "), or add the column to the file"))
+    problems += [sf.problem(("dummies", name), f"the dummy {name!r} has the name of a column of the data.",
+                            "rename the dummy, or use the data's column and remove the dummy")
+                 for name in spec.dummies if name in have]
+    if problems:
+        raise spec_data_error(sf, problems)
 
 
 def spec_data_error(sf: SpecFile, problems: Sequence[Problem]) -> DataError:
@@ -233,6 +311,11 @@ def _check_against_data(sf: SpecFile, flows: pd.DataFrame) -> None:
                         problems.append(sf.problem((*where, "edits", k, key, m),
                                                    f"the counterfactual names the unknown country {code!r}.",
                                                    unknown_country_fix([code], countries)))
+    for name, dummy in spec.dummies.items():
+        for path, code in dummy.codes():
+            if code not in countries:
+                problems.append(sf.problem(("dummies", name, *path), f"the dummy {name!r} names the unknown "
+                                           f"country {code!r}.", unknown_country_fix([code], countries)))
     if problems:
         raise spec_data_error(sf, problems)
 
@@ -392,7 +475,8 @@ def _solve_scenario(cf: ScenarioSpec, costs: TradeCostModel, baseline: Any, data
     countries = _country_frame(result, cf)
     bilateral = _bilateral_frame(result, cf, inputs)
     edits = tuple(e.model_dump(exclude_none=True) for e in cf.edits)
-    return ScenarioResult(cf.name, cf.kind, cf.effect, edits, result, countries, bilateral)
+    notes = scenario_notes(cf.name, cf.effect, edits, data.countries[ref])
+    return ScenarioResult(cf.name, cf.kind, cf.effect, edits, result, countries, bilateral, notes)
 
 
 def _invert_change(pct: np.ndarray | pd.Series) -> np.ndarray:
