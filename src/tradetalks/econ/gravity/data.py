@@ -76,8 +76,9 @@ _COMPRESSED = (".gz", ".bz2", ".xz", ".zip", ".zst")
 SEPARATOR_NAMES = {"comma": ",", "tab": "\t", "semicolon": ";", "pipe": "|", "space": " ", "whitespace": r"\s+"}
 #: delimiters looked for in the header of a ``dlm`` file without ``sep``
 _CANDIDATES = (",", "\t", ";", "|")
-_FORMAT_FIX = ("name the format under data in the spec: `format: csv` (comma), `tsv` (tab), `dlm` (any delimiter, "
-               "with `sep:`), `parquet` or `stata`; or rename the file to end in .csv, .tsv, .dlm, .parquet or .dta")
+_FORMAT_FIX = ("add `format:` under data in the spec (data.format; format= in Python): csv (comma), tsv (tab), "
+               "dlm (any delimiter, given by `sep:` or read from the header), parquet or stata; or rename the file "
+               "to end in .csv, .tsv, .dlm, .parquet or .dta")
 
 
 def infer_format(path: str | Path) -> DataFormat | None:
