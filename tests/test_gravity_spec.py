@@ -66,7 +66,8 @@ def write_spec(folder: Path, text: str = SPEC, name: str = "spec.yaml") -> Path:
     return path
 
 
-@pytest.mark.parametrize("name", ["nafta.yaml", "trade-without-borders.yaml", "korea-us.yaml"])
+@pytest.mark.parametrize("name", ["nafta.yaml", "trade-without-borders.yaml", "korea-us.yaml",
+                                  "nafta-own-effect.yaml"])
 def test_example_specs_are_valid(name: str) -> None:
     sf = load_spec(EXAMPLES / name)
     assert sf.data_path.name == "ch2_app2_rta_effects.csv.gz"
@@ -411,7 +412,7 @@ def test_result_notes_say_what_of_baseline_means_and_the_price_convention(tmp_pa
     run = run_file(small_spec(tmp_path, "flows.dlm"))
     (scenario,) = run.to_dict()["scenarios"]
     notes = scenario["notes"]
-    assert "effect OF what the edits remove" in notes["effect"] and "FTA = 0 on all → all" in notes["effect"]
+    assert "the effect OF what its edits remove (FTA = 0 on all → all)" in notes["effect"]
     assert "100·(v_baseline / v_counterfactual − 1)" in notes["effect"]
     assert "(1 − p̂)·100" in notes["price"] and "CCC" in notes["price"]
     # the note's recipe turns our column into the book's convention: p̂ = 100 / (100 + x)

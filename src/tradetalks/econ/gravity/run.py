@@ -122,10 +122,10 @@ def scenario_notes(name: str, effect: str, edits: Sequence[Mapping[str, Any]], r
     """
     what = describe_edits(edits)
     if effect == "of-baseline":
-        meaning = (f"% changes of the baseline against the counterfactual {name!r} ({what}): the effect OF what the "
-                   f"edits remove, e.g. for no-nafta the effect of NAFTA — the world with it (baseline) against the "
-                   "world without it (counterfactual). Positive: higher with it than without it. Each change is "
-                   "100·(v_baseline / v_counterfactual − 1).")
+        meaning = (f"Rows of {name!r} are the effect OF what its edits remove ({what}): % changes of the baseline, "
+                   "with it, against the counterfactual without it, 100·(v_baseline / v_counterfactual − 1); positive "
+                   "means higher with it. For a scenario that removes NAFTA (the book's no-nafta), the effect of "
+                   "NAFTA.")
         price = (f"factory_gate_price = 100·(p_baseline / p_counterfactual − 1) = 100·(1/p̂ − 1), with p̂ = "
                  f"p_counterfactual / p_baseline and {reference}'s consumer price index P = 1 in both equilibria. "
                  "The book (Yotov et al. 2016, ch. 2, app. 2, NAFTA) publishes (1 − p̂)·100 instead, a first-order "
