@@ -180,6 +180,15 @@ def test_data_problem_exits_1(tmp_path: Path) -> None:
     assert "unknown country 'XXX'" in stderr
 
 
+def test_error_text_in_brackets_is_printed_not_taken_for_markup(tmp_path: Path) -> None:
+    spec = tmp_path / "spec.yaml"
+    text = textwrap.dedent(SPEC).replace("data:\n  file: flows.csv\n",
+                                         "data:\n  file: flows.csv\ndummies:\n  d: {pairs: [[AAA]]}\n")
+    spec.write_text(text.replace("- {name: RTA}", "- {name: RTA}\n    - {name: d}"), encoding="utf-8")
+    code, _, stderr = _run("run", str(spec), "--out", str(tmp_path / "out"))
+    assert code == 2 and "[exporter, importer]" in stderr
+
+
 def test_small_spec_writes_every_table_atomically(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     write_flows(tmp_path)
     spec = tmp_path / "spec.yaml"

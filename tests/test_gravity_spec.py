@@ -422,3 +422,17 @@ def test_result_notes_say_what_of_baseline_means_and_the_price_convention(tmp_pa
     text = small_spec(tmp_path, "flows.dlm").read_text().replace("of-baseline", "of-counterfactual")
     forward = run_file(write_spec(tmp_path, text, "forward.yaml"))
     assert "against the baseline: the effect of the edits" in forward.scenarios[0].notes["effect"]
+
+
+def test_a_pair_is_two_codes(tmp_path: Path) -> None:
+    path = dummy_spec(tmp_path, "short: {pairs: [[AAA]]}", variables="    - {name: short}\n",
+                      coefficients=", short: 1")
+    with pytest.raises(SpecError) as exc:
+        load_spec(path)
+    (problem,) = exc.value.problems
+    assert problem.path == "dummies.short.pairs[0]" and "[exporter, importer]" in problem.message
+    flat = dummy_spec(tmp_path, "flat: {pairs: [AAA, BBB]}", "flat.yaml", "    - {name: flat}\n", ", flat: 1")
+    with pytest.raises(SpecError) as exc:
+        load_spec(flat)
+    assert {p.path for p in exc.value.problems} == {"dummies.flat.pairs[0]", "dummies.flat.pairs[1]"}
+    assert all("pairs: [[CAN, USA]" in p.fix for p in exc.value.problems)

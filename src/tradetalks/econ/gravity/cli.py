@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from tradetalks.errors import InputFileError, NotFoundError, TradetalksError
@@ -37,7 +38,8 @@ _SUMMARY = (("exports", "exports"), ("imports", "imports"), ("factory_gate_price
 def _fail(exc: TradetalksError, as_json: bool) -> None:
     if as_json:
         print(json.dumps(exc.to_dict(), ensure_ascii=False, indent=2))
-    Console(stderr=True).print(f"[bold red]error:[/bold red] {exc}", highlight=False, markup=True, soft_wrap=True)
+    Console(stderr=True).print(f"[bold red]error:[/bold red] {escape(str(exc))}", highlight=False, markup=True,
+                               soft_wrap=True)
     raise typer.Exit(code=2 if isinstance(exc, InputFileError | NotFoundError) else 1)
 
 

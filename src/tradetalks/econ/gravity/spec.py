@@ -99,7 +99,7 @@ class PairDummy(_Strict):
     (inclusive) limit the years in which it is 1.
     """
 
-    pairs: list[tuple[str, str]] | None = Field(default=None, min_length=1)
+    pairs: list[list[str]] | None = Field(default=None, min_length=1)
     members: list[str] | None = Field(default=None, min_length=2)
     exporters: list[str] | None = Field(default=None, min_length=1)
     importers: list[str] | None = Field(default=None, min_length=1)
@@ -110,8 +110,8 @@ class PairDummy(_Strict):
     def codes(self) -> list[tuple[PathKey, str]]:
         """Every country code the dummy names, with its field path below the dummy."""
         out: list[tuple[PathKey, str]] = []
-        for k, (a, b) in enumerate(self.pairs or []):
-            out += [(("pairs", k, 0), a), (("pairs", k, 1), b)]
+        for k, pair in enumerate(self.pairs or []):
+            out += [(("pairs", k, m), code) for m, code in enumerate(pair)]
         for key in ("members", "exporters", "importers"):
             out += [((key, k), code) for k, code in enumerate(getattr(self, key) or [])]
         return out
@@ -119,7 +119,8 @@ class PairDummy(_Strict):
     def ordered_pairs(self, countries: Sequence[str]) -> set[tuple[str, str]]:
         """The ordered (exporter, importer) pairs where the dummy is 1 (never intranational)."""
         if self.pairs is not None:
-            pairs = set(self.pairs) | ({(b, a) for a, b in self.pairs} if self.symmetric else set())
+            given = {(p[0], p[1]) for p in self.pairs if len(p) == 2}
+            pairs = given | ({(b, a) for a, b in given} if self.symmetric else set())
         elif self.members is not None:
             pairs = {(a, b) for a in self.members for b in self.members}
         else:
@@ -256,6 +257,8 @@ def _fix_for(kind: str, path: PathKey) -> str | None:
         return "use σ > 1; the book uses σ = 7 (trade elasticity 1 − σ = −6)"
     if kind == "extra_forbidden" and path and path[-1] in ("set", "tariff") and "edits" in path:
         return "an edit either sets a variable or imposes a tariff: split it into two edits"
+    if "dummies" in path and "pairs" in path:
+        return "write a list of [exporter, importer] pairs, e.g. `pairs: [[CAN, USA], [CAN, MEX]]`"
     if kind == "literal_error" and "fixed_effects" in path:
         return "use exporter, importer, exporter-year, importer-year or pair"
     return _FIXES.get(kind)
@@ -330,9 +333,13 @@ def _check_dummies(sf: SpecFile) -> list[Problem]:
                                   f"{' and '.join(ways) or 'none'}.",
                                   "write one of `pairs: [[CAN, USA]]`, `members: [CAN, MEX, USA]` or "
                                   "`exporters: [...]`/`importers: [...]`"))
-        out += [sf.problem((*where, "pairs", k), f"the pair [{a}, {b}] is intranational; a dummy is 0 on "
-                           "domestic flows.", "name two different countries")
-                for k, (a, b) in enumerate(dummy.pairs or []) if a == b]
+        for k, pair in enumerate(dummy.pairs or []):
+            if len(pair) != 2:
+                out.append(sf.problem((*where, "pairs", k), f"a pair is [exporter, importer]; received {pair}.",
+                                      "write two country codes per pair, e.g. `pairs: [[CAN, USA]]`"))
+            elif pair[0] == pair[1]:
+                out.append(sf.problem((*where, "pairs", k), f"the pair [{pair[0]}, {pair[1]}] is intranational; "
+                                      "a dummy is 0 on domestic flows.", "name two different countries"))
         if dummy.members is not None and len(set(dummy.members)) < 2:
             out.append(sf.problem((*where, "members"), "a dummy among members needs at least two countries.",
                                   "list two or more different country codes"))
