@@ -415,6 +415,11 @@ def test_result_notes_say_what_of_baseline_means_and_the_price_convention(tmp_pa
     assert "the effect OF what its edits remove (FTA = 0 on all → all)" in notes["effect"]
     assert "100·(v_baseline / v_counterfactual − 1)" in notes["effect"]
     assert "(1 − p̂)·100" in notes["price"] and "CCC" in notes["price"]
+    # the note states this scenario's largest gap between the two conventions, 100·(p̂ − 1)²/p̂
+    prices = run.country_table().set_index("country")["factory_gate_price"]
+    p_hats = 100 / (100 + prices)
+    gaps = 100 * (p_hats - 1) ** 2 / p_hats
+    assert gaps.max() > 0 and f"in this scenario at most {gaps.max():.3g} pp ({gaps.idxmax()})" in notes["price"]
     # the note's recipe turns our column into the book's convention: p̂ = 100 / (100 + x)
     row = run.country_table().set_index("country").loc["AAA"]
     p_hat = run.scenarios[0].counterfactual.to_frame().loc["AAA", "factory_gate_price"] / 100 + 1
@@ -422,6 +427,8 @@ def test_result_notes_say_what_of_baseline_means_and_the_price_convention(tmp_pa
     text = small_spec(tmp_path, "flows.dlm").read_text().replace("of-baseline", "of-counterfactual")
     forward = run_file(write_spec(tmp_path, text, "forward.yaml"))
     assert "against the baseline: the effect of the edits" in forward.scenarios[0].notes["effect"]
+    conditional = run_file(write_spec(tmp_path, text.replace("effect:", "kind: conditional\n  effect:"), "c.yaml"))
+    assert "conditional GE" in conditional.scenarios[0].notes["price"]
 
 
 def test_a_pair_is_two_codes(tmp_path: Path) -> None:

@@ -114,13 +114,21 @@ def describe_edits(edits: Sequence[Mapping[str, Any]]) -> str:
     return "; ".join(parts)
 
 
-def scenario_notes(name: str, effect: str, edits: Sequence[Mapping[str, Any]], reference: str) -> dict[str, str]:
+def scenario_notes(name: str, effect: str, edits: Sequence[Mapping[str, Any]], reference: str,
+                   prices: pd.Series | None = None) -> dict[str, str]:
     """What a scenario's % changes mean (``effect``) and the price convention (``price``), for people.
 
     With ``effect: of-baseline`` a scenario that removes a policy (e.g. ``no-nafta``: RTA = 0 among CAN, MEX, USA)
     reports the effect *of* that policy: the baseline, with it, against the counterfactual without it.
+    ``prices`` (% changes of the factory-gate price by country, in the direction of ``effect``) lets the note
+    state the largest gap between our price convention and the book's in this scenario.
     """
     what = describe_edits(edits)
+    gap = ""
+    if effect == "of-baseline" and prices is not None and len(prices):
+        p_hat = 100.0 / (100.0 + prices.astype(float))
+        diff = (100.0 * (1.0 / p_hat - 1.0) - 100.0 * (1.0 - p_hat)).abs()
+        gap = f"; in this scenario at most {diff.max():.3g} pp ({diff.idxmax()})"
     if effect == "of-baseline":
         meaning = (f"Rows of {name!r} are the effect OF what its edits remove ({what}): % changes of the baseline, "
                    "with it, against the counterfactual without it, 100·(v_baseline / v_counterfactual − 1); positive "
@@ -129,14 +137,17 @@ def scenario_notes(name: str, effect: str, edits: Sequence[Mapping[str, Any]], r
         price = (f"factory_gate_price = 100·(p_baseline / p_counterfactual − 1) = 100·(1/p̂ − 1), with p̂ = "
                  f"p_counterfactual / p_baseline and {reference}'s consumer price index P = 1 in both equilibria. "
                  "The book (Yotov et al. 2016, ch. 2, app. 2, NAFTA) publishes (1 − p̂)·100 instead, a first-order "
-                 "approximation that differs from ours by 100·(p̂ − 1)²/p̂ (0.15 pp for CAN); to compare, p̂ = "
-                 "100 / (100 + factory_gate_price). The book's other columns are computed as ours.")
+                 f"approximation that differs from ours by 100·(p̂ − 1)²/p̂ (0.04 pp for CAN in the book's NAFTA{gap})"
+                 "; to compare, p̂ = 100 / (100 + factory_gate_price). The book's other columns are computed as "
+                 "ours.")
     else:
         meaning = (f"% changes of the counterfactual {name!r} ({what}) against the baseline: the effect of the "
                    "edits. Each change is 100·(v_counterfactual / v_baseline − 1).")
         price = (f"factory_gate_price = 100·(p̂ − 1), p̂ = p_counterfactual / p_baseline, with {reference}'s "
                  "consumer price index P = 1 in both equilibria; the book's published tables (Yotov et al. 2016, "
                  "ch. 2, app. 1) use the same formula for a counterfactual's effect.")
+    if prices is None:
+        price = "factory_gate_price is 0: prices do not change in conditional GE (output and expenditure fixed)."
     return {"effect": meaning, "price": price}
 
 
@@ -475,7 +486,8 @@ def _solve_scenario(cf: ScenarioSpec, costs: TradeCostModel, baseline: Any, data
     countries = _country_frame(result, cf)
     bilateral = _bilateral_frame(result, cf, inputs)
     edits = tuple(e.model_dump(exclude_none=True) for e in cf.edits)
-    notes = scenario_notes(cf.name, cf.effect, edits, data.countries[ref])
+    prices = countries.set_index("country")["factory_gate_price"] if cf.kind == "full" else None
+    notes = scenario_notes(cf.name, cf.effect, edits, data.countries[ref], prices)
     return ScenarioResult(cf.name, cf.kind, cf.effect, edits, result, countries, bilateral, notes)
 
 
