@@ -56,6 +56,8 @@ def test_nafta_spec_through_the_cli(tmp_path: Path) -> None:
     ours = _countries(tmp_path, "no-nafta")
     assert (ours["real_gdp"] - published["change_rGDP_FULL"]).abs().max() < RGDP_PP
     assert json.loads((tmp_path / "results.json").read_text())["scenarios"][0]["name"] == "no-nafta"
+    notes = payload["scenarios"][0]["notes"]
+    assert "effect of NAFTA" in notes["effect"] and "(1 − p̂)·100" in notes["price"]
     bilateral = pd.read_csv(tmp_path / "bilateral.csv")
     assert len(bilateral) == 2 * 69 * 69
     dropped = pd.read_csv(tmp_path / "dropped.csv")
@@ -109,6 +111,53 @@ def test_korea_us_fta_and_tariff(tmp_path: Path) -> None:
     assert tariff.loc[third, "real_gdp"].median() > 0
 
 
+@needs_book
+@pytest.mark.slow
+def test_nafta_own_effect_with_a_dummy_defined_in_the_spec(tmp_path: Path) -> None:
+    """examples/gravity/nafta-own-effect.yaml: a `nafta` dummy (CAN, MEX, USA from 1994) estimated beside RTA."""
+    code, stdout, _ = _run("run", str(EXAMPLES / "nafta-own-effect.yaml"), "--out", str(tmp_path))
+    assert code == 0, stdout
+    coef = pd.read_csv(tmp_path / "coefficients.csv").set_index("term")["estimate"]
+    print(f"\nNAFTA own effect: RTA {coef['RTA']:.4f}, nafta {coef['nafta']:.4f}")
+    assert coef["RTA"] == pytest.approx(0.4452, abs=1e-4) and coef["nafta"] == pytest.approx(0.5023, abs=1e-4)
+    ours = _countries(tmp_path, "no-nafta")
+    assert (ours.loc[["CAN", "MEX", "USA"], "real_gdp"] > 0).all()
+    assert "effect OF what its edits remove" in stdout and "nafta = 0 on CAN, MEX, USA" in " ".join(stdout.split())
+
+
+def test_cli_prints_the_balance_closure_and_the_notes(tmp_path: Path) -> None:
+    data = ROOT / "tests" / "data" / "gravity" / "unbalanced.csv"
+    spec = tmp_path / "spec.yaml"
+    spec.write_text(textwrap.dedent(f"""\
+        data:
+          file: {data}
+          columns: {{trade: trade_value, output: output, expenditure: expenditure}}
+          balance: rescale_expenditure
+        year: 2006
+        sigma: 5
+        reference: CCC
+        dummies:
+          ab: {{pairs: [[AAA, BBB]]}}
+        trade_costs:
+          variables:
+            - {{name: ln_DIST, column: distance, transform: log}}
+            - {{name: ab}}
+          coefficients: {{ln_DIST: -0.9, ab: 0.5}}
+        counterfactual:
+          name: no-ab
+          effect: of-baseline
+          edits:
+            - {{set: ab, value: 0}}
+        """), encoding="utf-8")
+    code, stdout, _ = _run("run", str(spec), "--out", str(tmp_path / "out"))
+    flat = " ".join(stdout.split())
+    assert code == 0, stdout
+    assert "balanced by rescale_expenditure: every E_j × 0.925926" in flat
+    assert "Rows of 'no-ab' are the effect OF what its edits remove (ab = 0 on all → all)" in flat
+    payload = json.loads((tmp_path / "out" / "results.json").read_text())
+    assert payload["data_balance"]["output_total"] == pytest.approx(payload["data_balance"]["expenditure_total"])
+
+
 def test_bad_spec_exits_2_with_the_json_error_envelope(tmp_path: Path) -> None:
     spec = tmp_path / "bad.yaml"
     spec.write_text(textwrap.dedent(SPEC).replace("sigma: 5", "sigma: 0.5"), encoding="utf-8")
@@ -129,6 +178,15 @@ def test_data_problem_exits_1(tmp_path: Path) -> None:
     code, _, stderr = _run("run", str(spec), "--out", str(tmp_path / "out"))
     assert code == 1
     assert "unknown country 'XXX'" in stderr
+
+
+def test_error_text_in_brackets_is_printed_not_taken_for_markup(tmp_path: Path) -> None:
+    spec = tmp_path / "spec.yaml"
+    text = textwrap.dedent(SPEC).replace("data:\n  file: flows.csv\n",
+                                         "data:\n  file: flows.csv\ndummies:\n  d: {pairs: [[AAA]]}\n")
+    spec.write_text(text.replace("- {name: RTA}", "- {name: RTA}\n    - {name: d}"), encoding="utf-8")
+    code, _, stderr = _run("run", str(spec), "--out", str(tmp_path / "out"))
+    assert code == 2 and "[exporter, importer]" in stderr
 
 
 def test_small_spec_writes_every_table_atomically(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

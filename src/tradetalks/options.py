@@ -77,6 +77,14 @@ PairEffects = Literal["directional", "symmetric"]
 #: application), or one per country
 IntranationalPairs = Literal["shared", "separate"]
 
+#: format of a gravity data file: delimited text (csv: ",", tsv: tab, dlm: any delimiter, e.g. gegravity's ``.dlm``,
+#: given by ``sep:`` or read from the header), Parquet or Stata
+DataFormat = Literal["csv", "tsv", "dlm", "parquet", "stata"]
+
+#: what to do when world output and world expenditure of the data differ: stop (``"none"``), scale every
+#: expenditure by Σ Y / Σ E (expenditure shares kept), or every output by Σ E / Σ Y (output shares kept)
+Balance = Literal["none", "rescale_expenditure", "rescale_output"]
+
 #: cluster variable of the standard errors ("none": heteroskedasticity-robust)
 ClusterBy = Literal["pair", "exporter", "importer", "none"]
 

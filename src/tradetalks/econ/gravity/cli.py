@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from tradetalks.errors import InputFileError, NotFoundError, TradetalksError
@@ -37,7 +38,8 @@ _SUMMARY = (("exports", "exports"), ("imports", "imports"), ("factory_gate_price
 def _fail(exc: TradetalksError, as_json: bool) -> None:
     if as_json:
         print(json.dumps(exc.to_dict(), ensure_ascii=False, indent=2))
-    Console(stderr=True).print(f"[bold red]error:[/bold red] {exc}", highlight=False, markup=True, soft_wrap=True)
+    Console(stderr=True).print(f"[bold red]error:[/bold red] {escape(str(exc))}", highlight=False, markup=True,
+                               soft_wrap=True)
     raise typer.Exit(code=2 if isinstance(exc, InputFileError | NotFoundError) else 1)
 
 
@@ -125,8 +127,15 @@ def _print_summary(result: GravityRun, console: Console) -> None:
         console.print(f"PPML {est.formula}; N = {est.n_obs:,} of {est.n_input:,}; dropped: {dropped} (dropped.csv); "
                       f"{est.vcov}" + (f"; {len(fill.filled)} missing pair effects filled by a second stage"
                                         if fill is not None else ""), highlight=False)
+    if result.data.balance != "none":
+        console.print(f"Output and expenditure balanced by {result.data.balance}: every "
+                      f"{'E_j' if result.data.balance == 'rescale_expenditure' else 'Y_i'} × "
+                      f"{result.data.balance_scale:.6g} (data.balance).", highlight=False)
     for scenario in result.scenarios:
         console.print(_scenario_table(scenario))
+        for key in ("effect", "price"):
+            if key in scenario.notes:
+                console.print(f"  {scenario.notes[key]}", highlight=False, markup=False)
 
 
 def _coefficient_table(result: GravityRun) -> Table:

@@ -16,14 +16,16 @@ The Structural Gravity Model*. WTO/UNCTAD. https://doi.org/10.30875/abc0167e-en
 from __future__ import annotations
 
 import difflib
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import IO
 
 import numpy as np
 import pandas as pd
 
 from tradetalks.errors import DataError, NotFoundError
+from tradetalks.options import Balance, DataFormat
 
 #: canonical column names used inside tradetalks after :func:`load_flows`
 EXPORTER, IMPORTER, YEAR, TRADE, OUTPUT, EXPENDITURE = (
@@ -65,54 +67,153 @@ class FlowColumns:
         return {user: canon for user, canon in pairs if user is not None}
 
 
-def read_table(path: str | Path) -> pd.DataFrame:
-    """Read a CSV (``.csv``, ``.csv.gz``, ``.txt``), Parquet (``.parquet``, ``.pq``) or Stata (``.dta``) table.
+#: file endings (after any compression ending) and the format they imply
+_ENDINGS: dict[str, DataFormat] = {".csv": "csv", ".tsv": "tsv", ".tab": "tsv", ".dlm": "dlm", ".txt": "dlm",
+                                   ".parquet": "parquet", ".pq": "parquet", ".dta": "stata"}
+#: compression endings pandas reads for delimited text
+_COMPRESSED = (".gz", ".bz2", ".xz", ".zip", ".zst")
+#: names a separator may be given by (besides a single character); "whitespace" is any run of blanks
+SEPARATOR_NAMES = {"comma": ",", "tab": "\t", "semicolon": ";", "pipe": "|", "space": " ", "whitespace": r"\s+"}
+#: delimiters looked for in the header of a ``dlm`` file without ``sep``
+_CANDIDATES = (",", "\t", ";", "|")
+_FORMAT_FIX = ("add `format:` under data in the spec (data.format; format= in Python): csv (comma), tsv (tab), "
+               "dlm (any delimiter, given by `sep:` or read from the header), parquet or stata; or rename the file "
+               "to end in .csv, .tsv, .dlm, .parquet or .dta")
+
+
+def infer_format(path: str | Path) -> DataFormat | None:
+    """The format implied by a file name (compression endings such as ``.gz`` skipped), or ``None``.
+
+    ``.csv`` → csv; ``.tsv``, ``.tab`` → tsv; ``.dlm``, ``.txt`` → dlm (delimiter from ``sep`` or the header);
+    ``.parquet``, ``.pq`` → parquet; ``.dta`` → stata.
+    """
+    suffixes = [x.lower() for x in Path(path).suffixes]
+    while suffixes and suffixes[-1] in _COMPRESSED:
+        suffixes.pop()
+    return _ENDINGS.get(suffixes[-1]) if suffixes else None
+
+
+def separator(sep: str) -> str:
+    """A separator as pandas takes it: one character, or a name of :data:`SEPARATOR_NAMES`.
+
+    Raises
+    ------
+    DataError
+        Anything else (e.g. two characters).
+    """
+    if sep in SEPARATOR_NAMES:
+        return SEPARATOR_NAMES[sep]
+    if len(sep) == 1 and sep not in "\"\r\n":
+        return sep
+    raise DataError("the separator `sep` must be one character or a name.", received=repr(sep),
+                    fix="write e.g. `sep: \";\"`, `sep: \"|\"` or one of " + ", ".join(SEPARATOR_NAMES)
+                        + " (`whitespace`: any run of blanks).")
+
+
+def _first_line(p: Path) -> str:
+    import bz2
+    import gzip
+    import lzma
+
+    openers: dict[str, Callable[..., IO[str]]] = {".gz": gzip.open, ".bz2": bz2.open, ".xz": lzma.open}
+    opener = openers.get(p.suffix.lower(), open)
+    with opener(p, "rt", encoding="utf-8", errors="replace") as handle:
+        return handle.readline().rstrip("\r\n")
+
+
+def _sniff(p: Path) -> str:
+    """The delimiter of a ``dlm`` file's header: the one candidate it contains, else whitespace."""
+    if p.suffix.lower() in (".zip", ".zst"):
+        raise DataError(f"cannot read the delimiter of the compressed file {p.name!r} without a separator.",
+                        received=p.name, fix="give the delimiter under data in the spec, e.g. `sep: \",\"`.")
+    header = _first_line(p)
+    found = [c for c in _CANDIDATES if c in header]
+    if len(found) == 1:
+        return found[0]
+    if not found and len(header.split()) > 1:
+        return r"\s+"
+    shown = ", ".join(repr(c) for c in found) or "none of ',', tab, ';', '|' and no blanks"
+    raise DataError(f"cannot tell the delimiter of {p.name!r} from its header line (it holds {shown}).",
+                    received=header[:120], fix="give the delimiter under data in the spec, e.g. `sep: \";\"` or "
+                                               "`sep: tab`.")
+
+
+def read_table(path: str | Path, format: DataFormat | None = None, sep: str | None = None) -> pd.DataFrame:
+    """Read a delimited text, Parquet or Stata table.
 
     Parameters
     ----------
     path
-        File to read; the format follows the file name's ending.
+        File to read. Text may be compressed (``.gz``, ``.bz2``, ``.xz``, ``.zip``, ``.zst``).
+    format
+        ``csv`` (comma), ``tsv`` (tab), ``dlm`` (any delimiter: ``sep``, else the one candidate of ``,``, tab,
+        ``;``, ``|`` found in the header line, else whitespace — gegravity's ``.dlm`` files), ``parquet`` or
+        ``stata``. Default: from the file name (:func:`infer_format`).
+    sep
+        Delimiter of a text file (one character, or ``tab``, ``comma``, ``semicolon``, ``pipe``, ``space``,
+        ``whitespace``); overrides the format's default.
 
     Raises
     ------
     NotFoundError
         The file does not exist.
     DataError
-        The ending is not a supported format, or the file cannot be parsed.
+        The format cannot be told from the name and is not given; ``sep`` given for a binary format; the file
+        cannot be parsed; a text file read as one column whose header holds another delimiter.
     """
     p = Path(path)
     if not p.is_file():
         raise NotFoundError(f"the data file {str(p)!r} does not exist.", received=str(p),
                             fix="check the path (a spec's data.file is relative to the spec file).")
-    name = p.name.lower()
+    fmt = format or infer_format(p)
+    if fmt is None:
+        raise DataError(f"cannot tell the format of {p.name!r} from its name.", received=p.name, fix=_FORMAT_FIX)
+    if sep is not None and fmt in ("parquet", "stata"):
+        raise DataError(f"a separator is given for a {fmt} file, which has none.", received=f"sep: {sep!r}",
+                        fix="remove `sep:` from data, or set `format:` to csv, tsv or dlm if the file is text.")
     try:
-        if name.endswith((".csv", ".csv.gz", ".txt", ".csv.bz2", ".csv.zip", ".csv.xz")):
-            frame = pd.read_csv(p, low_memory=False)
-        elif name.endswith((".parquet", ".pq")):
-            frame = pd.read_parquet(p)
-        elif name.endswith(".dta"):
-            frame = pd.read_stata(p, convert_categoricals=False)
-        else:
-            raise DataError(f"cannot tell the format of {p.name!r} from its name.", received=p.name,
-                            fix="use a file ending in .csv, .csv.gz, .parquet or .dta.")
+        if fmt == "parquet":
+            return pd.read_parquet(p)
+        if fmt == "stata":
+            return pd.read_stata(p, convert_categoricals=False)
+        delimiter = separator(sep) if sep is not None else {"csv": ",", "tsv": "\t"}.get(fmt) or _sniff(p)
+        frame = pd.read_csv(p, sep=delimiter, low_memory=False) if len(delimiter) == 1 else \
+            pd.read_csv(p, sep=delimiter, engine="python")
     except (ValueError, OSError, UnicodeDecodeError, ImportError) as exc:
-        raise DataError(f"could not read {str(p)!r}: {exc}.", received=p.name,
-                        fix="check that the file is a valid CSV, Parquet or Stata file.") from None
+        raise DataError(f"could not read {str(p)!r} as {fmt}: {exc}.", received=p.name,
+                        fix=f"check that the file is valid {fmt}, or correct `format:`/`sep:` under data "
+                            "in the spec.") from None
+    _check_one_column(frame, p, fmt, delimiter)
     return frame
 
 
-def load_flows(path: str | Path, columns: FlowColumns = FlowColumns(),
-               extra: Iterable[str] = ()) -> pd.DataFrame:
+def _check_one_column(frame: pd.DataFrame, p: Path, fmt: str, delimiter: str) -> None:
+    if frame.shape[1] != 1:
+        return
+    header = str(frame.columns[0])
+    other = [c for c in _CANDIDATES if c in header and c != delimiter]
+    if other:
+        shown = "tab" if other[0] == "\t" else other[0]
+        raise DataError(f"{p.name!r} read as {fmt} with delimiter {delimiter!r} gives one column, and its header "
+                        f"holds {shown!r}.", received=header[:120],
+                        fix=f"write `sep: {'tab' if shown == 'tab' else repr(shown)}` under data in the spec "
+                            f"(or `format: dlm` to find the delimiter from the header).")
+
+
+def load_flows(path: str | Path, columns: FlowColumns = FlowColumns(), extra: Iterable[str] = (),
+               format: DataFormat | None = None, sep: str | None = None) -> pd.DataFrame:
     """Read a trade-flow file and return it with canonical column names.
 
     Parameters
     ----------
     path
-        CSV, Parquet or Stata file (see :func:`read_table`).
+        Delimited text, Parquet or Stata file (see :func:`read_table`).
     columns
         Where exporter, importer, year, trade (and optionally output, expenditure) are.
     extra
         Further columns to keep unchanged (trade-cost variables such as ``DIST``, ``RTA``).
+    format, sep
+        The file format and text delimiter (see :func:`read_table`).
 
     Returns
     -------
@@ -125,16 +226,36 @@ def load_flows(path: str | Path, columns: FlowColumns = FlowColumns(),
     DataError
         Columns missing, country codes missing, non-numeric or negative trade, non-integer years.
     """
+    return canonical_flows(read_table(path, format, sep), columns, extra, Path(path).name)
+
+
+def canonical_flows(frame: pd.DataFrame, columns: FlowColumns = FlowColumns(), extra: Iterable[str] = (),
+                    name: str = "data") -> pd.DataFrame:
+    """Select and rename the columns of a table as read (see :func:`load_flows`), then validate them.
+
+    A missing core column points at ``data.columns`` (which maps exporter, importer, year, trade, output and
+    expenditure only); a missing ``extra`` column at the trade-cost variables and the spec's ``dummies:``.
+    """
     renames = columns.renames()
-    wanted = [*renames, *extra]
-    frame = read_table(path)
-    missing = [c for c in dict.fromkeys(wanted) if c not in frame.columns]
-    if missing:
-        raise DataError(f"the data file {Path(path).name!r} has no column(s) {missing}.",
-                        received=f"columns {list(frame.columns)[:30]}",
-                        fix="name the right columns under data.columns in the spec, or rename them in the file.")
-    frame = frame[list(dict.fromkeys(wanted))].rename(columns=renames)
+    available = f"available columns: {list(frame.columns)[:30]}"
+    missing_core = [c for c in renames if c not in frame.columns]
+    if missing_core:
+        raise DataError(f"the data file {name!r} has no column(s) {missing_core}.", received=available,
+                        fix="name the right columns under data.columns in the spec (exporter, importer, year, trade, "
+                            "output, expenditure), or rename them in the file.")
+    extra = list(dict.fromkeys(extra))
+    missing_extra = [c for c in extra if c not in frame.columns]
+    if missing_extra:
+        raise DataError(f"the data file {name!r} has no column(s) {missing_extra} for the trade-cost variables.",
+                        received=available, fix=MISSING_COST_COLUMN_FIX)
+    frame = frame[list(dict.fromkeys([*renames, *extra]))].rename(columns=renames)
     return validate_flows(frame)
+
+
+#: how to fix a trade-cost variable whose column the data lack
+MISSING_COST_COLUMN_FIX = ("set the variable's `column:` to one of the available columns, define a pair dummy in "
+                           "the spec's `dummies:` (e.g. `dummies: {my_fta: {members: [CAN, MEX, USA]}}`), or add "
+                           "the column to the file.")
 
 
 def validate_flows(frame: pd.DataFrame) -> pd.DataFrame:
@@ -189,6 +310,11 @@ class CrossSection:
         Y_i, shape (n,), > 0 (Σ_j X_ij when built from flows).
     expenditure
         E_j, shape (n,), > 0 (Σ_i X_ij when built from flows).
+    balance
+        The closure that made Σ Y = Σ E (``"none"``: the data balanced as given).
+    balance_scale
+        The factor that closure applied to every E_j (``rescale_expenditure``) or Y_i (``rescale_output``); 1 if
+        none.
     """
 
     countries: tuple[str, ...]
@@ -196,6 +322,8 @@ class CrossSection:
     trade: np.ndarray
     output: np.ndarray
     expenditure: np.ndarray
+    balance: Balance = "none"
+    balance_scale: float = 1.0
 
     def index(self, country: str) -> int:
         """Position of ``country``; :class:`DataError` when unknown."""
@@ -217,17 +345,30 @@ def pair_matrix(frame: pd.DataFrame, column: str, countries: Sequence[str]) -> n
     return wide.reindex(index=list(countries), columns=list(countries)).to_numpy(dtype=float)
 
 
-def cross_section(flows: pd.DataFrame, year: int | None = None) -> CrossSection:
+def cross_section(flows: pd.DataFrame, year: int | None = None, balance: Balance = "none") -> CrossSection:
     """Cut and validate the cross-section of ``year`` from canonical flows (see :func:`load_flows`).
 
     Output and expenditure come from the ``output``/``expenditure`` columns when present (checked to be one
-    value per country and to balance, Σ Y = Σ E), and otherwise from the flows themselves.
+    value per country), and otherwise from the flows themselves (then Σ Y = Σ E holds by construction).
+
+    Parameters
+    ----------
+    flows
+        Canonical flows.
+    year
+        Baseline year (``None``: the data hold one cross-section).
+    balance
+        When the columns' world totals differ (relative difference > :data:`BALANCE_RTOL`): ``"none"`` raises,
+        ``"rescale_expenditure"`` multiplies every E_j by Σ Y / Σ E (expenditure shares E_j / Σ E and every Y_i
+        unchanged), ``"rescale_output"`` multiplies every Y_i by Σ E / Σ Y (output shares and every E_j
+        unchanged). The factor applied is ``CrossSection.balance_scale``.
 
     Raises
     ------
     DataError
         Year absent; duplicate pairs; non-square data (missing pairs); missing intranational flows; missing
-        trade values; zero or negative output or expenditure; unbalanced output and expenditure.
+        trade values; zero or negative output or expenditure; unbalanced output and expenditure with
+        ``balance="none"``.
     """
     rows = _rows_of_year(flows, year)
     _check_duplicates(rows)
@@ -242,11 +383,37 @@ def cross_section(flows: pd.DataFrame, year: int | None = None) -> CrossSection:
         output, expenditure = trade.sum(axis=1), trade.sum(axis=0)
     _check_positive(output, countries, "output")
     _check_positive(expenditure, countries, "expenditure")
-    if not np.isclose(output.sum(), expenditure.sum(), rtol=BALANCE_RTOL, atol=0.0):
-        raise DataError("world output and world expenditure differ: structural gravity needs Σ Y = Σ E.",
-                        received=f"Σ output = {output.sum():.6g}, Σ expenditure = {expenditure.sum():.6g}",
-                        fix="correct the output/expenditure columns, or omit them to build both from the flows.")
-    return CrossSection(countries, year, trade, output, expenditure)
+    output, expenditure, scale = balance_totals(output, expenditure, balance)
+    return CrossSection(countries, year, trade, output, expenditure, balance if scale != 1.0 else "none", scale)
+
+
+def balance_totals(output: np.ndarray, expenditure: np.ndarray, balance: Balance = "none",
+                   ) -> tuple[np.ndarray, np.ndarray, float]:
+    """Make world output equal world expenditure by the named closure; returns (Y, E, factor applied).
+
+    Totals within :data:`BALANCE_RTOL` are returned unchanged with factor 1 whatever ``balance`` says (see
+    :func:`cross_section` for the closures).
+
+    Raises
+    ------
+    DataError
+        The totals differ and ``balance`` is ``"none"``.
+    """
+    total_y, total_e = float(output.sum()), float(expenditure.sum())
+    if np.isclose(total_y, total_e, rtol=BALANCE_RTOL, atol=0.0):
+        return output, expenditure, 1.0
+    if balance == "rescale_expenditure":
+        return output, expenditure * (total_y / total_e), total_y / total_e
+    if balance == "rescale_output":
+        return output * (total_e / total_y), expenditure, total_e / total_y
+    raise DataError("world output and world expenditure differ: structural gravity needs Σ Y = Σ E.",
+                    received=f"Σ output = {total_y:.6g}, Σ expenditure = {total_e:.6g} "
+                             f"(E/Y = {total_e / total_y:.6g})",
+                    fix="choose how to close the gap with `balance:` under data in the spec: `rescale_expenditure` "
+                        "(every E_j × Σ Y / Σ E; expenditure shares and Y kept) or `rescale_output` (every Y_i × "
+                        "Σ E / Σ Y; output shares and E kept) — docs/gravity.md, 'Balancing output and "
+                        "expenditure' — or correct the columns. Omitting both columns instead replaces Y and E by "
+                        "the flows' row and column sums.")
 
 
 def _rows_of_year(flows: pd.DataFrame, year: int | None) -> pd.DataFrame:
@@ -377,8 +544,7 @@ def add_cost_variables(flows: pd.DataFrame, definitions: Sequence[tuple[str, str
         source = column or name
         if source not in out.columns:
             raise DataError(f"the trade-cost variable {name!r} needs the column {source!r}, which the data lack.",
-                            received=f"columns {list(flows.columns)[:30]}",
-                            fix="correct `column:` of the variable, or add the column to the data.")
+                            received=f"available columns: {list(flows.columns)[:30]}", fix=MISSING_COST_COLUMN_FIX)
         values = _numeric(out[source], source)
         if transform == "log":
             bad = values <= 0
@@ -389,3 +555,37 @@ def add_cost_variables(flows: pd.DataFrame, definitions: Sequence[tuple[str, str
             values = np.log(values)
         out[name] = values
     return out
+
+
+def add_pair_dummy(flows: pd.DataFrame, name: str, pairs: Iterable[tuple[str, str]],
+                   first_year: int | None = None, last_year: int | None = None) -> pd.DataFrame:
+    """Add a 0/1 column ``name`` that is 1 for the ordered (exporter, importer) ``pairs``; returns a new frame.
+
+    Parameters
+    ----------
+    flows
+        Canonical flows.
+    name
+        The new column (must not exist yet).
+    pairs
+        Ordered pairs (exporter, importer) where the dummy is 1; list both directions for a symmetric dummy.
+    first_year, last_year
+        Years (inclusive) in which the dummy is 1 (e.g. an agreement in force from 1994); ``None``: no bound.
+
+    Raises
+    ------
+    DataError
+        ``name`` is already a column of the data.
+    """
+    if name in flows.columns:
+        raise DataError(f"the dummy {name!r} has the name of a column of the data.", received=name,
+                        fix="give the dummy another name, or use the data's column and drop the dummy.")
+    wanted = set(pairs)
+    keys = pd.Series(list(zip(flows[EXPORTER], flows[IMPORTER], strict=True)), index=flows.index)
+    on = keys.map(lambda key: key in wanted).astype(bool)
+    if YEAR in flows.columns:
+        if first_year is not None:
+            on &= flows[YEAR] >= first_year
+        if last_year is not None:
+            on &= flows[YEAR] <= last_year
+    return flows.assign(**{name: on.astype(float)})

@@ -40,11 +40,13 @@ from tradetalks.econ.gravity.data import (
     CrossSection,
     FlowColumns,
     add_cost_variables,
+    add_pair_dummy,
+    canonical_flows,
     check_reference,
     check_sigma,
     cross_section,
-    load_flows,
     pair_matrix,
+    read_table,
     unknown_country_fix,
 )
 from tradetalks.econ.gravity.estimate import PairEffectFill, PPMLResult, fill_pair_effects, ppml
@@ -99,6 +101,56 @@ class ScenarioResult:
     counterfactual: Any = field(repr=False)
     countries: pd.DataFrame = field(repr=False)
     bilateral: pd.DataFrame = field(repr=False)
+    #: what the changes mean (``effect``) and how the factory-gate price change is computed (``price``), in words
+    notes: Mapping[str, str] = field(default_factory=dict, repr=False)
+
+
+def describe_edits(edits: Sequence[Mapping[str, Any]]) -> str:
+    """The edits of a scenario in words, e.g. ``RTA = 0 on CAN, MEX, USA → CAN, MEX, USA``."""
+    parts = []
+    for e in edits:
+        where = (f"{', '.join(e.get('exporters') or ['all'])} → {', '.join(e.get('importers') or ['all'])}"
+                 + (" (domestic flows included)" if e.get("include_domestic") else ""))
+        parts.append(f"{e['set']} = {e['value']:g} on {where}" if "set" in e
+                     else f"a tariff of {100 * e['tariff']:g} % on {where}")
+    return "; ".join(parts)
+
+
+def scenario_notes(name: str, effect: str, edits: Sequence[Mapping[str, Any]], reference: str,
+                   prices: pd.Series | None = None) -> dict[str, str]:
+    """What a scenario's % changes mean (``effect``) and the price convention (``price``), for people.
+
+    With ``effect: of-baseline`` a scenario that removes a policy (e.g. ``no-nafta``: RTA = 0 among CAN, MEX, USA)
+    reports the effect *of* that policy: the baseline, with it, against the counterfactual without it.
+    ``prices`` (% changes of the factory-gate price by country, in the direction of ``effect``) lets the note
+    state the largest gap between our price convention and the book's in this scenario.
+    """
+    what = describe_edits(edits)
+    gap = ""
+    if effect == "of-baseline" and prices is not None and len(prices):
+        p_hat = 100.0 / (100.0 + prices.astype(float))
+        diff = (100.0 * (1.0 / p_hat - 1.0) - 100.0 * (1.0 - p_hat)).abs()
+        gap = f"; in this scenario at most {diff.max():.3g} pp ({diff.idxmax()})"
+    if effect == "of-baseline":
+        meaning = (f"Rows of {name!r} are the effect OF what its edits remove ({what}): % changes of the baseline, "
+                   "with it, against the counterfactual without it, 100·(v_baseline / v_counterfactual − 1); positive "
+                   "means higher with it. For a scenario that removes NAFTA (the book's no-nafta), the effect of "
+                   "NAFTA.")
+        price = (f"factory_gate_price = 100·(p_baseline / p_counterfactual − 1) = 100·(1/p̂ − 1), with p̂ = "
+                 f"p_counterfactual / p_baseline and {reference}'s consumer price index P = 1 in both equilibria. "
+                 "The book (Yotov et al. 2016, ch. 2, app. 2, NAFTA) publishes (1 − p̂)·100 instead, a first-order "
+                 f"approximation that differs from ours by 100·(p̂ − 1)²/p̂ (0.04 pp for CAN in the book's NAFTA{gap})"
+                 "; to compare, p̂ = 100 / (100 + factory_gate_price). The book's other columns are computed as "
+                 "ours.")
+    else:
+        meaning = (f"% changes of the counterfactual {name!r} ({what}) against the baseline: the effect of the "
+                   "edits. Each change is 100·(v_counterfactual / v_baseline − 1).")
+        price = (f"factory_gate_price = 100·(p̂ − 1), p̂ = p_counterfactual / p_baseline, with {reference}'s "
+                 "consumer price index P = 1 in both equilibria; the book's published tables (Yotov et al. 2016, "
+                 "ch. 2, app. 1) use the same formula for a counterfactual's effect.")
+    if prices is None:
+        price = "factory_gate_price is 0: prices do not change in conditional GE (output and expenditure fixed)."
+    return {"effect": meaning, "price": price}
 
 
 @dataclass(frozen=True)
@@ -135,7 +187,11 @@ class GravityRun:
             "estimation": _estimation_dict(est) if est else None,
             "fill": {**_estimation_dict(fill.regression), "filled_pairs": len(fill.filled)} if fill else None,
             "baseline": {"diagnostics": _diagnostics_dict(self.baseline.diagnostics)},
+            "data_balance": {"method": self.data.balance, "scale": self.data.balance_scale,
+                             "output_total": float(self.data.output.sum()),
+                             "expenditure_total": float(self.data.expenditure.sum())},
             "scenarios": [{"name": s.name, "kind": s.kind, "effect": s.effect, "edits": list(s.edits),
+                           "notes": dict(s.notes),
                            "diagnostics": _diagnostics_dict(s.counterfactual.diagnostics),
                            "countries": _records(s.countries.drop(columns=["scenario"]))} for s in self.scenarios],
             "seconds": {k: round(v, 3) for k, v in self.seconds.items()},
@@ -172,7 +228,7 @@ def run_spec(sf: SpecFile, progress: Progress | None = None) -> GravityRun:
     flows = _load(sf)
     check_sigma(spec.sigma)
     _check_against_data(sf, flows)
-    data = cross_section(flows, spec.year)
+    data = cross_section(flows, spec.year, spec.data.balance)
     ref = check_reference(spec.reference, data.countries)
     seconds["data"] = time.perf_counter() - t0
     costs = _trade_costs(sf, flows, data, say, seconds)
@@ -192,13 +248,46 @@ def run_spec(sf: SpecFile, progress: Progress | None = None) -> GravityRun:
 
 
 def _load(sf: SpecFile) -> pd.DataFrame:
+    """Read the data, check every column the spec needs (all misses at once), add the dummies and variables."""
     spec = sf.spec
     variables = spec.trade_costs.variables
-    sources = [v.column or v.name for v in variables if v.transform != "international"]
-    flows = load_flows(sf.data_path, FlowColumns(**spec.data.columns.model_dump()), extra=sources)
+    frame = read_table(sf.data_path, spec.data.format, spec.data.sep)
+    _check_columns(sf, list(frame.columns))
+    sources = [v.column or v.name for v in variables
+               if v.transform != "international" and (v.column or v.name) not in spec.dummies]
+    flows = canonical_flows(frame, FlowColumns(**spec.data.columns.model_dump()), sources, sf.data_path.name)
     if YEAR not in flows.columns:
         flows[YEAR] = spec.year
+    countries = sorted(set(flows[EXPORTER]) | set(flows[IMPORTER]))
+    for name, dummy in spec.dummies.items():
+        flows = add_pair_dummy(flows, name, dummy.ordered_pairs(countries), dummy.from_year, dummy.to_year)
     return add_cost_variables(flows, [(v.name, v.column, v.transform) for v in variables])
+
+
+def _check_columns(sf: SpecFile, available: Sequence[str]) -> None:
+    """Core columns (``data.columns``) and trade-cost variables' columns must exist; dummies must not clash."""
+    spec, have, problems = sf.spec, set(available), []
+    shown = ", ".join(map(str, list(available)[:30])) + (", …" if len(available) > 30 else "")
+    for key, column in spec.data.columns.model_dump().items():
+        if column is not None and column not in have:
+            problems.append(sf.problem(("data", "columns", key), f"the data file has no column {column!r} for "
+                                       f"{key}.", f"name the {key} column under data.columns; available: {shown}"))
+    for k, v in enumerate(spec.trade_costs.variables):
+        source = v.column or v.name
+        if v.transform == "international" or source in have or source in spec.dummies:
+            continue
+        field_ = "column" if v.column else "name"
+        problems.append(sf.problem(("trade_costs", "variables", k, field_),
+                                   f"the trade-cost variable {v.name!r} needs the column {source!r}, which the data "
+                                   f"lack (available: {shown}).",
+                                   "write `column:` naming one of the available columns, define a pair dummy of that "
+                                   f"name under `dummies:` (e.g. `dummies: {{{source}: {{members: [CAN, MEX, USA]}}}}`"
+                                   "), or add the column to the file"))
+    problems += [sf.problem(("dummies", name), f"the dummy {name!r} has the name of a column of the data.",
+                            "rename the dummy, or use the data's column and remove the dummy")
+                 for name in spec.dummies if name in have]
+    if problems:
+        raise spec_data_error(sf, problems)
 
 
 def spec_data_error(sf: SpecFile, problems: Sequence[Problem]) -> DataError:
@@ -235,6 +324,11 @@ def _check_against_data(sf: SpecFile, flows: pd.DataFrame) -> None:
                         problems.append(sf.problem((*where, "edits", k, key, m),
                                                    f"the counterfactual names the unknown country {code!r}.",
                                                    unknown_country_fix([code], countries)))
+    for name, dummy in spec.dummies.items():
+        for path, code in dummy.codes():
+            if code not in countries:
+                problems.append(sf.problem(("dummies", name, *path), f"the dummy {name!r} names the unknown "
+                                           f"country {code!r}.", unknown_country_fix([code], countries)))
     if problems:
         raise spec_data_error(sf, problems)
 
@@ -394,7 +488,9 @@ def _solve_scenario(cf: ScenarioSpec, costs: TradeCostModel, baseline: Any, data
     countries = _country_frame(result, cf)
     bilateral = _bilateral_frame(result, cf, inputs)
     edits = tuple(e.model_dump(exclude_none=True) for e in cf.edits)
-    return ScenarioResult(cf.name, cf.kind, cf.effect, edits, result, countries, bilateral)
+    prices = countries.set_index("country")["factory_gate_price"] if cf.kind == "full" else None
+    notes = scenario_notes(cf.name, cf.effect, edits, data.countries[ref], prices)
+    return ScenarioResult(cf.name, cf.kind, cf.effect, edits, result, countries, bilateral, notes)
 
 
 #: per-country fields kept for every σ draw (% changes, in the direction of each scenario's ``effect``)

@@ -26,16 +26,21 @@ The Structural Gravity Model*. WTO/UNCTAD, ch. 2. https://doi.org/10.30875/abc01
 
 from __future__ import annotations
 
+import re
 from collections import Counter
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Discriminator, Field, Tag, ValidationError
 
-from tradetalks.errors import Problem, SpecError
+from tradetalks.econ.gravity.data import infer_format, separator
+from tradetalks.errors import DataError, Problem, SpecError
 from tradetalks.options import (
+    Balance,
     ClusterBy,
+    DataFormat,
     Effect,
     FixedEffectName,
     GESolver,
@@ -69,10 +74,59 @@ class Columns(_Strict):
 
 
 class DataSource(_Strict):
-    """The data file (CSV, CSV.gz, Parquet or Stata; path relative to the spec file) and its columns."""
+    """The data file (path relative to the spec file), its format, its columns and how to balance Σ Y and Σ E.
+
+    ``format`` defaults to the one the file name implies (``.csv``, ``.tsv``/``.tab``, ``.dlm``/``.txt``,
+    ``.parquet``/``.pq``, ``.dta``, each text format optionally compressed); ``sep`` is the delimiter of a text
+    file (one character or ``tab``, ``comma``, ``semicolon``, ``pipe``, ``space``, ``whitespace``); ``balance``
+    says what to do when the output and expenditure columns' world totals differ (see ``docs/gravity.md``).
+    """
 
     file: str = Field(min_length=1)
+    format: DataFormat | None = None
+    sep: str | None = Field(default=None, min_length=1)
     columns: Columns = Columns()
+    balance: Balance = "none"
+
+
+class PairDummy(_Strict):
+    """A 0/1 trade-cost variable defined in the spec: 1 on the named international pairs, 0 elsewhere.
+
+    Exactly one way to name the pairs: ``pairs`` (ordered [exporter, importer] pairs; with ``symmetric: true``,
+    the default, both directions), ``members`` (every international pair among the members, e.g. an agreement),
+    or ``exporters``/``importers`` (every international pair from the first list to the second; an omitted list
+    means every country; with ``symmetric: true`` also the reverse direction). ``from_year``/``to_year``
+    (inclusive) limit the years in which it is 1.
+    """
+
+    pairs: list[list[str]] | None = Field(default=None, min_length=1)
+    members: list[str] | None = Field(default=None, min_length=2)
+    exporters: list[str] | None = Field(default=None, min_length=1)
+    importers: list[str] | None = Field(default=None, min_length=1)
+    symmetric: bool = True
+    from_year: int | None = None
+    to_year: int | None = None
+
+    def codes(self) -> list[tuple[PathKey, str]]:
+        """Every country code the dummy names, with its field path below the dummy."""
+        out: list[tuple[PathKey, str]] = []
+        for k, pair in enumerate(self.pairs or []):
+            out += [(("pairs", k, m), code) for m, code in enumerate(pair)]
+        for key in ("members", "exporters", "importers"):
+            out += [((key, k), code) for k, code in enumerate(getattr(self, key) or [])]
+        return out
+
+    def ordered_pairs(self, countries: Sequence[str]) -> set[tuple[str, str]]:
+        """The ordered (exporter, importer) pairs where the dummy is 1 (never intranational)."""
+        if self.pairs is not None:
+            given = {(p[0], p[1]) for p in self.pairs if len(p) == 2}
+            pairs = given | ({(b, a) for a, b in given} if self.symmetric else set())
+        elif self.members is not None:
+            pairs = {(a, b) for a in self.members for b in self.members}
+        else:
+            pairs = {(a, b) for a in (self.exporters or countries) for b in (self.importers or countries)}
+            pairs |= {(b, a) for a, b in pairs} if self.symmetric else set()
+        return {(a, b) for a, b in pairs if a != b}
 
 
 class Variable(_Strict):
@@ -158,6 +212,7 @@ class GravitySpec(_Strict):
     title: str | None = None
     description: str | None = None
     data: DataSource
+    dummies: dict[str, PairDummy] = Field(default_factory=dict)
     year: int
     sigma: float = Field(gt=1.0)
     reference: str = Field(min_length=1)
@@ -202,6 +257,8 @@ def _fix_for(kind: str, path: PathKey) -> str | None:
         return "use σ > 1; the book uses σ = 7 (trade elasticity 1 − σ = −6)"
     if kind == "extra_forbidden" and path and path[-1] in ("set", "tariff") and "edits" in path:
         return "an edit either sets a variable or imposes a tariff: split it into two edits"
+    if "dummies" in path and "pairs" in path:
+        return "write a list of [exporter, importer] pairs, e.g. `pairs: [[CAN, USA], [CAN, MEX]]`"
     if kind == "literal_error" and "fixed_effects" in path:
         return "use exporter, importer, exporter-year, importer-year or pair"
     return _FIXES.get(kind)
@@ -229,15 +286,71 @@ def load_spec(path: str | Path) -> SpecFile:
 
 def check_spec(sf: SpecFile) -> list[Problem]:
     """Cross-field checks that need the whole spec (names defined once, used where they exist, ...)."""
-    return [*_check_variables(sf), *_check_estimate(sf), *_check_edits(sf), *_check_columns(sf)]
+    return [*_check_variables(sf), *_check_estimate(sf), *_check_edits(sf), *_check_data(sf), *_check_dummies(sf)]
 
 
-def _check_columns(sf: SpecFile) -> list[Problem]:
-    cols = sf.spec.data.columns
+def _check_data(sf: SpecFile) -> list[Problem]:
+    data, out = sf.spec.data, []
+    cols = data.columns
     if (cols.output is None) != (cols.expenditure is None):
-        return [sf.problem(("data", "columns"), "output and expenditure must be given together.",
-                           "name both columns, or neither to build them from the flows (intranational included)")]
-    return []
+        out.append(sf.problem(("data", "columns"), "output and expenditure must be given together.",
+                              "name both columns, or neither to build them from the flows (intranational included)"))
+    if data.balance != "none" and cols.output is None:
+        out.append(sf.problem(("data", "balance"), f"`balance: {data.balance}` needs output and expenditure columns; "
+                              "built from the flows, Σ Y = Σ E holds already.",
+                              "remove `balance:`, or name data.columns.output and data.columns.expenditure"))
+    fmt = data.format or infer_format(data.file)
+    if fmt is None:
+        out.append(sf.problem(("data", "file"), f"cannot tell the format of {data.file!r} from its name.",
+                              "add `format:` under data: csv (comma), tsv (tab), dlm (any delimiter, with `sep:`), "
+                              "parquet or stata"))
+    if data.sep is not None and fmt in ("parquet", "stata"):
+        out.append(sf.problem(("data", "sep"), f"a separator is given for a {fmt} file, which has none.",
+                              "remove `sep:`, or set `format:` to csv, tsv or dlm if the file is text"))
+    if data.sep is not None:
+        try:
+            separator(data.sep)
+        except DataError as exc:
+            out.append(sf.problem(("data", "sep"), f"{exc.what} Received {data.sep!r}.", exc.fix or ""))
+    return out
+
+
+def _check_dummies(sf: SpecFile) -> list[Problem]:
+    spec, out = sf.spec, []
+    used = {v.column or v.name for v in spec.trade_costs.variables if v.transform != "international"}
+    for name, dummy in spec.dummies.items():
+        where: PathKey = ("dummies", name)
+        if not re.match(_NAME, name):
+            out.append(sf.problem(where, f"the dummy name {name!r} is not a valid name.",
+                                  "start with a letter; use letters, digits and '_' only (e.g. border_can_usa)"))
+        if name in RESERVED:
+            out.append(sf.problem(where, f"{name!r} is a reserved column name.", "give the dummy another name"))
+        ways = [k for k in ("pairs", "members") if getattr(dummy, k) is not None]
+        if dummy.exporters is not None or dummy.importers is not None:
+            ways.append("exporters/importers")
+        if len(ways) != 1:
+            out.append(sf.problem(where, f"a dummy names its pairs in exactly one way; this one uses "
+                                  f"{' and '.join(ways) or 'none'}.",
+                                  "write one of `pairs: [[CAN, USA]]`, `members: [CAN, MEX, USA]` or "
+                                  "`exporters: [...]`/`importers: [...]`"))
+        for k, pair in enumerate(dummy.pairs or []):
+            if len(pair) != 2:
+                out.append(sf.problem((*where, "pairs", k), f"a pair is [exporter, importer]; received {pair}.",
+                                      "write two country codes per pair, e.g. `pairs: [[CAN, USA]]`"))
+            elif pair[0] == pair[1]:
+                out.append(sf.problem((*where, "pairs", k), f"the pair [{pair[0]}, {pair[1]}] is intranational; "
+                                      "a dummy is 0 on domestic flows.", "name two different countries"))
+        if dummy.members is not None and len(set(dummy.members)) < 2:
+            out.append(sf.problem((*where, "members"), "a dummy among members needs at least two countries.",
+                                  "list two or more different country codes"))
+        if dummy.from_year is not None and dummy.to_year is not None and dummy.from_year > dummy.to_year:
+            out.append(sf.problem((*where, "to_year"), f"to_year {dummy.to_year} is before from_year "
+                                  f"{dummy.from_year}.", "swap them, or remove one"))
+        if name not in used:
+            out.append(sf.problem(where, f"the dummy {name!r} is defined but no trade-cost variable uses it.",
+                                  f"add `- {{name: {name}}}` under trade_costs.variables (and give it a coefficient "
+                                  "or estimate it), or remove the dummy"))
+    return out
 
 
 def _check_variables(sf: SpecFile) -> list[Problem]:
