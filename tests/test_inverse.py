@@ -483,3 +483,13 @@ def test_pruned_frontier_is_the_frontier_above_the_floor(seed: int) -> None:
     front = pareto_frontier(tables).utilities
     expected = sorted(map(tuple, front[(front >= floor).all(axis=1)]))
     assert sorted(map(tuple, frontier_above(tables, floor))) == expected
+
+
+def test_analyze_fills_the_inverse_block() -> None:
+    """analyze(..., inverse_draws=N) runs the inverse on the observed deal and results.json carries it."""
+    from tradetalks.studies.analyze import analyze
+    res = analyze(load_scenario("tests/data/toy-uncertain.yaml"), inverse_draws=20)
+    assert res.inverse is not None and res.inverse.draws == 20
+    block = res.to_dict()["inverse"]
+    assert block["draws"] == 20 and block["parameters"] and "acceptance" in block
+    assert res.inverse.headline

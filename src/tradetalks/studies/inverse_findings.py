@@ -235,9 +235,10 @@ def findings(r: InverseResult) -> list[str]:
                     key=lambda p: -abs(p.shift))[:MAX_PARAMETER_FINDINGS]
     out += [_parameter_sentence(p) for p in movers]
     if movers:
-        out.append("A political weight is the value of a stakeholder's dollar relative to a dollar of consumers, "
-                   "taxpayers or security (weight 1); the other parameters moved less than "
-                   f"{threshold:.2f} prior standard deviations, within Monte Carlo noise or uninformed by the deal.")
+        weights = ("A political weight is the value of a stakeholder's dollar relative to a dollar of consumers, "
+                   "taxpayers or security (weight 1); t" if any(" weight of " in p.label for p in movers) else "T")
+        out.append(f"{weights}he other parameters moved less than {threshold:.2f} prior standard deviations, within "
+                   "Monte Carlo noise or uninformed by the deal.")
     else:
         out.append(f"No parameter moved by as much as {threshold:.2f} prior standard deviations: the deal says "
                    "little about them.")

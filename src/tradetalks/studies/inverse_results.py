@@ -268,6 +268,18 @@ class InverseResult:
     draws_per_second: float = 0.0
     acceptance: Acceptance | None = None
 
+    @property
+    def headline(self) -> str:
+        """One sentence: how much of the prior explains the deal and, if none, how far it is from acceptance."""
+        if not self.explained:
+            acc = self.acceptance
+            gap = "" if acc is None else (f"; the closest of {self.draws} draws still leaves a shortfall of "
+                                          f"${acc.closest_draw_shortfall / 1e9:.2f}bn/yr")
+            return f"no prior draw puts the real deal in the ZOPA{gap}."
+        return (f"{self.consistent_draws / self.draws:.0%} of {self.draws:,} prior draws put the real deal in the "
+                f"ZOPA (posterior on an effective {self.ess:.0f} draws); it is the predicted Nash package in "
+                f"{self.observed.p_predicted_posterior:.0%} of the posterior.")
+
     def to_dict(self) -> dict[str, Any]:
         """Everything as plain JSON-ready data (non-finite numbers as ``None``)."""
         out = asdict(self)
