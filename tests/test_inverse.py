@@ -313,6 +313,9 @@ def test_bad_requests_say_what_to_fix(korus: tuple) -> None:
         infer(loaded, model, draws=5, parameters=["w_nobody"])
     with pytest.raises(InverseError, match="move no payoff"):
         infer(loaded, model, draws=5, parameters=["w_kor_auto", "thr_kor_assembly"])
+    with pytest.raises(InverseError, match="held at a --set value"):
+        held = load_scenario("korus-2025", overrides={"usfk_commitment_value": 3e9})
+        infer(held, model, draws=5, parameters=["usfk_commitment_value"])
     with pytest.raises(InverseError, match="temperature"):
         infer(loaded, model, draws=5, temperature=0.0)
     with pytest.raises(InverseError, match="at least one draw"):

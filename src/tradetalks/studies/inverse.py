@@ -649,6 +649,10 @@ def _with_priors(loaded: LoadedScenario, ids: Sequence[str] | None, used: set[st
             raise InverseError(f"unknown parameter {unknown[0]!r}.", received=unknown,
                                fix="name facts of the scenario's `facts:` table (e.g. "
                                    f"{', '.join(default_parameters(scn)[:4])}).")
+        held = [f for f in chosen if f in loaded.overrides]
+        if held:
+            raise InverseError(f"fact(s) {', '.join(held)} are held at a --set value, so they cannot be inferred.",
+                               fix="drop the --set of a fact you want to infer, or drop it from the parameters.")
         idle = [f for f in chosen if f not in used]
         if idle:
             raise InverseError(f"fact(s) {', '.join(idle)} move no payoff, political weight or bargaining power.",
@@ -723,6 +727,9 @@ def build_problem(loaded: LoadedScenario, model: Model, ids: Sequence[str] | Non
     valuation = compile_batch(scn, fact_ids, groups, extra=extras)
     inferred, _ = _with_priors(loaded, ids, _valuation_facts(scn, valuation))
     sampler, _, _ = uncertain_inputs(inferred, fact_ids)
+    if sampler.n_inputs == 0:
+        raise InverseError(f"scenario {scn.id!r} has no fact left to infer (every candidate is held by --set).",
+                           received=sorted(loaded.overrides), fix="drop some --set overrides.")
     rule, power_exprs = _power_source(scn)
     cols = np.array(sorted({s.column for s in sampler.specs}), dtype=np.int64)
     return ScenarioProblem(valuation=valuation, sampler=sampler, columns=cols, menus=tuple(menus), views=views,
