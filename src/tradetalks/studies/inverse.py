@@ -108,7 +108,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from tradetalks.bargain import solutions as sol
-from tradetalks.bargain.frontier import pareto_frontier, skyline
+from tradetalks.bargain.frontier import pareto_frontier
 from tradetalks.bargain.timing import batna_options_at
 from tradetalks.econ.batch import BatchValuation, compile_batch, evaluate_quantity
 from tradetalks.errors import TradetalksError
@@ -467,6 +467,19 @@ def _draw_shares(problem: ScenarioProblem, facts: FloatArray) -> FloatArray:
     return _share(problem.power_rule, x0, x1)
 
 
+def _skyline(pts: FloatArray) -> IntArray:
+    """:func:`tradetalks.bargain.frontier.skyline` without its input checks (finite ``(n, 2)`` arrays only; the
+    per-draw frontier calls it dozens of times)."""
+    if pts.shape[0] == 0:
+        return np.empty(0, dtype=np.int64)
+    order = np.lexsort((-pts[:, 1], -pts[:, 0]))
+    y = pts[order, 1]
+    keep = np.empty(y.size, dtype=bool)
+    keep[0] = True
+    np.greater(y[1:], np.maximum.accumulate(y)[:-1], out=keep[1:])
+    return np.asarray(order[keep], dtype=np.int64)
+
+
 def frontier_above(tables: Sequence[FloatArray], floor: FloatArray) -> FloatArray:
     """The Pareto frontier points of an additive package space that are at least ``floor`` (``(2,)``) for both.
 
@@ -479,16 +492,18 @@ def frontier_above(tables: Sequence[FloatArray], floor: FloatArray) -> FloatArra
     >>> frontier_above(t, np.array([0.5, 0.5])).tolist()
     [[1.0, 1.0]]
     """
+    if not all(np.isfinite(t).all() for t in tables):
+        raise InverseError("a draw gives non-finite utilities.", fix="check the ranges of the facts it drew.")
     rem = np.zeros((len(tables), 2))
     for k in range(len(tables) - 2, -1, -1):
         rem[k] = rem[k + 1] + tables[k + 1].max(axis=0)
     slack = SAME_RTOL * (np.abs(floor) + np.abs(rem[0]) + 1.0)
     cur = np.empty((1, 2))
     for k, t in enumerate(tables):
-        b = t[skyline(t)]
+        b = t[_skyline(t)]
         s = b if k == 0 else (cur[:, None, :] + b[None, :, :]).reshape(-1, 2)
         s = s[(s + rem[k] >= floor - slack).all(axis=1)]
-        cur = s[skyline(s)] if s.size else s
+        cur = s[_skyline(s)]
     return np.asarray(cur[(cur >= floor).all(axis=1)])
 
 
