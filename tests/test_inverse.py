@@ -1,5 +1,6 @@
-"""Inverse bargaining (tradetalks.studies.inverse): synthetic recovery of known parameters, invariants of the
-likelihood, determinism, and the run on the built-in scenario."""
+"""Inverse bargaining (tradetalks.studies.inverse): synthetic recovery of known parameters (weights and power on
+fixed payoffs; a valuation fact through the batched valuation), invariants of the likelihood, the exact pruned
+frontier, "what would it take" when nothing explains the deal, determinism, and the run on the built-in scenario."""
 
 from __future__ import annotations
 
@@ -22,8 +23,9 @@ from tradetalks.studies.inverse import (
     InverseProblem,
     Prior,
     Target,
-    default_parameters,
+    build_problem,
     evaluate_draws,
+    frontier_above,
     infer,
     joint_weights,
     prior_from_facts,
@@ -228,32 +230,32 @@ def test_prior_uses_ranges_and_draws_groups_together() -> None:
 
 # --- the built-in scenario -------------------------------------------------------------------------------------
 
-#: At the scenario's point values Korea loses about $1.4bn a year from the real deal (calibrated pass-through,
-#: issue #7 §2), so no draw of weights alone explains it. These tests exercise the machinery on the built-in case
-#: with Korea's value of the USFK commitment raised (a flagged assumption, range in the scenario), which puts the
-#: deal back in the ZOPA; tests/test_inverse.py::test_korus_deal_outside_zopa_is_reported covers the point values.
-KORUS_EXPLAINABLE = {"usfk_commitment_value": 3.0e9}
-
-
 @pytest.fixture(scope="module")
 def korus() -> tuple[object, object]:
+    """korus-2025 at its own ranges: every uncertain fact is drawn (no override needed since the draws include the
+    valuations, e.g. Korea's value of the USFK commitment, under which the deal is in the ZOPA)."""
     from tradetalks.model import build_model
-    loaded = load_scenario("korus-2025", overrides=KORUS_EXPLAINABLE)
+    loaded = load_scenario("korus-2025")
     return loaded, build_model(loaded)
 
 
-def test_korus_default_parameters_and_power(korus: tuple) -> None:
+def test_korus_draws_every_uncertain_fact_that_moves_utilities(korus: tuple) -> None:
+    from tradetalks.scenario.uncertainty_checks import is_uncertain
     loaded, model = korus
-    ids = default_parameters(loaded.scenario)
-    assert ids[-2:] == ["kor_discount_rate", "usa_discount_rate"] and "w_kor_rice" in ids and len(set(ids)) == len(ids)
     r = infer(loaded, model, draws=30, seed=5)
+    assert r.explained and 0 < r.ess <= r.consistent_draws <= r.draws
+    ids = [p.id for p in r.parameters[:-1]]
+    facts = loaded.scenario.facts
+    assert all(is_uncertain(facts[f]) for f in ids) and len(set(ids)) == len(ids)
+    for kind in ("w_kor_rice", "kor_discount_rate", "usfk_commitment_value", "us_car_demand_elasticity"):
+        assert kind in ids, kind  # weights, powers, valuations and elasticities alike
+    assert "thr_kor_assembly" not in ids  # a ratification threshold moves no utility
     power = r.parameters[-1]
-    assert power.id == "power_share:KOR" and power.value == pytest.approx(rubinstein_powers(0.25, 0.10)[0])
-    assert [p.id for p in r.parameters[:-1]] == ids
+    kor, usa = loaded.facts["kor_discount_rate"], loaded.facts["usa_discount_rate"]
+    assert power.id == "power_share:KOR" and power.value == pytest.approx(rubinstein_powers(kor, usa)[0])
     for p in r.parameters[:-1]:
         assert p.prior_low <= p.prior_quantiles[0] <= p.prior_quantiles[2] <= p.prior_high
         assert p.prior_low <= p.map <= p.prior_high
-    assert 0 < r.ess <= r.consistent_draws <= r.draws
     assert [s.date for s in r.settlements] == ["2025-07-30", "2025-10-29", "2025-11-14"]
     first = r.settlements[0]
     assert first.package["steel_tariff"] == "s50" and first.package["auto_tariff"] == "a15"  # no-deal of 30 July
@@ -262,13 +264,38 @@ def test_korus_default_parameters_and_power(korus: tuple) -> None:
     assert set(r.map_nash_package) == set(r.observed.package)
     assert bool(r.map_differences) != r.map_predicted
     assert all(r.map_nash_package[i] == p and r.observed.package[i] == o for i, (p, o) in r.map_differences.items())
+    assert r.draws_per_second > 0 and r.inputs > 0
+
+
+def test_korus_acceptance_at_point_values(korus: tuple) -> None:
+    """At the point values Korea loses from the deal against the no-deal path of its date (analyze says so too):
+    the result reports the shortfall and the inputs that, moved alone, put the deal in the ZOPA."""
+    from tradetalks.studies.analyze import dated_view
+    loaded, model = korus
+    r = infer(loaded, model, draws=20, seed=1)
+    acc = r.acceptance
+    assert acc is not None
+    deal = {i: c.option for i, c in loaded.observed.package.items()}
+    view = dated_view(model, loaded, deal, loaded.observed.date, "dated_batna", "test")
+    for party, gain in acc.point_gains.items():
+        assert gain == pytest.approx(view.utilities[party], rel=1e-9, abs=1.0)
+    assert acc.point_shortfall == pytest.approx(sum(max(0.0, -g) for g in acc.point_gains.values()))
+    if acc.point_shortfall > 0:
+        assert any(c.threshold is not None for c in acc.checks)
+        assert any("What would it take" in f for f in r.findings)
+    assert [c.best_shortfall for c in acc.checks] == sorted(c.best_shortfall for c in acc.checks)
 
 
 def test_korus_same_seed_same_result(korus: tuple) -> None:
     loaded, model = korus
+
+    def stable(res: object) -> dict:
+        d = res.to_dict()  # type: ignore[attr-defined]
+        return {k: v for k, v in d.items() if k not in ("seconds", "draws_per_second")}
+
     a = infer(loaded, model, draws=20, seed=3)
-    assert a.to_dict() == infer(loaded, model, draws=20, seed=3).to_dict()
-    assert a.to_dict() != infer(loaded, model, draws=20, seed=4).to_dict()
+    assert stable(a) == stable(infer(loaded, model, draws=20, seed=3))
+    assert stable(a) != stable(infer(loaded, model, draws=20, seed=4))
 
 
 def test_estimated_temperature_maximises_the_evidence(korus: tuple) -> None:
@@ -284,8 +311,11 @@ def test_bad_requests_say_what_to_fix(korus: tuple) -> None:
     loaded, model = korus
     with pytest.raises(InverseError, match="unknown parameter"):
         infer(loaded, model, draws=5, parameters=["w_nobody"])
-    with pytest.raises(InverseError, match="enter no political weight"):
-        infer(loaded, model, draws=5, parameters=["w_kor_auto", "us_steel_imports_value"])
+    with pytest.raises(InverseError, match="move no payoff"):
+        infer(loaded, model, draws=5, parameters=["w_kor_auto", "thr_kor_assembly"])
+    with pytest.raises(InverseError, match="held at a --set value"):
+        held = load_scenario("korus-2025", overrides={"usfk_commitment_value": 3e9})
+        infer(held, model, draws=5, parameters=["usfk_commitment_value"])
     with pytest.raises(InverseError, match="temperature"):
         infer(loaded, model, draws=5, temperature=0.0)
     with pytest.raises(InverseError, match="at least one draw"):
@@ -295,11 +325,11 @@ def test_bad_requests_say_what_to_fix(korus: tuple) -> None:
 
 
 def test_cli_inverse_json() -> None:
-    res = CliRunner().invoke(app, ["inverse", "korus-2025", "--draws", "10", "--seed", "1", "--json",
-                                   "--set", "usfk_commitment_value=3e9"])
+    res = CliRunner().invoke(app, ["inverse", "korus-2025", "--draws", "10", "--seed", "1", "--json"])
     assert res.exit_code == 0, res.output
     data = json.loads(res.output)
     assert data["draws"] == 10 and data["parameters"][-1]["id"] == "power_share:KOR" and data["findings"]
+    assert data["explained"] is True and data["acceptance"]["checks"]
 
 
 def test_on_frontier_flags_efficient_deals() -> None:
@@ -314,15 +344,18 @@ def test_findings_quote_the_posterior(korus: tuple) -> None:
     down with its 95 % quantile ("at most"); a still one is not named."""
     import dataclasses
 
-    from tradetalks.studies.inverse_findings import findings
+    from tradetalks.studies.inverse_findings import findings, in_units
     loaded, model = korus
     r = infer(loaded, model, draws=20, seed=2)
-    up, down, still = (dataclasses.replace(p, shift=s) for p, s in zip(r.parameters[:3], (1.5, -1.2, 0.0),
-                                                                        strict=True))
-    r2 = dataclasses.replace(r, parameters=(up, down, still, *r.parameters[3:-1], r.parameters[-1]), ess=1e6)
+    moved = {"usfk_commitment_value": 1.5, "us_car_demand_elasticity": -1.2}
+    params = tuple(dataclasses.replace(p, shift=moved.get(p.id, 0.0)) for p in r.parameters[:-1])
+    up, down = (next(p for p in params if p.id == k) for k in moved)
+    still = params[0]
+    r2 = dataclasses.replace(r, parameters=(*params, r.parameters[-1]), ess=1e6)
     text = findings(r2)
-    assert any(f"({up.id}) at least {up.posterior_quantiles[0]:.3g}" in t for t in text)
-    assert any(f"({down.id}) at most {down.posterior_quantiles[2]:.3g}" in t for t in text)
+    assert any(f"({up.id}) at least {in_units(up.posterior_quantiles[0], up.unit)}" in t for t in text)
+    assert any(f"({down.id}) at most {in_units(down.posterior_quantiles[2], down.unit)}" in t for t in text)
+    assert in_units(up.posterior_quantiles[0], up.unit).startswith("$")  # a valuation, in $bn/yr
     assert not any(f"({still.id})" in t for t in text)
     assert any("the observed deal itself" in t for t in r.findings)  # the 14 November fact sheet
 
@@ -336,7 +369,9 @@ def test_deal_outside_the_menu_is_the_only_choice_when_the_menu_has_no_zopa() ->
 
 
 def test_any_scenario_with_an_observed_file(tmp_path) -> None:  # type: ignore[no-untyped-def]
-    """The generic path: a small scenario and an observed file given by path (dated before its no-deal change)."""
+    """The generic path: a scenario without uncertain facts infers its weights and powers with the default spread
+    (an observed file given by path, dated before its no-deal change)."""
+    from tradetalks.studies.inverse import default_parameters
     obs = tmp_path / "toy.observed.yaml"
     obs.write_text("schema_version: 1\nscenario: toy\ntitle: a deal\ndate: 2025-02-01\npackage:\n"
                    "  widget_tariff: {option: t0, source: test}\n  transfer: {option: more, source: test}\n",
@@ -344,14 +379,120 @@ def test_any_scenario_with_an_observed_file(tmp_path) -> None:  # type: ignore[n
     loaded = load_scenario("tests/data/toy.yaml", observed=obs)
     r = infer(loaded, draws=40, seed=0)
     assert r.power_rule == "rubinstein" and r.settlements == ()
-    assert [p.id for p in r.parameters] == [*default_parameters(loaded.scenario), "power_share:A"]
+    assert [p.id for p in r.parameters] == [*sorted(default_parameters(loaded.scenario),
+                                                    key=list(loaded.scenario.facts).index), "power_share:A"]
+    assert all("default" in p.prior_basis for p in r.parameters[:-1])
     assert r.observed.date == "2025-02-01" and r.observed.package == {"widget_tariff": "t0", "transfer": "more"}
     assert 0 <= r.observed.p_predicted_posterior <= 1 and r.to_frame().shape[0] == len(r.parameters)
     assert "InverseResult(scenario='toy'" in repr(r)
 
 
-def test_korus_deal_outside_zopa_is_reported() -> None:
-    """At the point values no weight draw puts the real deal in the ZOPA: the error says so and what to do."""
-    from tradetalks.studies.inverse import InverseError, infer
-    with pytest.raises(InverseError, match="cannot explain it"):
-        infer(load_scenario("korus-2025"), draws=20, seed=1)
+# --- a valuation fact through the batched valuation ------------------------------------------------------------
+
+#: the synthetic security-for-access negotiation: levels of each issue, B's cost per squared commitment level and
+#: the price of a level of access (USD/yr); A values a level of commitment at v_sec (the fact to recover)
+SEC_LEVELS, ACCESS_LEVELS, SEC_COST, ACCESS_PRICE = 11, 21, 0.2e9, 1.0e9
+#: the recovered 90 % interval must be at most this share of the prior's
+VALUE_NARROWING = 0.3
+VALUE_TEMPERATURE = 0.02
+
+
+def _security_yaml() -> str:
+    """A scenario where the Nash package moves with a valuation: with transferable access the joint surplus
+    k v - c k^2 peaks at k = v / (2 c), so the agreed commitment level reveals A's value of it."""
+    com = "\n".join(f"      - {{id: c{k}, label: level {k}, payoffs: {{a_gov: {k} * v_sec, b_gov: "
+                    f"{-SEC_COST * k * k:.6g}}}}}" for k in range(SEC_LEVELS))
+    acc = "\n".join(f"      - {{id: x{k}, label: level {k}, payoffs: {{a_gov: {-ACCESS_PRICE * k:.6g}, b_gov: "
+                    f"{ACCESS_PRICE * k:.6g}}}}}" for k in range(ACCESS_LEVELS))
+
+    def party(pid: str) -> str:
+        return (f"  - id: {pid}\n    name: Party {pid}\n    discount_rate: r_{pid.lower()}\n    stakeholders:\n"
+                f"      - {{id: {pid.lower()}_gov, name: {pid} government}}\n    delegations:\n"
+                "      - {since: 2025-01-01, label: first, members: [{name: X, title: Minister}], source: test}\n")
+
+    return ("schema_version: 1\nid: synth\ntitle: Security for access\ndescription: test\nas_of: 2025-01-01\n"
+            f"parties:\n{party('A')}{party('B')}facts:\n"
+            "  r_a: {value: 0.05, unit: 1/yr, assumption: test}\n  r_b: {value: 0.05, unit: 1/yr, assumption: test}\n"
+            "  v_sec: {value: 1.5e+9, unit: USD/yr, assumption: test, range: [3.0e+8, 3.0e+9], "
+            "spread_assumption: test}\n"
+            "issues:\n  - id: commitment\n    name: B's commitment\n    category: security\n    batna: c0\n"
+            f"    options:\n{com}\n  - id: access\n    name: A's access\n    category: offer\n    batna: x0\n"
+            f"    options:\n{acc}\n")
+
+
+@pytest.fixture(scope="module")
+def security(tmp_path_factory: pytest.TempPathFactory):  # type: ignore[no-untyped-def]
+    """A loader of the security scenario with a given observed package."""
+    root = tmp_path_factory.mktemp("security")
+    (root / "synth.yaml").write_text(_security_yaml(), encoding="utf-8")
+
+    def load(package: dict[str, str]):  # type: ignore[no-untyped-def]
+        obs = root / "synth.observed.yaml"
+        obs.write_text("schema_version: 1\nscenario: synth\ntitle: synthetic\ndate: 2025-05-01\npackage:\n"
+                       + "".join(f"  {k}: {{option: {v}, source: test}}\n" for k, v in package.items()),
+                       encoding="utf-8")
+        return load_scenario(str(root / "synth.yaml"), observed=obs)
+    return load
+
+
+@pytest.mark.parametrize("truth", [0.6e9, 1.2e9, 2.0e9, 2.7e9])
+def test_recovers_a_valuation_fact(security, truth: float) -> None:  # type: ignore[no-untyped-def]
+    """The deal is the Nash package at a known v_sec; the posterior over v_sec (drawn from its range through the
+    batched valuation) covers the truth with a 90 % interval far narrower than the prior's."""
+    from tradetalks.model import build_model
+    from tradetalks.studies.inverse import _nash_at
+    loaded = security({"commitment": "c0", "access": "x0"})
+    problem, _ = build_problem(loaded, build_model(loaded), ["v_sec"], (VALUE_TEMPERATURE,))
+    package = _nash_at(build_model(loaded), problem, np.array([truth]))
+    r = infer(security(package), draws=400, seed=1, temperature=VALUE_TEMPERATURE)
+    p = r.parameters[0]
+    assert p.id == "v_sec" and r.explained
+    lo, _, hi = p.posterior_quantiles
+    assert lo <= truth <= hi
+    assert hi - lo < VALUE_NARROWING * (p.prior_quantiles[2] - p.prior_quantiles[0])
+
+
+def test_threshold_of_acceptance_is_exact_for_a_linear_gain(security) -> None:  # type: ignore[no-untyped-def]
+    """Commitment 5 for access 7: A gains 5 v - 7e9, so it accepts above v = 1.4e9; the one-at-a-time scan finds
+    that value (A's gain is linear in v between the scan points)."""
+    r = infer(security({"commitment": "c5", "access": "x7"}), draws=50, seed=0)
+    check = r.acceptance.checks[0]
+    assert check.input == "v_sec" and check.threshold == pytest.approx(7 * ACCESS_PRICE / 5, rel=1e-9)
+
+
+def test_no_draw_in_the_zopa_says_what_it_would_take(security) -> None:  # type: ignore[no-untyped-def]
+    """Commitment 1 for access 4: A gains v - 4e9 < 0 over all of v's range. No exception: the result says the
+    model cannot explain the deal, and how far it is (1e9 at the top of the range)."""
+    r = infer(security({"commitment": "c1", "access": "x4"}), draws=50, seed=0)
+    assert not r.explained and r.ess == 0 and r.consistent_draws == 0
+    acc = r.acceptance
+    assert acc.point_shortfall == pytest.approx(4e9 - 1.5e9)
+    check = acc.checks[0]
+    assert check.threshold is None and check.best_value == pytest.approx(3e9)
+    assert check.best_shortfall == pytest.approx(1e9) and acc.closest_draw_shortfall >= check.best_shortfall
+    assert any("cannot explain" in f for f in r.findings) and any("What would it take" in f for f in r.findings)
+    assert math.isnan(r.parameters[0].posterior_mean)
+    json.dumps(r.to_dict())  # NaN posterior fields become null
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.integers(0, 2**31 - 1))
+def test_pruned_frontier_is_the_frontier_above_the_floor(seed: int) -> None:
+    """frontier_above gives exactly the frontier points of pareto_frontier at or above the floor."""
+    rng = np.random.default_rng(seed)
+    tables = [rng.normal(size=(int(rng.integers(1, 6)), 2)).round(int(rng.integers(0, 3)))
+              for _ in range(int(rng.integers(1, 5)))]
+    floor = rng.normal(size=2)
+    front = pareto_frontier(tables).utilities
+    expected = sorted(map(tuple, front[(front >= floor).all(axis=1)]))
+    assert sorted(map(tuple, frontier_above(tables, floor))) == expected
+
+
+def test_analyze_fills_the_inverse_block() -> None:
+    """analyze(..., inverse_draws=N) runs the inverse on the observed deal and results.json carries it."""
+    from tradetalks.studies.analyze import analyze
+    res = analyze(load_scenario("tests/data/toy-uncertain.yaml"), inverse_draws=20)
+    assert res.inverse is not None and res.inverse.draws == 20
+    block = res.to_dict()["inverse"]
+    assert block["draws"] == 20 and block["parameters"] and "acceptance" in block
+    assert res.inverse.headline

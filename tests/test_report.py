@@ -160,21 +160,20 @@ def test_report_can_share_one_plotly_file(tmp_path: Path) -> None:
     assert errors == [] and dom.count('class="main-svg"') >= 3
 
 
-def test_inverse_hook_renders_findings_when_the_analysis_carries_them() -> None:
-    """The "What the real deal reveals" hook reads an ``inverse`` result when AnalysisResult gains one."""
-    from types import SimpleNamespace
+def test_inverse_findings_reach_the_report_when_the_analysis_carries_them() -> None:
+    """analyze(..., inverse_draws=N) fills AnalysisResult.inverse; the report's hook renders its findings."""
+    from markupsafe import escape
 
     from tradetalks.report.how_sure import inverse_view
 
-    param = SimpleNamespace(id="w_kor_auto", label="Korea's weight on carmakers", unit="1",
-                            prior_quantiles=(1.1, 1.4, 1.8), posterior_quantiles=(1.3, 1.6, 1.8))
-    res = SimpleNamespace(inverse=SimpleNamespace(findings=("The deal is consistent with Korea weighting security "
-                                                            "at least 1.3.",), parameters=(param,)))
-    view = inverse_view(res)  # type: ignore[arg-type]
-    assert view is not None and view["findings"] == ["The deal is consistent with Korea weighting security at "
-                                                     "least 1.3."]
-    assert view["rows"] == [["Korea's weight on carmakers", "1.1 to 1.8", "1.6 (1.3 to 1.8)", "1"]]
-    assert inverse_view(SimpleNamespace(inverse=None)) is None  # type: ignore[arg-type]
+    res = analyze(load_scenario(Path(__file__).parent / "data" / "toy-uncertain.yaml"), inverse_draws=200)
+    assert res.inverse is not None
+    view = inverse_view(res)
+    assert view is not None and view["findings"][0] == res.inverse.headline
+    assert len(view["rows"]) == min(12, len(res.inverse.parameters))
+    page = render_report(res)
+    assert "What the real deal reveals" in page and str(escape(res.inverse.headline)) in page
+    assert inverse_view(analyze(load_scenario(TOY))) is None
 
 
 def test_report_shows_what_the_real_deal_reveals_when_the_hook_has_it(monkeypatch: pytest.MonkeyPatch) -> None:

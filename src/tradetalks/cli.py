@@ -98,6 +98,9 @@ def analyze(
     uncertainty: Annotated[int, typer.Option("--uncertainty", min=0, max=10_000_000, metavar="N",
                                              help="Also run N Monte Carlo draws of the uncertain facts (see "
                                                   "`tradetalks uncertainty`).")] = 0,
+    inverse_n: Annotated[int, typer.Option("--inverse", min=0, max=1_000_000, metavar="N",
+                                           help="Also infer what the real deal reveals from N prior draws (see "
+                                                "`tradetalks inverse`).")] = 0,
 ) -> None:
     """Analyse a negotiation: stakes, frontier, bargaining solutions, ZOPA, linkage, the real deal."""
     from tradetalks.outputs import write_atomic, write_tables
@@ -116,7 +119,7 @@ def analyze(
         with err_console.status("analysing…") as status:
             result = run_analysis(loaded, progress=lambda msg: status.update(f"analysing: {msg}…"),
                                   econ="ge" if econ == "ge" else "pe", ge_data_dir=ge_data, dynamics=dynamics,
-                                  uncertainty_draws=uncertainty)
+                                  uncertainty_draws=uncertainty, inverse_draws=inverse_n)
             status.update("writing outputs…")
             write_atomic(out / "results.json", result.to_json())
             write_tables(out, all_tables(result))
@@ -139,6 +142,8 @@ def analyze(
         return
     from tradetalks.report.terminal import print_summary
     print_summary(result, out_console)
+    if result.inverse is not None:
+        out_console.print(f"What the deal reveals: {result.inverse.headline}")
     if loaded.overrides:
         _show_override_effects(loaded, result)
     out_console.print(f"Wrote {', '.join(files)} to {out}/ in {time.perf_counter() - t0:.1f} s.")
@@ -418,34 +423,45 @@ def sensitivity(
 @app.command()
 def inverse(
     scenario: ScenarioArg = DEFAULT_SCENARIO,
-    draws: Annotated[int, typer.Option(min=1, max=1_000_000, help="Prior draws of weights and powers.")] = 2000,
+    draws: Annotated[int, typer.Option(min=1, max=1_000_000, help="Prior draws of the uncertain facts.")] = 2000,
     seed: Annotated[int, typer.Option(help="Seed of the prior draws.")] = 0,
     temperature: Annotated[float, typer.Option(min=1e-6, help="Logit temperature, log Nash-product units.")] = 0.1,
     estimate_temperature: Annotated[bool, typer.Option("--estimate-temperature",
                                                        help="Choose the temperature by marginal likelihood.")
                                     ] = False,
+    param: Annotated[list[str] | None, typer.Option(
+        "--param", metavar="FACT", help="Infer only this fact (repeatable; default: every uncertain fact that "
+                                        "moves a payoff, weight or power).")] = None,
+    workers: Annotated[int, typer.Option(min=1, max=256, help="Worker processes (1: in this process).")] = 1,
+    scheduler: Annotated[str | None, typer.Option(help="Address of a running Dask scheduler (tcp://host:port).")
+                         ] = None,
+    top: Annotated[int, typer.Option(min=1, help="Parameters shown: those whose posterior moved most.")] = 15,
     as_json: JsonOpt = False,
     set_: SetOpt = None,
 ) -> None:
-    """What the real deal reveals: posterior political weights and bargaining power (inverse bargaining)."""
+    """What the real deal reveals: a posterior over the uncertain facts (weights, powers, elasticities, valuations),
+    or, when no draw explains the deal, what it would take."""
     from rich.table import Table
 
     from tradetalks.studies.inverse import infer
 
     def show(r: Any) -> None:
-        table = Table(title=f"Inverse bargaining, {r.scenario}: {r.draws} draws, ESS {r.ess:.0f}")
-        for col in ("parameter", "prior 5-95 %", "posterior mean", "posterior 5-50-95 %", "MAP", "shift"):
+        title = (f"Inverse bargaining, {r.scenario}: {r.draws} draws of {r.inputs} inputs in {r.seconds:.1f} s "
+                 f"({r.draws_per_second:.0f} draws/s), ESS {r.ess:.0f}")
+        table = Table(title=title)
+        for col in ("parameter", "unit", "prior 5-95 %", "posterior 5-50-95 %", "MAP", "shift"):
             table.add_column(col)
-        for p in r.parameters:
-            table.add_row(p.id, f"{p.prior_quantiles[0]:.3g}-{p.prior_quantiles[2]:.3g}", f"{p.posterior_mean:.3g}",
+        shown = sorted(r.parameters[:-1], key=lambda p: -abs(p.shift) if p.shift == p.shift else 0.0)[:top]
+        for p in [*shown, r.parameters[-1]]:
+            table.add_row(p.id, p.unit, f"{p.prior_quantiles[0]:.3g}-{p.prior_quantiles[2]:.3g}",
                           "-".join(f"{q:.3g}" for q in p.posterior_quantiles), f"{p.map:.3g}", f"{p.shift:+.2f}")
         out_console.print(table)
         for line in r.findings:
             out_console.print(f"- {line}")
 
     loaded = _load(scenario, set_, as_json)
-    _run(as_json, lambda: infer(loaded, draws=draws, seed=seed,
-                                temperature=None if estimate_temperature else temperature),
+    _run(as_json, lambda: infer(loaded, draws=draws, seed=seed, parameters=param or None, workers=workers,
+                                scheduler=scheduler, temperature=None if estimate_temperature else temperature),
          lambda r: r.to_dict(), show)
 
 

@@ -287,25 +287,15 @@ def real_deal_view(u: UncertaintyResult) -> dict[str, Any] | None:
 
 
 def inverse_view(res: AnalysisResult) -> dict[str, Any] | None:
-    """"What the real deal reveals" from an inverse-bargaining result held by the analysis, or None.
-
-    ``AnalysisResult`` has no ``inverse`` field yet; this hook renders one when it appears (its ``findings``
-    sentences and, per parameter, prior and posterior 5–95 % ranges), and returns None until then.
-    """
-    inv = getattr(res, "inverse", None)
+    """"What the real deal reveals" from the inverse-bargaining result on the analysis (``analyze --inverse N``),
+    or None: its plain-language findings, per parameter the range before and given the deal (5–95 %, in the
+    fact's unit), largest shift first, and what it would take when no draw explains the deal."""
+    inv = res.inverse
     if inv is None:
         return None
-    findings = [str(f) for f in getattr(inv, "findings", ())]
-    rows = []
-    for p in getattr(inv, "parameters", ()):
-        try:
-            lo, _, hi = p.prior_quantiles
-            plo, pmid, phi = p.posterior_quantiles
-        except (AttributeError, TypeError, ValueError):
-            continue
-        rows.append([str(getattr(p, "label", "") or getattr(p, "id", "")), f"{lo:.3g} to {hi:.3g}",
-                     f"{pmid:.3g} ({plo:.3g} to {phi:.3g})", str(getattr(p, "unit", ""))])
-    if not findings and not rows:
-        return None
-    return {"findings": findings, "rows": rows,
+    params = sorted(inv.parameters, key=lambda p: -abs(p.shift))[:12]
+    rows = [[p.label or p.id, f"{p.prior_quantiles[0]:.3g} to {p.prior_quantiles[2]:.3g}",
+             f"{p.posterior_quantiles[1]:.3g} ({p.posterior_quantiles[0]:.3g} to {p.posterior_quantiles[2]:.3g})",
+             p.unit] for p in params]
+    return {"findings": [inv.headline, *inv.findings], "rows": rows,
             "headers": ["parameter", "before the deal (5–95 %)", "given the deal: median (5–95 %)", "unit"]}

@@ -317,7 +317,8 @@ def _dynamics(loaded: LoadedScenario, model: Model) -> tuple[SimulationResult, T
 
 
 def analyze(loaded: LoadedScenario, *, progress: Progress | None = None, econ: EconModel = "pe",
-            ge_data_dir: Path | None = None, dynamics: bool = False, uncertainty_draws: int = 0) -> AnalysisResult:
+            ge_data_dir: Path | None = None, dynamics: bool = False, uncertainty_draws: int = 0,
+            inverse_draws: int = 0) -> AnalysisResult:
     """Run the whole analysis of a loaded scenario.
 
     Parameters
@@ -335,6 +336,9 @@ def analyze(loaded: LoadedScenario, *, progress: Progress | None = None, econ: E
     uncertainty_draws
         Also run this many Monte Carlo draws of the uncertain facts (:func:`tradetalks.studies.uncertainty.
         uncertainty`; 0 skips it).
+    inverse_draws
+        Also infer what the observed deal reveals from this many prior draws (:func:`tradetalks.studies.inverse.
+        infer`; 0 skips it, and so does a scenario without an observed outcome).
     dynamics
         Also simulate negotiations (one run and a tournament of every strategy pair) and run the sensitivity
         tornado and a weight sweep (a few more seconds).
@@ -363,6 +367,11 @@ def analyze(loaded: LoadedScenario, *, progress: Progress | None = None, econ: E
         from tradetalks.studies.uncertainty import uncertainty
         say(f"{uncertainty_draws:,} Monte Carlo draws of the uncertain facts")
         unc = uncertainty(loaded, n_draws=uncertainty_draws, model=model)
+    inv = None
+    if inverse_draws and loaded.observed is not None:
+        from tradetalks.studies.inverse import infer
+        say(f"inverse bargaining: {inverse_draws:,} prior draws")
+        inv = infer(loaded, model, draws=inverse_draws)
     say("linkage and observed deal")
     cs = model.cs
     improvements: dict[str, ImprovementResult] = {}
@@ -396,5 +405,5 @@ def analyze(loaded: LoadedScenario, *, progress: Progress | None = None, econ: E
         improvements=improvements,
         ratification=ratification,
         simulation=simulation, tournament=tourney, sensitivity=sens, uncertainty=unc,
-        tradetalks_version=__version__,
+        inverse=inv, tradetalks_version=__version__,
     )

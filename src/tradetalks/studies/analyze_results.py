@@ -17,6 +17,7 @@ from tradetalks.jsonable import dumps, jsonable, plain
 if TYPE_CHECKING:
     from tradetalks.studies.ge_opinion_results import GEOpinion
     from tradetalks.studies.improve import ImprovementResult
+    from tradetalks.studies.inverse_results import InverseResult
     from tradetalks.studies.ratify import RatificationResult
     from tradetalks.studies.replay import ReplayStep
     from tradetalks.studies.sensitivity import SensitivityResult
@@ -255,6 +256,8 @@ class AnalysisResult:
     #: with --uncertainty N: Monte Carlo over the uncertain facts (option probabilities, intervals, robust package,
     #: Sobol indices)
     uncertainty: UncertaintyResult | None = None
+    #: with --inverse N: what the real deal reveals (posterior over the uncertain facts, "what would it take")
+    inverse: InverseResult | None = None
     notes: list[str] = field(default_factory=list)
     results_schema_version: int = RESULTS_SCHEMA_VERSION
     tradetalks_version: str = ""
@@ -267,7 +270,7 @@ class AnalysisResult:
     def to_dict(self) -> dict[str, Any]:
         """Plain JSON-ready data (floats rounded to 6 significant digits for stable diffs)."""
         studies = {"replay", "improvements", "ratification", "simulation", "tournament", "sensitivity", "ge_opinion",
-                   "uncertainty"}
+                   "uncertainty", "inverse"}
         out = {f.name: plain(getattr(self, f.name)) if dataclasses.is_dataclass(getattr(self, f.name))
                else getattr(self, f.name) for f in dataclasses.fields(self) if f.name not in studies}
         out["scenario"] = plain(self.scenario)
@@ -278,7 +281,8 @@ class AnalysisResult:
         out["sources"] = [plain(x) for x in self.sources]
         out["replay"] = [plain(x) for x in self.replay]
         out["improvements"] = {k: v.to_dict() for k, v in self.improvements.items()}
-        for name in ("ratification", "simulation", "tournament", "sensitivity", "ge_opinion", "uncertainty"):
+        for name in ("ratification", "simulation", "tournament", "sensitivity", "ge_opinion", "uncertainty",
+                     "inverse"):
             value = getattr(self, name)
             out[name] = None if value is None else value.to_dict()
         return dict(jsonable(out))

@@ -14,10 +14,10 @@ from numpy.typing import ArrayLike, NDArray
 
 from tradetalks.scenario.expressions import names_in
 from tradetalks.scenario.schema import Scenario
-from tradetalks.studies.inverse_results import InverseResult, ParameterPosterior, SettlementFit
+from tradetalks.studies.inverse_results import AcceptanceCheck, InverseResult, ParameterPosterior, SettlementFit
 
 if TYPE_CHECKING:
-    from tradetalks.studies.inverse import Draws, Prior, Target
+    from tradetalks.studies.inverse import Draws, Target
 
 #: quantiles reported (5 %, 50 %, 95 %)
 QUANTILES = (0.05, 0.5, 0.95)
@@ -29,6 +29,10 @@ NOISE_MULTIPLE = 2.0
 MAX_PARAMETER_FINDINGS = 5
 #: below this effective sample size the findings warn that the posterior rests on few draws
 LOW_ESS = 50.0
+#: units printed as a bare number (dimensionless; a unit starting with "share" too)
+DIMENSIONLESS = frozenset({"elasticity", "weight", "ratio", "probability", "ad valorem", "ad valorem equivalent"})
+#: inputs named in the "what would it take" findings
+MAX_ACCEPTANCE_FINDINGS = 5
 
 FloatArray = NDArray[np.float64]
 
@@ -78,12 +82,33 @@ def _summary(pid: str, label: str, unit: str, value: float, low: float, high: fl
         map=float(x[i_map]), shift=(qm - pm) / psd if psd > 0 else 0.0)
 
 
-def posterior_summary(scn: Scenario, prior: Prior, k: int, x: FloatArray, w: FloatArray,
-                      i_map: int) -> ParameterPosterior:
-    """Prior and posterior of parameter ``k`` from its draws ``x`` (``(D,)``) and posterior weights ``w``."""
-    fid = prior.ids[k]
-    return _summary(fid, parameter_label(scn, fid), scn.facts[fid].unit, float(prior.value[k]),
-                    float(prior.low[k]), float(prior.high[k]), prior.basis[k], x, w, i_map)
+def fact_summary(scn: Scenario, fid: str, value: float, basis: str, support: tuple[float, float], x: FloatArray,
+                 w: FloatArray, i_map: int) -> ParameterPosterior:
+    """Prior and posterior of fact ``fid`` from its draws ``x`` (``(D,)``) and posterior weights ``w``."""
+    return _summary(fid, parameter_label(scn, fid), scn.facts[fid].unit, value, support[0], support[1], basis, x, w,
+                    i_map)
+
+
+def acceptance_check(scn: Scenario, fids: list[str], values: FloatArray, point: FloatArray, shortfall: FloatArray,
+                     margin: FloatArray, point_shortfall: float) -> AcceptanceCheck:
+    """One input's one-at-a-time scan: ``values`` ``(Q, f)`` of its facts at the scanned quantiles (increasing),
+    ``point`` ``(f,)`` their point values, ``shortfall`` ``(Q,)`` the deal's shortfall at each and ``margin``
+    ``(Q,)`` the smaller of the two parties' gains (the threshold is where it crosses zero, interpolated)."""
+    v, p0 = values[:, 0], float(point[0])
+    best = int(np.argmin(shortfall))
+    threshold = None
+    zero = np.flatnonzero(shortfall <= 0)
+    if zero.size:
+        j = int(zero[np.argmin(np.abs(v[zero] - p0))])
+        k = j - 1 if v[j] > p0 else j + 1  # the scan point next to it on the point's side
+        threshold = float(v[j])
+        if 0 <= k < v.size and margin[k] < 0 <= margin[j]:
+            threshold = float(v[k] + (v[j] - v[k]) * -margin[k] / (margin[j] - margin[k]))
+    key = fids[0] if len(fids) == 1 else f"group:{scn.facts[fids[0]].draw_with}"
+    return AcceptanceCheck(input=key, facts=tuple(fids), unit=scn.facts[fids[0]].unit, point=p0, low=float(v[0]),
+                           high=float(v[-1]), shortfall_low=float(shortfall[0]), shortfall_high=float(shortfall[-1]),
+                           best_value=float(v[best]), best_shortfall=float(shortfall[best]),
+                           improvement=point_shortfall - float(shortfall[best]), threshold=threshold)
 
 
 def power_summary(scn: Scenario, power_rule: str, value: float, share: FloatArray, w: FloatArray,
@@ -119,21 +144,81 @@ def _g(x: float) -> str:
     return f"{x:.3g}"
 
 
+def in_units(x: float, unit: str) -> str:
+    """A value in its fact's unit, money in $bn or $m.
+
+    >>> in_units(2.1e9, "USD/yr"), in_units(-3.5e6, "USD"), in_units(1.25, "elasticity"), in_units(0.2, "1/yr")
+    ('$2.1bn/yr', '-$3.5m', '1.25', '0.2/yr')
+    """
+    if unit.startswith("USD") and np.isfinite(x):
+        sign, ax = ("-" if x < 0 else ""), abs(x)
+        body = f"{ax / 1e9:.3g}bn" if ax >= 1e8 else f"{ax / 1e6:.3g}m"
+        return f"{sign}${body}{unit[3:]}"
+    if unit in DIMENSIONLESS or unit.startswith("share"):
+        return _g(x)
+    if unit.startswith("1/"):
+        return f"{_g(x)}/{unit[2:]}"
+    return f"{_g(x)} {unit}"
+
+
+def _bn(x: float) -> str:
+    return f"${x / 1e9:.2f}bn/yr"
+
+
 def _parameter_sentence(p: ParameterPosterior) -> str:
     lo, _, hi = p.posterior_quantiles
     plo, _, phi = p.prior_quantiles
+    u = p.unit
     if p.shift > 0:
-        bound = f"at least {_g(lo)} (posterior 5 % quantile; prior 5 %: {_g(plo)})"
+        bound = f"at least {in_units(lo, u)} (posterior 5 % quantile; prior 5 %: {in_units(plo, u)})"
     else:
-        bound = f"at most {_g(hi)} (posterior 95 % quantile; prior 95 %: {_g(phi)})"
-    return (f"The deal is consistent with {p.label} ({p.id}) {bound}; posterior mean {_g(p.posterior_mean)} "
-            f"against a prior mean of {_g(p.prior_mean)} (shift {p.shift:+.2f} prior s.d.).")
+        bound = f"at most {in_units(hi, u)} (posterior 95 % quantile; prior 95 %: {in_units(phi, u)})"
+    label = p.label if p.label != p.id else p.id.replace("_", " ")
+    return (f"The deal is consistent with {label} ({p.id}) {bound}; posterior mean {in_units(p.posterior_mean, u)} "
+            f"against a prior mean of {in_units(p.prior_mean, u)} (shift {p.shift:+.2f} prior s.d.).")
+
+
+def _acceptance_findings(r: InverseResult) -> list[str]:
+    acc = r.acceptance
+    if acc is None:
+        return []
+    out = []
+    losers = [p for p, g in acc.point_gains.items() if g < 0]
+    if losers or not r.explained:
+        gains = ", ".join(f"{p} {_bn(g)}" for p, g in acc.point_gains.items())
+        out.append(f"At the point values the deal's gains over the no-deal outcome of {r.observed.date} are {gains}"
+                   + (f": {' and '.join(losers)} would not accept it (shortfall {_bn(acc.point_shortfall)})."
+                      if losers else "."))
+    if not r.explained:
+        out.append(f"No prior draw puts the deal in the ZOPA, so there is no posterior; the closest draw still "
+                   f"leaves a shortfall of {_bn(acc.closest_draw_shortfall)} ("
+                   + ", ".join(f"{p} {_bn(g)}" for p, g in acc.closest_draw_gains.items()) + ").")
+    if losers or not r.explained:
+        useful = [c for c in acc.checks if c.improvement > 0][:MAX_ACCEPTANCE_FINDINGS]
+        for c in useful:
+            name = c.input if len(c.facts) == 1 else f"{c.input} ({', '.join(c.facts)}, moved together)"
+            if c.threshold is not None:
+                out.append(f"What would it take: {name} at {in_units(c.threshold, c.unit)} (point "
+                           f"{in_units(c.point, c.unit)}, range {in_units(c.low, c.unit)} to "
+                           f"{in_units(c.high, c.unit)}) alone puts the deal in the ZOPA.")
+            else:
+                out.append(f"What would it take: {name} at {in_units(c.best_value, c.unit)} (range end; point "
+                           f"{in_units(c.point, c.unit)}) cuts the shortfall to {_bn(c.best_shortfall)} but not "
+                           "to zero.")
+        if not useful:
+            out.append("No single input moved over its range brings the deal closer to acceptance.")
+    return out
 
 
 def findings(r: InverseResult) -> list[str]:
     """Plain-language conclusions, all generated from the posterior summaries of ``r``."""
     obs = r.observed
-    out = [f"{r.consistent_draws} of {r.draws} prior draws ({r.consistent_draws / r.draws:.0%}) make the observed "
+    if not r.explained:
+        return [f"None of {r.draws} prior draws of {r.inputs} uncertain inputs makes the observed deal better than "
+                f"the no-deal outcome of {obs.date} for both sides: the model cannot explain it at these ranges.",
+                *_acceptance_findings(r)]
+    out = [f"{r.consistent_draws} of {r.draws} prior draws of {r.inputs} uncertain inputs "
+           f"({r.consistent_draws / r.draws:.0%}) make the observed "
            f"deal better than the no-deal outcome of {obs.date} for both sides; the posterior rests on an effective "
            f"sample of {r.ess:.0f} draws (temperature {r.temperature:g} log Nash-product units"
            + (", chosen by marginal likelihood)." if r.temperature_estimated else ").")]
@@ -150,9 +235,10 @@ def findings(r: InverseResult) -> list[str]:
                     key=lambda p: -abs(p.shift))[:MAX_PARAMETER_FINDINGS]
     out += [_parameter_sentence(p) for p in movers]
     if movers:
-        out.append("A political weight is the value of a stakeholder's dollar relative to a dollar of consumers, "
-                   "taxpayers or security (weight 1); the other parameters moved less than "
-                   f"{threshold:.2f} prior standard deviations, within Monte Carlo noise or uninformed by the deal.")
+        weights = ("A political weight is the value of a stakeholder's dollar relative to a dollar of consumers, "
+                   "taxpayers or security (weight 1); t" if any(" weight of " in p.label for p in movers) else "T")
+        out.append(f"{weights}he other parameters moved less than {threshold:.2f} prior standard deviations, within "
+                   "Monte Carlo noise or uninformed by the deal.")
     else:
         out.append(f"No parameter moved by as much as {threshold:.2f} prior standard deviations: the deal says "
                    "little about them.")
@@ -178,6 +264,7 @@ def findings(r: InverseResult) -> list[str]:
         out.append(f"The estimated temperature sits at the top of the grid ({r.temperature:g}): the marginal "
                    "likelihood keeps rising as the choice among frontier packages gets flatter, so the Nash product "
                    "explains the observed deal only weakly.")
+    out += _acceptance_findings(r)
     if r.ess < LOW_ESS:
         out.append(f"Caution: an effective sample of {r.ess:.0f} draws is small; raise --draws or the temperature.")
     return out

@@ -1,10 +1,11 @@
 """Frozen results of inverse bargaining (:mod:`tradetalks.studies.inverse`): what the real deal reveals.
 
 Parameters are in their facts' units (political weights are dimensionless multipliers on a stakeholder's USD;
-discount rates are 1/yr). A bargaining-power *share* is the party-0 exponent of the asymmetric Nash product
-divided by the sum of both exponents (dimensionless, in (0, 1)). Nash-product gaps are in natural-log units of the
-(power-normalised) Nash product: a gap of 0.05 means the package's weighted geometric-mean gain is about 5 %
-below the best frontier package's.
+discount rates are 1/yr; valuations USD/yr; elasticities dimensionless). Gains and shortfalls are party utilities:
+weighted USD/yr on the scenario's time basis. A bargaining-power *share* is the party-0 exponent of the asymmetric
+Nash product divided by the sum of both exponents (dimensionless, in (0, 1)). Nash-product gaps are in
+natural-log units of the (power-normalised) Nash product: a gap of 0.05 means the package's weighted
+geometric-mean gain is about 5 % below the best frontier package's.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from typing import Any
 
 import pandas as pd
 
-__all__ = ["InverseResult", "ParameterPosterior", "SettlementFit"]
+__all__ = ["Acceptance", "AcceptanceCheck", "InverseResult", "ParameterPosterior", "SettlementFit"]
 
 
 def _json(obj: Any) -> Any:
@@ -121,6 +122,72 @@ class SettlementFit:
 
 
 @dataclass(frozen=True)
+class AcceptanceCheck:
+    """One uncertain input moved alone over its range (every other fact at its point value): how close it brings
+    the observed deal to both sides' acceptance.
+
+    Attributes
+    ----------
+    input
+        The fact id, or ``group:<name>`` for a ``draw_with`` group (its facts move together).
+    facts
+        Facts it moves; the values below are those of the first.
+    unit
+        The first fact's unit.
+    point, low, high
+        Its point value and the ends of its range (0 and 1 quantiles; a finite stand-in for an untruncated tail).
+    shortfall_low, shortfall_high
+        Shortfall (weighted USD/yr: what the losing side(s) would need) with the input at each end.
+    best_value, best_shortfall
+        The value of the scan with the smallest shortfall, and that shortfall.
+    improvement
+        Shortfall at the point values minus ``best_shortfall`` (weighted USD/yr).
+    threshold
+        The value nearest the point at which the deal enters the ZOPA (interpolated on the scan), ``None`` if it
+        never does within the range.
+    """
+
+    input: str
+    facts: tuple[str, ...]
+    unit: str
+    point: float
+    low: float
+    high: float
+    shortfall_low: float
+    shortfall_high: float
+    best_value: float
+    best_shortfall: float
+    improvement: float
+    threshold: float | None
+
+
+@dataclass(frozen=True)
+class Acceptance:
+    """How far the observed deal is from acceptance by both sides on its date ("what would it take").
+
+    Attributes
+    ----------
+    point_gains
+        Party → gain from the deal over the no-deal outcome of its date at the point values (weighted USD/yr).
+    point_shortfall
+        Sum over parties of the losses at the point values (0 when the deal is in the ZOPA there).
+    in_zopa_share
+        Share of prior draws under which both gain.
+    closest_draw_shortfall, closest_draw_gains
+        The smallest shortfall over the prior draws and that draw's gains.
+    checks
+        One per uncertain input, smallest reachable shortfall first (then largest improvement).
+    """
+
+    point_gains: dict[str, float]
+    point_shortfall: float
+    in_zopa_share: float
+    closest_draw_shortfall: float
+    closest_draw_gains: dict[str, float]
+    checks: tuple[AcceptanceCheck, ...]
+
+
+@dataclass(frozen=True)
 class InverseResult:
     """What the real deal reveals about the parties' political weights and bargaining power.
 
@@ -162,6 +229,17 @@ class InverseResult:
         Whether the observed deal is the Nash package at the MAP point.
     findings
         Plain-language conclusions generated from the posterior.
+    explained
+        Whether some prior draw puts the observed deal in the ZOPA. If not there is no posterior: its fields are
+        NaN, the "MAP" point is the draw closest to acceptance and :attr:`acceptance` says what it would take.
+    inputs
+        Uncertain inputs drawn (a ``draw_with`` group is one).
+    held_fixed
+        Uncertain facts held at a ``--set`` value instead of drawn.
+    seconds, draws_per_second
+        Wall time of the run (set-up, draws and summaries) and draws per second.
+    acceptance
+        How far the observed deal is from acceptance (``None`` for problems without a scenario).
     """
 
     scenario: str
@@ -183,6 +261,24 @@ class InverseResult:
     map_differences: dict[str, tuple[str, str]]
     map_predicted: bool
     findings: tuple[str, ...]
+    explained: bool = True
+    inputs: int = 0
+    held_fixed: tuple[str, ...] = ()
+    seconds: float = 0.0
+    draws_per_second: float = 0.0
+    acceptance: Acceptance | None = None
+
+    @property
+    def headline(self) -> str:
+        """One sentence: how much of the prior explains the deal and, if none, how far it is from acceptance."""
+        if not self.explained:
+            acc = self.acceptance
+            gap = "" if acc is None else (f"; the closest of {self.draws} draws still leaves a shortfall of "
+                                          f"${acc.closest_draw_shortfall / 1e9:.2f}bn/yr")
+            return f"no prior draw puts the real deal in the ZOPA{gap}."
+        return (f"{self.consistent_draws / self.draws:.0%} of {self.draws:,} prior draws put the real deal in the "
+                f"ZOPA (posterior on an effective {self.ess:.0f} draws); it is the predicted Nash package in "
+                f"{self.observed.p_predicted_posterior:.0%} of the posterior.")
 
     def to_dict(self) -> dict[str, Any]:
         """Everything as plain JSON-ready data (non-finite numbers as ``None``)."""
@@ -203,6 +299,6 @@ class InverseResult:
 
     def __repr__(self) -> str:
         return (f"InverseResult(scenario={self.scenario!r}, draws={self.draws}, temperature={self.temperature:g}, "
-                f"ess={self.ess:.1f}, consistent={self.consistent_draws}, "
+                f"explained={self.explained}, ess={self.ess:.1f}, consistent={self.consistent_draws}, "
                 f"P(observed predicted)={self.observed.p_predicted_posterior:.3f}, "
                 f"parameters={len(self.parameters)})")
