@@ -14,11 +14,11 @@ Example
 >>> from tradetalks.studies.analyze import analyze
 >>> res = analyze(load_scenario("tests/data/toy.yaml"))
 >>> sorted(res.figures.available())
-['frontier', 'stakes']
+['frontier', 'linkage', 'replay', 'stakes', 'timeline']
 >>> res.figures.frontier().layout.title.text
 'Pareto frontier (utility against no deal)'
 >>> list(res.to_frame("solutions").columns[:3])
-['solution', 'utility_EXP', 'utility_IMP']
+['solution', 'utility_A', 'utility_B']
 """
 
 from __future__ import annotations
