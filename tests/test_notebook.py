@@ -12,6 +12,7 @@ import os
 import re
 import sys
 import time
+from html import escape
 from pathlib import Path
 
 import pytest
@@ -24,6 +25,7 @@ from tradetalks.scenario import load_scenario
 from tradetalks.studies import analyze_results as ar
 from tradetalks.studies.analyze import analyze
 from tradetalks.studies.analyze_results import AnalysisResult
+from tradetalks.studies.notebook_view import MAX_ROWS, study_html
 
 ROOT = Path(__file__).resolve().parents[1]
 NOTEBOOK = ROOT / "docs" / "notebooks" / "korus-2025.ipynb"
@@ -150,8 +152,13 @@ def test_missing_chart_says_how_to_get_it(korus: AnalysisResult) -> None:
         korus.figures.tornado()
 
 
-def test_tornado_with_dynamics() -> None:
-    res = analyze(load_scenario(str(TOY)), dynamics=True)
+@pytest.fixture(scope="module")
+def toy_dynamics() -> AnalysisResult:
+    return analyze(load_scenario(str(TOY)), dynamics=True)
+
+
+def test_tornado_with_dynamics(toy_dynamics: AnalysisResult) -> None:
+    res = toy_dynamics
     assert "tornado" in res.figures.available()
     fig = res.figures.tornado()
     assert len(fig.data) == len(res.party_ids)
@@ -214,9 +221,34 @@ def test_html_view_never_hides_changes_silently(korus: AnalysisResult) -> None:
     assert page.count("<br>") >= shown - 1
 
 
+@pytest.mark.parametrize("study", ["ratification", "simulation", "tournament", "sensitivity"])
+def test_study_results_show_as_html(toy_dynamics: AnalysisResult, study: str) -> None:
+    obj = getattr(toy_dynamics, study)
+    page = obj._repr_html_()
+    assert page.startswith("<pre>") and len(page) < HTML_CHARS
+    assert escape(repr(obj)) in page
+
+
+def test_study_html_escapes_and_cuts_long_tables() -> None:
+    import pandas as pd
+
+    class Study:
+        def __repr__(self) -> str:
+            return "Study(<b>)"
+
+        def to_frame(self) -> pd.DataFrame:
+            return pd.DataFrame({"label": ["<i>x</i>"] * (MAX_ROWS + 5)})
+
+    page = study_html(Study())
+    assert "<b>" not in page and "<i>" not in page and "&lt;i&gt;" in page
+    assert page.count("</tr>") == MAX_ROWS + 1  # the header and the first MAX_ROWS rows
+    assert f"First {MAX_ROWS} of {MAX_ROWS + 5} rows" in page
+
+
 def test_reprs_are_short(korus: AnalysisResult) -> None:
     for obj in (korus, korus.figures, korus.tables):
         assert len(repr(obj)) < 400, type(obj).__name__
+    assert "USD bn/yr" in repr(korus) and "real deal=" in repr(korus)
 
 
 def test_stored_notebook_has_no_outputs() -> None:

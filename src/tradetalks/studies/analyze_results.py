@@ -611,10 +611,17 @@ class AnalysisResult:
         return dumps(self.to_dict(), indent=indent)
 
     def __repr__(self) -> str:
+        def bn(utilities: dict[str, float] | None) -> str:
+            if utilities is None:
+                return "none"
+            return " / ".join(f"{p} {u / 1e9:+.2f}" for p, u in utilities.items()) + " USD bn/yr"
+
         nash = self.solutions.get("nash")
+        zopa = f"{self.zopa.count:,}" if self.zopa.method == "exact" else f"≈{self.zopa.count:,.3g} (sampled)"
+        deal = "" if self.observed is None else f", real deal={bn(self.observed.utilities)}"
         return (f"AnalysisResult(scenario={self.scenario.id!r}, issues={len(self.issues)}, "
-                f"frontier={self.frontier.n_points} points of {self.frontier.n_packages:.3g} packages, "
-                f"zopa={self.zopa.count}, nash={nash.utilities if nash else None})")
+                f"frontier={self.frontier.n_points:,} points of {self.frontier.n_packages:,} packages, "
+                f"zopa={zopa} packages, nash={bn(nash.utilities if nash else None)}{deal})")
 
     @property
     def figures(self) -> Figures:
