@@ -181,6 +181,22 @@ def test_tables_are_the_csv_tables(toy: AnalysisResult) -> None:
         toy.to_frame("nope")
 
 
+def test_report_tables_as_frames(korus: AnalysisResult) -> None:
+    """The report's other tables, in numbers: the real deal per no-deal path, improvements, linkage, win-sets."""
+    tables = korus.tables
+    assert {"replay", "observed", "improvements", "linkage", "winsets"} <= set(tables.names())
+    deal = korus.observed
+    assert deal is not None and deal.vs_as_of is not None
+    observed = tables["observed"].set_index("basis")
+    assert observed.loc["as_of", "utility_KOR"] == deal.vs_as_of.utilities["KOR"]
+    improvements = tables["improvements"]
+    assert set(improvements.rule) == set(korus.improvements)
+    for rule, imp in korus.improvements.items():
+        assert (improvements.rule == rule).sum() == max(1, len(imp.changes))
+    assert list(tables["linkage"].surplus_joint) == [lk.surplus["joint"] for lk in korus.linkage]
+    assert list(tables["winsets"].party) == korus.party_ids
+
+
 def test_html_view_names_solutions_zopa_and_deal(korus: AnalysisResult) -> None:
     page = korus._repr_html_()
     assert len(page) < HTML_CHARS

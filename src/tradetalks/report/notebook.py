@@ -24,6 +24,7 @@ Example
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
+from functools import partial
 from html import escape
 from typing import TYPE_CHECKING, Any
 
@@ -31,7 +32,15 @@ from tradetalks.errors import NotFoundError
 from tradetalks.report import figure as go
 from tradetalks.report import html as report
 from tradetalks.report.format import Labels, count_with_interval, money
-from tradetalks.report.tables import Table, all_tables
+from tradetalks.report.tables import (
+    Table,
+    all_tables,
+    improvements_rows,
+    linkage_rows,
+    observed_rows,
+    replay_rows,
+    winset_rows,
+)
 from tradetalks.studies.analyze_results import AnalysisResult
 
 if TYPE_CHECKING:
@@ -120,19 +129,20 @@ class Figures:
                 "stakes takes an issue id)")
 
 
+def _frame(build: Callable[[AnalysisResult], list[dict[str, Any]]], res: AnalysisResult) -> pd.DataFrame:
+    return Table(build(res)).to_frame()
+
+
 def _extra_tables(res: AnalysisResult) -> dict[str, Callable[[], pd.DataFrame]]:
-    """Tables of the studies attached to the result (each study's own ``to_frame``)."""
-    out: dict[str, Callable[[], pd.DataFrame]] = {}
+    """Tables beyond the CSV files: those the report shows, then each attached study's own ``to_frame``."""
+    rows = {"replay": replay_rows, "observed": observed_rows, "improvements": improvements_rows,
+            "linkage": linkage_rows, "winsets": winset_rows}
+    out: dict[str, Callable[[], pd.DataFrame]] = {
+        name: partial(_frame, build, res) for name, build in rows.items() if build(res)}
     for name in ("simulation", "tournament", "sensitivity", "ge_opinion", "uncertainty"):
         study = getattr(res, name)
         if study is not None and hasattr(study, "to_frame"):
             out[name] = study.to_frame
-    if res.replay:
-        out["replay"] = lambda: Table([{"date": s.date, "event": s.label, "kind": s.kind,
-                                        "zopa_nonempty": s.zopa_nonempty, "zopa_count": s.zopa_count,
-                                        **{f"nash_{p}": (s.nash_utilities or {}).get(p) for p in res.party_ids},
-                                        **{f"stood_{p}": s.stood_utilities[p] for p in res.party_ids}}
-                                       for s in res.replay]).to_frame()
     return out
 
 
@@ -140,7 +150,8 @@ class Tables:
     """Every table of a result as a pandas DataFrame, by name: ``tables["solutions"]``.
 
     The CSV tables ``tradetalks analyze`` writes (stakes, frontier, solutions, sources, timeline; built by
-    :mod:`tradetalks.report.tables`), then the replay and each attached study's own table. Utilities and payoffs
+    :mod:`tradetalks.report.tables`), then the other tables of the report that the result has data for (replay,
+    observed, improvements, linkage, winsets) and each attached study's own table. Utilities and payoffs
     in USD a year against the BATNA (utilities weighted, payoffs not); option ids as in ``results.json``.
     """
 
