@@ -31,7 +31,7 @@ from typing import TYPE_CHECKING, Any
 from tradetalks.errors import NotFoundError
 from tradetalks.report import figure as go
 from tradetalks.report import html as report
-from tradetalks.report.format import Labels, count_with_interval, money
+from tradetalks.report.format import Labels, count_with_interval, money, short
 from tradetalks.report.tables import (
     Table,
     all_tables,
@@ -51,8 +51,10 @@ if TYPE_CHECKING:
 NOTEBOOK_LAYOUT: dict[str, Any] = {
     "template": "plotly_white", "font": {"family": "system-ui, sans-serif"},
     "legend": {"orientation": "h", "yanchor": "top", "y": -0.16, "x": 0, "xanchor": "left"}}
-#: most package changes listed per solution in the HTML summary (the rest are counted, never silently dropped)
-MAX_CHANGES_SHOWN = 25
+#: characters of an option label in the HTML summary's package table (the full label shows on hover)
+CELL_CHARS = 36
+#: characters of an issue name there
+ISSUE_CHARS = 60
 
 
 def to_plotly(fig: go.Figure, *, legend_below: bool = True) -> pgo.Figure:
@@ -189,20 +191,36 @@ def _td(text: str, *, num: bool = False) -> str:
     return f"<td{style}>{escape(text)}</td>"
 
 
-def _changes_cell(changes: list[str]) -> str:
-    shown = [escape(c) for c in changes[:MAX_CHANGES_SHOWN]]
-    if len(changes) > MAX_CHANGES_SHOWN:
-        shown.append(f"<i>and {len(changes) - MAX_CHANGES_SHOWN} more (see tables[&quot;solutions&quot;])</i>")
-    return "<td>" + ("<br>".join(shown) or "no change (no deal)") + "</td>"
+def _packages_html(res: AnalysisResult, columns: list[tuple[str, dict[str, str] | None]]) -> str:
+    """Issues × packages: each cell the option's label (cut short, in full on hover), bold where it differs from no
+    deal; every issue is a row, none hidden."""
+    labels = Labels.from_issues(res.issues)
+    batna = res.batna.package
+    body = []
+    for iss in res.issues:
+        cells = []
+        for _, pkg in columns:
+            opt = None if pkg is None else pkg.get(iss.id, batna[iss.id])
+            if opt is None:
+                cells.append("<td>—</td>")
+                continue
+            full = labels.option(iss.id, opt)
+            text = escape(short(full, CELL_CHARS))
+            cells.append(f'<td title="{escape(full, quote=True)}">'
+                         + (f"<b>{text}</b>" if opt != batna[iss.id] else text) + "</td>")
+        body.append(f'<tr><td title="{escape(iss.id, quote=True)}">{escape(short(iss.name, ISSUE_CHARS))}</td>'
+                    + "".join(cells) + "</tr>")
+    head = "<tr><th>issue</th>" + "".join(f"<th>{escape(name)}</th>" for name, _ in columns) + "</tr>"
+    return ("<details open><summary>Packages: the option each settles every issue on (<b>bold</b>: differs from no "
+            "deal; full labels on hover; ids in <code>.tables[&quot;solutions&quot;]</code>)</summary>"
+            f'<table style="font-size:smaller"><thead>{head}</thead><tbody>{"".join(body)}</tbody></table></details>')
 
 
 def analysis_html(res: AnalysisResult) -> str:
-    """A compact HTML summary of a result for Jupyter: the headline solutions with their packages (labels, every
-    issue that differs from no deal), the ZOPA and the real deal. Every text is escaped."""
+    """A compact HTML summary of a result for Jupyter: each solution's utilities, the packages (issues × solutions,
+    by label, every issue shown), the ZOPA and the real deal. Every text is escaped."""
     parties = res.party_ids
     sc = res.scenario
-    labels = Labels.from_issues(res.issues)
-    batna = res.batna.package
     head = (f"<p><b>{escape(sc.title)}</b> (<code>{escape(sc.id)}</code>, as of {escape(sc.as_of)}; "
             f"{escape(res.econ_model.upper())} model). {len(res.issues)} issues, "
             f"{res.frontier.n_packages:,} packages, {res.frontier.n_points:,} on the Pareto frontier. "
@@ -211,28 +229,30 @@ def analysis_html(res: AnalysisResult) -> str:
         head += ("<p>Overridden facts: " + ", ".join(f"<code>{escape(k)}</code> = {v:g}"
                                                       for k, v in sc.overrides.items()) + "</p>")
     rows = []
+    columns: list[tuple[str, dict[str, str] | None]] = []
     for name, s in res.solutions.items():
         label = report.SOLUTION_NAMES.get(name, name)
+        columns.append((label, None if s is None else s.package))
         if s is None:
             rows.append(f"<tr>{_td(label)}{''.join(_td('—', num=True) for _ in parties)}"
                         "<td>no package beats no deal for both sides</td></tr>")
             continue
         if s.powers is not None:
             label += f" (powers {'/'.join(f'{s.powers[p]:.2f}' for p in parties)})"
-        rows.append(f"<tr>{_td(label)}{''.join(_td(money(s.utilities[p]), num=True) for p in parties)}"
-                    f"{_changes_cell(labels.changes(s.package, batna))}</tr>")
+        rows.append(f"<tr>{_td(label)}{''.join(_td(money(s.utilities[p]), num=True) for p in parties)}<td></td></tr>")
     o = res.observed
     if o is not None:
+        columns.append(("Real deal", o.package))
         rows.append(f"<tr>{_td('Real deal')}{''.join(_td(money(o.utilities[p]), num=True) for p in parties)}"
-                    f"{_changes_cell(labels.changes(o.package, batna))}</tr>")
+                    f"{_td(o.title)}</tr>")
     table = ("<table><thead><tr><th>solution</th>" + "".join(f"<th>{escape(p)}, USD/yr</th>" for p in parties)
-             + "<th>package: issues settled differently from no deal</th></tr></thead><tbody>"
-             + "".join(rows) + "</tbody></table>")
+             + "<th></th></tr></thead><tbody>" + "".join(rows) + "</tbody></table>")
     z = res.zopa
     zopa = (f"<p><b>ZOPA</b>: {'non-empty' if z.nonempty else 'EMPTY'}, "
             f"{escape(count_with_interval(z.count, z.ci95, exact=z.method == 'exact'))} of "
             f"{z.total_packages:,} packages are better than no deal for both sides ({escape(z.method)}).</p>")
-    return ("<div class=\"tradetalks-result\">" + head + table + zopa + _observed_html(res) + _studies_html(res)
+    return ("<div class=\"tradetalks-result\">" + head + table + _packages_html(res, columns) + zopa
+            + _observed_html(res) + _studies_html(res)
             + "<p><small>Charts: <code>.figures</code> (" + escape(", ".join(Figures(res).available()))
             + "); tables: <code>.tables</code>; field meanings and units: <code>help(type(result))</code>."
             "</small></p></div>")
