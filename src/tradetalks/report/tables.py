@@ -110,6 +110,56 @@ def timeline_rows(res: AnalysisResult) -> list[Row]:
     return [dict(e) for e in res.timeline]
 
 
+def replay_rows(res: AnalysisResult) -> list[Row]:
+    """Per dated event: the ZOPA against that date's no deal, the Nash point and what stood (USD/yr, weighted)."""
+    parties = res.party_ids
+    return [{"date": s.date, "event": s.label, "kind": s.kind, "zopa_nonempty": s.zopa_nonempty,
+             "zopa_count": s.zopa_count, **{f"nash_{p}": (s.nash_utilities or {}).get(p) for p in parties},
+             **{f"stood_{p}": s.stood_utilities[p] for p in parties}} for s in res.replay]
+
+
+def observed_rows(res: AnalysisResult) -> list[Row]:
+    """The real deal against each no-deal path (scenario BATNA, the deal date's, the latest): utilities (USD/yr,
+    weighted), the no-deal options and facts that differ."""
+    o = res.observed
+    if o is None:
+        return []
+    views = [v for v in (o.vs_as_of, o.vs_dated_batna, o.vs_latest) if v is not None]
+    return [{"basis": v.basis, "date": v.date, **{f"utility_{p}": v.utilities[p] for p in res.party_ids},
+             "batna_changes": "; ".join(f"{i}={op}" for i, op in v.batna_changes.items()),
+             "facts_revised": "; ".join(f"{f}={x:g}" for f, x in v.facts_revised.items())} for v in views]
+
+
+def improvements_rows(res: AnalysisResult) -> list[Row]:
+    """One row per rule × issue the Pareto improvement of the real deal changes, with the gains (USD/yr, weighted)."""
+    rows: list[Row] = []
+    for rule, imp in res.improvements.items():
+        gains = {f"gain_{p}": (imp.gains or {}).get(p) for p in res.party_ids}
+        if not imp.changes:  # on the frontier: nothing to change
+            rows.append({"rule": rule, **gains, "issue": None, "from": None, "to": None})
+        for c in imp.changes:
+            rows.append({"rule": rule, **gains, "issue": c.issue, "from": c.from_label, "to": c.to_label})
+    return rows
+
+
+def linkage_rows(res: AnalysisResult) -> list[Row]:
+    """Per linkage group: Nash utility surplus of having the linked issues on the table (USD/yr, weighted), and the
+    ZOPA with and without them."""
+    return [{"group": lk.group, "name": lk.name, "issues": "; ".join(lk.issues),
+             **{f"surplus_{k}": v for k, v in lk.surplus.items()},
+             "zopa_count_with": lk.with_linkage["zopa_count"], "zopa_count_without": lk.without_linkage["zopa_count"],
+             "turns_empty_zopa_nonempty": lk.turns_empty_zopa_nonempty} for lk in res.linkage]
+
+
+def winset_rows(res: AnalysisResult) -> list[Row]:
+    """Per party: its ratification rule and the size of its win-set (packages it can ratify)."""
+    rat = res.ratification
+    if rat is None:
+        return []
+    return [{"party": ws.party, "rule": ws.rule, "nonempty": ws.nonempty, "count": ws.size.count,
+             "method": ws.size.method, "total": ws.size.total, "share": ws.size.share} for ws in rat.parties]
+
+
 def stakes_table(res: AnalysisResult) -> pd.DataFrame:
     return Table(stakes_rows(res)).to_frame()
 

@@ -379,6 +379,12 @@ class GEOpinion:
         rows = [{"package": p.name, **dataclasses.asdict(c)} for p in self.packages for c in p.comparison]
         return pd.DataFrame(rows)
 
+    def _repr_html_(self) -> str:
+        """Jupyter's view: the summary of ``repr`` and the first rows of the table, escaped."""
+        from tradetalks.studies.notebook_view import study_html
+
+        return study_html(self)
+
     def __repr__(self) -> str:
         def line(e: GEEffects) -> str:
             return e.name + " " + ", ".join(f"{p.country} {p.welfare:+.3f} %" for p in e.parties)

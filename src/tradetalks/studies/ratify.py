@@ -207,6 +207,12 @@ class RatificationResult:
         """Plain JSON-ready data (floats rounded to 6 significant digits, as in results.json)."""
         return dict(jsonable(plain(self)))
 
+    def _repr_html_(self) -> str:
+        """Jupyter's view: the summary of ``repr`` and the first rows of the table, escaped."""
+        from tradetalks.studies.notebook_view import study_html
+
+        return study_html(self)
+
     def __repr__(self) -> str:
         lines = [f"RatificationResult({self.scenario!r}: ratifiers {'yes' if self.has_ratifiers else 'none'})"]
         for p in self.parties:

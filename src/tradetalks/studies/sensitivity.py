@@ -151,6 +151,12 @@ class SensitivityResult:
                  "flipped_issues": ", ".join(r.flipped_issues)} for r in self.tornado]
         return pd.DataFrame(rows)
 
+    def _repr_html_(self) -> str:
+        """Jupyter's view: the summary of ``repr`` and the first rows of the table, escaped."""
+        from tradetalks.studies.notebook_view import study_html
+
+        return study_html(self)
+
     def __repr__(self) -> str:
         flips = [r.id for r in self.tornado if r.flips]
         sweep = "no sweep" if self.sweep is None else (

@@ -264,6 +264,12 @@ class UncertaintyResult:
                 for i in self.issues for opt, share in i.shares.items()]
         return pd.DataFrame(rows, columns=["issue", "option", "share", "point_nash"])
 
+    def _repr_html_(self) -> str:
+        """Jupyter's view: the summary of ``repr`` and the first rows of the table, escaped."""
+        from tradetalks.studies.notebook_view import study_html
+
+        return study_html(self)
+
     def __repr__(self) -> str:
         return (f"UncertaintyResult({self.scenario!r}: {self.n_draws} draws, seed {self.seed}, "
                 f"{len(self.inputs)} uncertain inputs; {self.headline})")
