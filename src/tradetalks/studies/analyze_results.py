@@ -539,6 +539,9 @@ class AnalysisResult:
     uncertainty : UncertaintyResult or None
         With ``uncertainty_draws=N``: Monte Carlo over the uncertain facts (option probabilities, intervals, robust
         package, Sobol indices).
+    inverse : InverseResult or None
+        With ``inverse_draws=N``: inverse bargaining — the posterior over every uncertain fact given the real deal
+        (what the deal reveals), or what it would take when no draw explains it.
     notes : list[str]
         Remarks of the run (empty when there are none).
     results_schema_version : int
