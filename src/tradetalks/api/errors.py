@@ -29,6 +29,26 @@ class BusyError(LimitError):
     code = "busy"
 
 
+class RequestError(TradetalksError):
+    """A request that does not match the API (HTTP 422), with one problem per field."""
+
+    code = "invalid_request"
+
+    def __init__(self, what: str, problems: list[dict[str, Any]], fix: str | None = None) -> None:
+        self.problems = problems
+        super().__init__(what, fix=fix or "correct each field listed in problems")
+
+    def to_dict(self) -> dict[str, object]:
+        return envelope(self.code, str(self), self.fix, self.problems)
+
+
+def request_problems(errors: Any, prefix: tuple[Any, ...] = ()) -> list[dict[str, Any]]:
+    """Problems of a request from pydantic's errors (``loc`` becomes the field path)."""
+    return [{"file": "request", "line": None, "path": _loc_path((*prefix, *tuple(e.get("loc", ())))),
+             "message": str(e.get("msg", "invalid")), "fix": "send the field as the API describes it "
+             "(GET /openapi.json)"} for e in errors]
+
+
 class ConflictError(TradetalksError):
     """The request does not fit the state of what it names (e.g. comparing a run that has not finished)."""
 
@@ -51,7 +71,7 @@ def status_of(exc: TradetalksError) -> int:
         return 429
     if isinstance(exc, ConflictError):
         return 409
-    if isinstance(exc, InputFileError | LimitError):
+    if isinstance(exc, InputFileError | LimitError | RequestError):
         return 422
     return 400
 
@@ -73,12 +93,9 @@ def install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(RequestValidationError)
     async def _request(_: Request, exc: RequestValidationError) -> JSONResponse:
-        problems = [{"file": "request", "line": None, "path": _loc_path(tuple(e.get("loc", ()))),
-                     "message": str(e.get("msg", "invalid")), "fix": "send the field as the API describes it "
-                     "(GET /openapi.json)"} for e in exc.errors()]
-        return JSONResponse(envelope("invalid_request", f"the request does not match the API ({len(problems)} "
-                                     "problem(s)).", "correct each field listed in problems", problems),
-                            status_code=422)
+        problems = request_problems(exc.errors())
+        err = RequestError(f"the request does not match the API ({len(problems)} problem(s)).", problems)
+        return JSONResponse(err.to_dict(), status_code=422)
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(_: Request, exc: StarletteHTTPException) -> JSONResponse:

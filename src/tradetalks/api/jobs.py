@@ -16,9 +16,9 @@ from collections.abc import Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any, cast
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from tradetalks.api.errors import BusyError
+from tradetalks.api.errors import BusyError, RequestError, request_problems
 from tradetalks.errors import LimitError, TradetalksError
 from tradetalks.options import RunKind
 from tradetalks.scenario.loader import load_scenario_text
@@ -58,9 +58,15 @@ class RunCancelledError(Exception):
 
 def parse_options(kind: RunKind, options: Mapping[str, Any], max_draws: int) -> dict[str, Any]:
     """Validate a run's options and the computation limits (the limit is named in the error)."""
-    if kind == "analyze":
-        return AnalyzeOptions.model_validate(options).model_dump()
-    opts = UncertaintyOptions.model_validate(options)
+    model = AnalyzeOptions if kind == "analyze" else UncertaintyOptions
+    try:
+        opts = model.model_validate(options)
+    except ValidationError as exc:
+        problems = request_problems(exc.errors(), ("options",))
+        raise RequestError(f"the options of an {kind} run are invalid ({len(problems)} problem(s)).",
+                           problems) from None
+    if isinstance(opts, AnalyzeOptions):
+        return opts.model_dump()
     if opts.draws > max_draws:
         raise LimitError(f"an uncertainty run may have at most {max_draws:,} draws (`max_draws`); received "
                          f"{opts.draws:,}.", fix=f"ask for {max_draws:,} draws or fewer, or run "
