@@ -22,7 +22,8 @@ from tradetalks.api.errors import BusyError, RequestError, request_problems
 from tradetalks.errors import LimitError, TradetalksError
 from tradetalks.options import RunKind
 from tradetalks.scenario.loader import load_scenario_text
-from tradetalks.store import RunRecord, Store
+from tradetalks.store import INTERRUPTED, RunRecord, Store
+from tradetalks.store.repository import interrupted_error
 from tradetalks.studies.uncertainty import DEFAULT_DRAWS, DEFAULT_SEED
 
 log = logging.getLogger("tradetalks.api")
@@ -56,6 +57,10 @@ class RunCancelledError(Exception):
     """The run was cancelled; raised from its progress report to stop the computation."""
 
 
+class RunInterruptedError(Exception):
+    """The server is stopping; raised from a run's progress report to stop the computation."""
+
+
 def parse_options(kind: RunKind, options: Mapping[str, Any], max_draws: int) -> dict[str, Any]:
     """Validate a run's options and the computation limits (the limit is named in the error)."""
     model = AnalyzeOptions if kind == "analyze" else UncertaintyOptions
@@ -87,6 +92,7 @@ class RunManager:
         self._pool = ThreadPoolExecutor(max_workers=self.workers, thread_name_prefix="tradetalks-run")
         self._lock = threading.Lock()
         self._active: set[str] = set()
+        self._stopping = threading.Event()
 
     def submit(self, scenario_id: str, version: int, yaml: str, kind: RunKind, options: dict[str, Any]) -> RunRecord:
         """Queue a run; :class:`BusyError` when ``capacity`` runs are not finished yet."""
@@ -106,17 +112,22 @@ class RunManager:
             return len(self._active)
 
     def shutdown(self) -> None:
-        """Stop taking runs; queued ones are dropped (marked interrupted at the next start)."""
-        self._pool.shutdown(wait=False, cancel_futures=True)
+        """Stop: queued runs are dropped, running ones stop at their next progress report; all of them are marked
+        failed ("interrupted")."""
+        self._stopping.set()
+        self._pool.shutdown(wait=True, cancel_futures=True)
+        self.store.mark_interrupted()
 
     def _execute(self, run_id: str, yaml: str, kind: RunKind, options: dict[str, Any]) -> None:
         try:
-            if not self.store.start_run(run_id):
+            if self._stopping.is_set() or not self.store.start_run(run_id):
                 return  # cancelled while queued
             results = self._compute(run_id, yaml, kind, options)
             self.store.finish_run(run_id, results)
         except RunCancelledError:
             pass
+        except RunInterruptedError:
+            self.store.fail_run(run_id, interrupted_error(), message=INTERRUPTED)
         except TradetalksError as exc:
             self.store.fail_run(run_id, cast(dict[str, Any], exc.to_dict()["error"]))
         except Exception:
@@ -132,6 +143,8 @@ class RunManager:
         last = [0.0]
 
         def report(fraction: float, message: str) -> None:
+            if self._stopping.is_set():
+                raise RunInterruptedError(run_id)
             now = time.monotonic()
             if now - last[0] < PROGRESS_EVERY and fraction < 1.0:
                 return

@@ -257,9 +257,10 @@ class Store:
                   results=dict(results), finished_at=_now())
         return self.get_run(run_id)
 
-    def fail_run(self, run_id: str, error: Mapping[str, Any]) -> RunRecord:
-        """Mark the run failed with the JSON error envelope's ``error`` object."""
-        self._set(run_id, frozenset({"queued", "running"}), status="failed", message=str(error.get("message", "")),
+    def fail_run(self, run_id: str, error: Mapping[str, Any], message: str | None = None) -> RunRecord:
+        """Mark the run failed with the JSON error envelope's ``error`` object (``message``: its error's)."""
+        self._set(run_id, frozenset({"queued", "running"}), status="failed",
+                  message=message if message is not None else str(error.get("message", "")),
                   error=dict(error), finished_at=_now())
         return self.get_run(run_id)
 
@@ -272,13 +273,19 @@ class Store:
         return self.get_run(run_id)
 
     def mark_interrupted(self) -> int:
-        """Fail every run left queued or running by a server that stopped (call at start-up); how many."""
-        error = {"code": INTERRUPTED, "message": "the server stopped while this run was queued or running.",
-                 "fix": "start the run again", "problems": []}
+        """Fail every run left queued or running by a server that stopped (call at start-up and after the run pool
+        has stopped); how many."""
+        error = interrupted_error()
         with self._write() as conn:
             done = conn.execute(update(runs).where(runs.c.status.in_(["queued", "running"]))
                                 .values(status="failed", message=INTERRUPTED, error=error, finished_at=_now()))
             return int(done.rowcount)
+
+
+def interrupted_error() -> dict[str, Any]:
+    """The ``error`` of a run the server stopped before it finished."""
+    return {"code": INTERRUPTED, "message": "the server stopped while this run was queued or running.",
+            "fix": "start the run again", "problems": []}
 
 
 def _no_scenario(scenario_id: str) -> NotFoundError:
@@ -294,4 +301,4 @@ def _run(row: Any) -> RunRecord:
                      finished_at=_iso(row["finished_at"]))
 
 
-__all__ = ["FINISHED", "INTERRUPTED", "RunRecord", "ScenarioRecord", "Store", "content_hash"]
+__all__ = ["FINISHED", "INTERRUPTED", "RunRecord", "ScenarioRecord", "Store", "content_hash", "interrupted_error"]
