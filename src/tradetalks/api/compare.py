@@ -7,13 +7,14 @@ stored ``results.json`` data through a read-only view with the fields it reads.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, cast
+from typing import TYPE_CHECKING, Any, cast
 
 from tradetalks.errors import TradetalksError
 from tradetalks.jsonable import jsonable, plain
 from tradetalks.store import RunRecord
-from tradetalks.studies.analyze_results import AnalysisResult
-from tradetalks.studies.compare import compare_results
+
+if TYPE_CHECKING:
+    from tradetalks.studies.analyze_results import AnalysisResult
 
 
 @dataclass(frozen=True)
@@ -62,7 +63,7 @@ def _view(results: dict[str, Any]) -> AnalysisResult:
     except (KeyError, TypeError, ValueError) as exc:
         raise TradetalksError(f"stored results are not an analysis of this version ({exc!r} missing).",
                               fix="compare runs made by this version of tradetalks") from None
-    return cast(AnalysisResult, view)
+    return cast("AnalysisResult", view)
 
 
 def _changed(a: dict[str, Any], b: dict[str, Any]) -> dict[str, dict[str, Any]]:
@@ -83,6 +84,8 @@ def compare_runs(before: RunRecord, after: RunRecord) -> dict[str, Any]:
         "results": None,
     }
     if before.kind == after.kind == "analyze" and before.results and after.results:
+        from tradetalks.studies.compare import compare_results
+
         diff = compare_results(_view(before.results), _view(after.results))
         out["inputs"]["facts"] = plain(diff.inputs)
         out["results"] = {"solutions": plain(diff.solutions), "zopa": {"before": diff.zopa[0], "after": diff.zopa[1]},

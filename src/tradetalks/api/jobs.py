@@ -24,7 +24,6 @@ from tradetalks.options import RunKind
 from tradetalks.scenario.loader import load_scenario_text
 from tradetalks.store import INTERRUPTED, RunRecord, Store
 from tradetalks.store.repository import interrupted_error
-from tradetalks.studies.uncertainty import DEFAULT_DRAWS, DEFAULT_SEED
 
 log = logging.getLogger("tradetalks.api")
 
@@ -47,8 +46,8 @@ class UncertaintyOptions(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
     overrides: dict[str, float] = Field(default_factory=dict, description="fact id → value (as --set)")
-    draws: int = Field(DEFAULT_DRAWS, ge=1, description="Monte Carlo draws")
-    seed: int = Field(DEFAULT_SEED, ge=0, description="the one seed")
+    draws: int | None = Field(None, ge=1, description="Monte Carlo draws (default: the library's, 2,000)")
+    seed: int | None = Field(None, ge=0, description="the one seed (default: the library's)")
     sobol_base: int = Field(0, ge=0, description="N of the Saltelli design (a power of 2; 0 skips Sobol indices)")
     tornado: bool = Field(False, description="also the one-at-a-time tornado")
 
@@ -72,7 +71,7 @@ def parse_options(kind: RunKind, options: Mapping[str, Any], max_draws: int) -> 
                            problems) from None
     if isinstance(opts, AnalyzeOptions):
         return opts.model_dump()
-    if opts.draws > max_draws:
+    if opts.draws is not None and opts.draws > max_draws:
         raise LimitError(f"an uncertainty run may have at most {max_draws:,} draws (`max_draws`); received "
                          f"{opts.draws:,}.", fix=f"ask for {max_draws:,} draws or fewer, or run "
                          "`tradetalks uncertainty` on the command line")
@@ -167,11 +166,12 @@ class RunManager:
                 report(min(0.95, step[0] / ANALYZE_STEPS), message)
 
             return analyze(loaded, progress=say, dynamics=bool(options.get("dynamics"))).to_dict()
-        from tradetalks.studies.uncertainty import uncertainty
+        from tradetalks.studies.uncertainty import DEFAULT_DRAWS, DEFAULT_SEED, uncertainty
 
         def tick(done: int, total: int) -> None:
             report(done / max(total, 1), f"{done:,} of {total:,} draws")
 
-        result = uncertainty(loaded, n_draws=int(options["draws"]), seed=int(options["seed"]),
+        draws, seed = options.get("draws") or DEFAULT_DRAWS, options.get("seed")
+        result = uncertainty(loaded, n_draws=int(draws), seed=DEFAULT_SEED if seed is None else int(seed),
                              sobol_base=int(options["sobol_base"]), tornado=bool(options["tornado"]), progress=tick)
         return result.to_dict()
