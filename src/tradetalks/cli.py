@@ -550,14 +550,14 @@ def serve(
     db: Annotated[str | None, typer.Option(help="Database URL (sqlite:///FILE or postgresql://USER@HOST:PORT/DB); "
                                                 "default a SQLite file in the user data directory.")] = None,
 ) -> None:
-    """Run the web service (FastAPI; OpenAPI description at /openapi.json). Needs `pip install 'tradetalks[serve]'`."""
+    """Run the web service (FastAPI; OpenAPI description at /openapi.json); needs the package's `serve` extra."""
     try:
         import uvicorn
 
         from tradetalks.api import Settings, create_app
     except ImportError as exc:
         _fail(TradetalksError(f"the service needs packages that are not installed ({exc.name}).",
-                              fix="pip install 'tradetalks[serve]'"), False)
+                              fix="pip install 'tradetalks\\[serve]' (the `serve` extra)"), False)
         return
     if host not in ("127.0.0.1", "localhost", "::1"):
         err_console.print(f"warning: listening on {host}: anyone who can reach this address can read and write the "
