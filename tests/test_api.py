@@ -146,6 +146,15 @@ def test_scenario_crud_keeps_versions(client: TestClient) -> None:
     assert client.get("/api/scenarios").json()["scenarios"] == []
 
 
+def test_no_file_named_in_a_scenario_is_read(client: TestClient, tmp_path: Path) -> None:
+    secret = tmp_path / "secret.observed.yaml"
+    secret.write_text("not: [a valid, observed outcome\n", encoding="utf-8")
+    sid = create(client, TOY + f"observed: {secret}\n")  # the CLI would read (and reject) this file
+    rid = client.post("/api/runs", json={"scenario": sid}).json()["id"]
+    run = wait_finished(client, rid)
+    assert run["status"] == "succeeded" and run["results"]["observed"] is None
+
+
 def test_apps_share_no_state(tmp_path: Path) -> None:
     (tmp_path / "a").mkdir()
     (tmp_path / "b").mkdir()

@@ -24,7 +24,7 @@ from tradetalks.store import INTERRUPTED, Store, content_hash
 from tradetalks.store.db import current_revision, open_engine
 
 #: parallel writers in the concurrency test, and scenarios and runs each writes
-WRITERS, SCENARIOS_EACH, RUNS_EACH = 8, 5, 5
+WRITERS, SCENARIOS_EACH, RUNS_EACH = 6, 4, 4
 
 
 @pytest.fixture(scope="session")
@@ -171,3 +171,25 @@ def test_parallel_writers_lose_and_corrupt_nothing(store: Store) -> None:
         run = store.get_run(rid)
         assert run.results is not None and run.results["text"] == body and run.scenario_version == 2
         assert run.options == {k: run.results[k] for k in ("w", "i", "j")}
+
+
+@pytest.mark.postgres
+def test_the_service_runs_on_postgresql(postgres_url: str) -> None:
+    """The app end to end on PostgreSQL: a scenario, an analysis run stored in one transaction, read back."""
+    from fastapi.testclient import TestClient
+
+    from tradetalks.api import Settings, create_app
+
+    toy = (Path(__file__).parent / "data" / "toy.yaml").read_text(encoding="utf-8")
+    with TestClient(create_app(Settings(db_url=postgres_url))) as client:
+        assert client.get("/api/health").json()["database"] == "postgresql"
+        sid = client.post("/api/scenarios", content=toy.encode()).json()["id"]
+        rid = client.post("/api/runs", json={"scenario": sid}).json()["id"]
+        for _ in range(1200):
+            run = client.get(f"/api/runs/{rid}").json()
+            if run["status"] not in ("queued", "running"):
+                break
+            threading.Event().wait(0.05)
+        assert run["status"] == "succeeded", run["error"]
+        assert run["results"]["solutions"]["nash"]["package"]
+        assert client.post(f"/api/scenarios/{sid}/evaluate", json={}).json()["utilities"] == {"A": 0, "B": 0}
