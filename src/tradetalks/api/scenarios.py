@@ -6,8 +6,9 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Request, Response
 from fastapi.concurrency import run_in_threadpool
+from fastapi.responses import JSONResponse
 
-from tradetalks.api.evaluate import evaluate_package, warm_model
+from tradetalks.api.evaluate import WarmModel, evaluate_package, warm_model
 from tradetalks.api.service import Service, service
 from tradetalks.errors import Problem, ScenarioError
 from tradetalks.jsonable import jsonable
@@ -74,11 +75,17 @@ def delete_scenario(scenario_id: str, svc: Svc) -> Response:
     return Response(status_code=204)
 
 
-@router.post("/{scenario_id}/evaluate", summary="Evaluate a package {issue: option}")
+@router.post("/{scenario_id}/evaluate", summary="Evaluate a package {issue: option}",
+             response_class=JSONResponse)
 def evaluate(scenario_id: str, package: dict[str, str], svc: Svc,
-             version: Annotated[int | None, Query(ge=1)] = None) -> dict[str, Any]:
+             version: Annotated[int | None, Query(ge=1)] = None) -> JSONResponse:
     """Both sides' utilities, payoffs per stakeholder, the place against the frontier, the BATNA and the
     solutions. Issues left out stay at their BATNA option."""
-    rec = svc.store.get_scenario(scenario_id, version)
-    warm = svc.cache.get((rec.id, rec.sha256), lambda: warm_model(load_scenario_text(rec.yaml, UPLOAD_NAME)))
-    return {"scenario_id": rec.id, "version": rec.version, **dict(jsonable(evaluate_package(warm, package)))}
+    number, sha = svc.store.scenario_key(scenario_id, version)
+
+    def build() -> WarmModel:
+        return warm_model(load_scenario_text(svc.store.get_scenario(scenario_id, number).yaml, UPLOAD_NAME))
+
+    warm = svc.cache.get((scenario_id, sha), build)
+    body = {"scenario_id": scenario_id, "version": number, **dict(jsonable(evaluate_package(warm, package)))}
+    return JSONResponse(body)  # plain JSON data already: no second encoding pass

@@ -187,6 +187,19 @@ class Store:
                               sha256=body["sha256"], created_at=_iso(head["created_at"]) or "",
                               updated_at=_iso(head["updated_at"]) or "")
 
+    def scenario_key(self, scenario_id: str, version: int | None = None) -> tuple[int, str]:
+        """Version (default the current one) and its SHA-256, without reading the YAML text."""
+        q = (select(scenario_versions.c.version, scenario_versions.c.sha256)
+             .join(scenarios, scenarios.c.id == scenario_versions.c.scenario_id)
+             .where(scenarios.c.id == scenario_id, scenarios.c.deleted_at.is_(None),
+                    scenario_versions.c.version == (scenarios.c.current_version if version is None else version)))
+        with self.engine.connect() as conn:
+            row = conn.execute(q).first()
+        if row is None:
+            self.get_scenario(scenario_id, version)  # raises the precise NotFoundError
+            raise _no_scenario(scenario_id)
+        return int(row[0]), str(row[1])
+
     def list_scenarios(self) -> list[dict[str, Any]]:
         """Every scenario not deleted (no YAML text), newest first."""
         q = (select(scenarios, scenario_versions.c.sha256)
