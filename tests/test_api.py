@@ -90,6 +90,9 @@ def test_every_failure_answers_with_one_envelope(tmp_path: Path) -> None:
         assert bad["problems"] and all({"line", "path", "message", "fix"} <= set(p) for p in bad["problems"])
         big = assert_envelope(post_yaml(client, TOY), 413, "too_large")
         assert "2,000 bytes" in big["message"] and "max_upload_bytes" in big["message"]
+        chunks = (TOY[i:i + 500].encode() for i in range(0, len(TOY), 500))  # no Content-Length: counted as read
+        streamed = assert_envelope(client.post("/api/scenarios", content=chunks), 413, "too_large")
+        assert "max_upload_bytes" in streamed["message"]
         req = assert_envelope(client.post("/api/runs", json={"scenario": "x", "kind": "fly"}), 422, "invalid_request")
         assert [p["path"] for p in req["problems"]] == ["kind"]
 

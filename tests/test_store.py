@@ -65,6 +65,16 @@ def test_migration_creates_the_tables_and_records_the_revision(store: Store) -> 
     assert current_revision(store.engine) == "0001_initial"
 
 
+def test_the_migrations_build_exactly_the_tables_of_the_code(store: Store) -> None:
+    from alembic.autogenerate import compare_metadata
+    from alembic.runtime.migration import MigrationContext
+
+    from tradetalks.store.tables import metadata
+
+    with store.engine.connect() as conn:
+        assert compare_metadata(MigrationContext.configure(conn), metadata) == []
+
+
 def test_sqlite_file_uses_wal(tmp_path: Path) -> None:
     s = Store(f"sqlite:///{tmp_path / 'w.db'}")
     with s.engine.connect() as conn:
