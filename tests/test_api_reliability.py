@@ -82,6 +82,14 @@ def wait_run(http: Any, base: str, run_id: str, until: set[str]) -> dict[str, An
     raise AssertionError(f"run {run_id} did not reach {until} within {RUN_TIMEOUT} s")
 
 
+def test_serve_refuses_an_unknown_database_url(tmp_path: Path) -> None:
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(SRC), os.environ.get("PYTHONPATH", "")])}
+    res = subprocess.run([sys.executable, "-m", "tradetalks", "serve", "--db", "nosuchdb://x/y"], env=env,
+                         capture_output=True, text=True, timeout=60, check=False)
+    assert res.returncode == 1, res.stderr
+    assert "cannot open the database" in res.stderr and "sqlite:///" in res.stderr
+
+
 @pytest.mark.slow
 def test_sigkill_mid_run_leaves_a_consistent_store_and_a_clean_restart(tmp_path: Path) -> None:
     db, log = tmp_path / "service.db", tmp_path / "server.log"

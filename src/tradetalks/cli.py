@@ -559,6 +559,11 @@ def serve(
         _fail(TradetalksError(f"the service needs packages that are not installed ({exc.name}).",
                               fix="pip install 'tradetalks\\[serve]' (the `serve` extra)"), False)
         return
+    from tradetalks.store.db import open_engine
+    try:
+        open_engine(db).dispose()  # an unknown URL or a missing driver is said here, before the server starts
+    except TradetalksError as exc:
+        _fail(exc, False)
     if host not in ("127.0.0.1", "localhost", "::1"):
         err_console.print(f"warning: listening on {host}: anyone who can reach this address can read and write the "
                           "scenarios and runs (no tokens yet).", highlight=False)

@@ -70,8 +70,8 @@ def open_engine(url: str | None = None) -> Engine:
     except Exception as exc:  # an unknown dialect or a missing driver: say what and how
         raise TradetalksError(f"cannot open the database {url.split('@')[-1]!r}: {exc}.",
                               fix="give a URL such as sqlite:///path/to/tradetalks.db or "
-                                  "postgresql://user@host:5432/dbname (PostgreSQL needs `pip install "
-                                  "'tradetalks[serve]'`)") from None
+                                  "postgresql://user@host:5432/dbname (PostgreSQL needs the driver psycopg, "
+                                  "part of the package's `serve` extra)") from None
     return engine
 
 
