@@ -201,6 +201,20 @@ def test_evaluate_matches_the_library_and_keeps_the_model_warm(client: TestClien
     assert_envelope(client.post(f"/api/scenarios/{sid}/evaluate", json=["t0"]), 422, "invalid_request")
 
 
+def test_every_package_of_the_toy_is_placed_against_the_frontier_like_brute_force(client: TestClient) -> None:
+    sid = create(client)
+    model = build_model(load_scenario(DATA / "toy.yaml", with_observed=False))
+    packages = [{"widget_tariff": t, "transfer": m} for t in ("t25", "t15", "t0") for m in ("none", "some", "more")]
+    utils = [package_value(model, p)[1] for p in packages]
+    for package, u in zip(packages, utils, strict=True):
+        out = client.post(f"/api/scenarios/{sid}/evaluate", json=package).json()
+        assert [out["utilities"]["A"], out["utilities"]["B"]] == pytest.approx(list(u), rel=REL_TOL)
+        dominated = any((v >= u).all() and (v > u).any() for v in utils)
+        assert out["frontier"]["on_frontier"] is (not dominated), package
+        assert out["frontier"]["left_on_table"] >= 0 and (out["frontier"]["left_on_table"] == 0 or dominated)
+        assert out["frontier"]["distance"] >= 0
+
+
 def test_model_cache_is_bounded_and_builds_once_under_threads() -> None:
     from tradetalks.api.evaluate import ModelCache
 
