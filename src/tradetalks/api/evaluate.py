@@ -36,13 +36,20 @@ def _pair(model: Model, u: Any) -> dict[str, float]:
 
 
 def warm_model(loaded: LoadedScenario) -> WarmModel:
-    """Compile the scenario, its exact frontier and the four bargaining solutions from the BATNA (utilities 0)."""
+    """Compile the scenario, its exact frontier and the bargaining solutions from the BATNA (utilities 0), named
+    as in :func:`tradetalks.studies.analyze.analyze` (``nash_rubinstein`` when both parties have a discount rate)."""
+    from tradetalks.studies.analyze import rubinstein_bargaining_powers
+
     model = build_model(loaded)
     frontier = pareto_frontier(model.utilities)
     d = np.zeros(2)
     powers = (float(model.cs.bargaining_powers[0]), float(model.cs.bargaining_powers[1]))
-    found = {"nash": sol.nash(frontier, d, powers=powers), "kalai_smorodinsky": sol.kalai_smorodinsky(frontier, d),
-             "egalitarian": sol.egalitarian(frontier, d), "utilitarian": sol.utilitarian(frontier, d)}
+    found = {"nash": sol.nash(frontier, d, powers=powers)}
+    rubinstein = rubinstein_bargaining_powers(loaded)
+    if rubinstein is not None:
+        found["nash_rubinstein"] = sol.nash(frontier, d, powers=rubinstein)
+    found |= {"kalai_smorodinsky": sol.kalai_smorodinsky(frontier, d), "egalitarian": sol.egalitarian(frontier, d),
+              "utilitarian": sol.utilitarian(frontier, d)}
     solutions = {name: None if s is None else {"package": decode_package(model, s.choices),
                                                "utilities": _pair(model, s.utilities)}
                  for name, s in found.items()}
