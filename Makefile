@@ -1,18 +1,19 @@
 # Two commands do all the set-up on a fresh machine with Python 3.11 and pip:
 #   make run   — install into .venv and run the main job on the built-in scenario (korus-2025), with 2,000 Monte
 #                Carlo draws of its uncertain facts ("How sure are we"; plain `tradetalks analyze` skips them)
-#   make test  — install into .venv (+ headless Chromium for the report test) and run lint, types and all tests
+#   make test  — install into .venv (+ headless Chromium for the report test, PostgreSQL for the store tests) and run
+#                lint, types and all tests
 PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: run test install browser lint typecheck imports pytest bench clean
+.PHONY: run test install browser postgres lint typecheck imports pytest bench clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e ".[dev,gravity]"
+	$(BIN)/python -m pip install --quiet -e ".[dev,gravity,serve]"
 	touch $(STAMP)
 
 install: $(STAMP)
@@ -23,6 +24,10 @@ run: $(STAMP)
 # Without Chromium: under CI (CI=true) a failure; locally the browser test skips and says why.
 browser:
 	@sh scripts/ensure-chromium.sh || { [ "$${CI:-}" != "true" ] && echo "note: going on without Chromium (not CI)" >&2; }
+
+# Without PostgreSQL: under CI (CI=true) a failure; locally the PostgreSQL store tests skip and say why.
+postgres:
+	@sh scripts/ensure-postgresql.sh || { [ "$${CI:-}" != "true" ] && echo "note: going on without PostgreSQL (not CI)" >&2; }
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
@@ -40,7 +45,7 @@ pytest: $(STAMP)
 imports: $(STAMP)
 	$(BIN)/lint-imports
 
-test: $(STAMP) browser lint typecheck imports pytest
+test: $(STAMP) browser postgres lint typecheck imports pytest
 
 bench: $(STAMP)
 	$(BIN)/python benchmarks/bench_analyze.py

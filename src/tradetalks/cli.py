@@ -573,6 +573,34 @@ def scenario_export(name: Annotated[str, typer.Argument(help="Built-in name.")],
     sys.stdout.write(path.read_text(encoding="utf-8"))
 
 
+@app.command()
+def serve(
+    host: Annotated[str, typer.Option(help="Address to listen on (loopback by default; 0.0.0.0 opens it to the "
+                                            "network, without authentication yet).")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="TCP port.", min=1, max=65535)] = 8000,
+    db: Annotated[str | None, typer.Option(help="Database URL (sqlite:///FILE or postgresql://USER@HOST:PORT/DB); "
+                                                "default a SQLite file in the user data directory.")] = None,
+) -> None:
+    """Run the web service (FastAPI; OpenAPI description at /openapi.json); needs the package's `serve` extra."""
+    try:
+        import uvicorn
+
+        from tradetalks.api import Settings, create_app
+    except ImportError as exc:
+        _fail(TradetalksError(f"the service needs packages that are not installed ({exc.name}).",
+                              fix="pip install 'tradetalks\\[serve]' (the `serve` extra)"), False)
+        return
+    from tradetalks.store.db import open_engine
+    try:
+        open_engine(db).dispose()  # an unknown URL or a missing driver is said here, before the server starts
+    except TradetalksError as exc:
+        _fail(exc, False)
+    if host not in ("127.0.0.1", "localhost", "::1"):
+        err_console.print(f"warning: listening on {host}: anyone who can reach this address can read and write the "
+                          "scenarios and runs (no tokens yet).", highlight=False)
+    uvicorn.run(create_app(Settings(db_url=db)), host=host, port=port, log_level="info")
+
+
 def _mount_optional() -> None:
     try:
         from tradetalks.econ.gravity.cli import app as gravity_app

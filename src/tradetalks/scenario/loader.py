@@ -15,7 +15,14 @@ from tradetalks.scenario.bounds import kind_of
 from tradetalks.scenario.checks import observed_findings, scenario_findings
 from tradetalks.scenario.repair import mentions_placeholder, near_repair, repair_for_checks, strip_placeholder
 from tradetalks.scenario.schema import ObservedOutcome, Scenario
-from tradetalks.yamlfile import MAX_SCHEMA_PROBLEMS, LoadedYaml, format_path, problems_from_validation, read_yaml
+from tradetalks.yamlfile import (
+    MAX_SCHEMA_PROBLEMS,
+    LoadedYaml,
+    format_path,
+    parse_yaml,
+    problems_from_validation,
+    read_yaml,
+)
 
 BUILTIN_DIR = Path(__file__).parent / "builtin"
 OBSERVED_SUFFIX = ".observed.yaml"
@@ -130,6 +137,23 @@ def load_scenario(ref: str | Path, *, overrides: Mapping[str, float] | None = No
             obs, obs_file = load_observed(obs_path, scn), str(obs_path)
     return LoadedScenario(scenario=scn, file=str(path), facts=values, overrides=dict(overrides or {}),
                           observed=obs, observed_file=obs_file)
+
+
+def load_scenario_text(text: str, name: str, *, overrides: Mapping[str, float] | None = None) -> LoadedScenario:
+    """Load and fully validate a scenario given as YAML text (e.g. uploaded to the service).
+
+    The same safe loader, limits and validation as :func:`load_scenario`; ``name`` stands for the file in every
+    problem. No file is read: a scenario's ``observed:`` path is ignored (no observed outcome).
+
+    Raises
+    ------
+    ScenarioError
+        With every problem found (``name``, line, field path, fix).
+    """
+    loaded = parse_yaml(text, name, ScenarioError)
+    scn = _validate_all(loaded, overrides or {})
+    return LoadedScenario(scenario=scn, file=name, facts=_apply_overrides(scn, overrides or {}),
+                          overrides=dict(overrides or {}))
 
 
 def _validate_all(loaded: LoadedYaml, overrides: Mapping[str, float]) -> Scenario:

@@ -1,0 +1,2 @@
+"""Alembic migrations of the store, shipped in the package and applied at start-up
+(:func:`tradetalks.store.db.migrate`)."""

@@ -1,0 +1,79 @@
+"""The tables of the store (SQLAlchemy Core), one definition shared by the code and the migrations.
+
+- ``scenarios``: one row per scenario the service holds (its current version, timestamps, a soft ``deleted_at``);
+- ``scenario_versions``: every version's YAML text and its SHA-256, never changed after it is written;
+- ``runs``: background jobs (analysis, uncertainty) with their status, progress, error and results (JSON).
+
+``room_id`` columns (nullable, unused yet) leave room for the confidential rooms of issue #10 §4: a later migration
+adds ``rooms`` and ``tokens`` tables and a foreign key, without rewriting these tables.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import (
+    JSON,
+    Column,
+    DateTime,
+    Float,
+    ForeignKey,
+    ForeignKeyConstraint,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+)
+
+#: names of constraints and indexes, so that migrations on SQLite and PostgreSQL name them alike
+metadata = MetaData(naming_convention={
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+})
+
+#: longest id of a scenario or run (URL-safe text)
+ID_LENGTH = 64
+
+scenarios = Table(
+    "scenarios", metadata,
+    Column("id", String(ID_LENGTH), primary_key=True),
+    Column("name", String(200), nullable=False),
+    Column("current_version", Integer, nullable=False),
+    Column("room_id", String(ID_LENGTH), nullable=True),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("updated_at", DateTime(timezone=True), nullable=False),
+    Column("deleted_at", DateTime(timezone=True), nullable=True),
+)
+
+scenario_versions = Table(
+    "scenario_versions", metadata,
+    Column("scenario_id", String(ID_LENGTH), ForeignKey("scenarios.id"), primary_key=True),
+    Column("version", Integer, primary_key=True),
+    Column("yaml", Text, nullable=False),
+    Column("sha256", String(64), nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+)
+
+runs = Table(
+    "runs", metadata,
+    Column("id", String(ID_LENGTH), primary_key=True),
+    Column("scenario_id", String(ID_LENGTH), nullable=False),
+    Column("scenario_version", Integer, nullable=False),
+    Column("kind", String(32), nullable=False),
+    Column("options", JSON, nullable=False),
+    Column("status", String(16), nullable=False),
+    Column("progress", Float, nullable=False, default=0.0),
+    Column("message", Text, nullable=False, default=""),
+    Column("error", JSON, nullable=True),
+    Column("results", JSON, nullable=True),
+    Column("room_id", String(ID_LENGTH), nullable=True),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("started_at", DateTime(timezone=True), nullable=True),
+    Column("finished_at", DateTime(timezone=True), nullable=True),
+    ForeignKeyConstraint(["scenario_id", "scenario_version"],
+                         ["scenario_versions.scenario_id", "scenario_versions.version"]),
+    Index("ix_runs_status", "status"),
+    Index("ix_runs_scenario_id", "scenario_id"),
+)
