@@ -26,7 +26,7 @@ from tradetalks.studies.analyze_results import AnalysisResult
 BN = 1e9
 SOLUTION_SYMBOLS = {"nash": "star", "kalai_smorodinsky": "diamond", "egalitarian": "square",
                     "utilitarian": "triangle-up"}
-SOLUTION_NAMES = {"nash": "Nash", "nash_rubinstein": "Nash (Rubinstein powers)",
+SOLUTION_NAMES = {"nash": "Nash", "nash_rubinstein": "Nash, Rubinstein",
                   "kalai_smorodinsky": "Kalai–Smorodinsky", "egalitarian": "Egalitarian", "utilitarian": "Utilitarian"}
 PARTY_COLOURS = ("#1f5aa6", "#c0392b")
 
