@@ -30,7 +30,7 @@ import tracemalloc
 
 from tradetalks.bargain.solutions import SOLUTION_NAMES
 from tradetalks.scenario import load_scenario
-from tradetalks.scenario.checks import _quantities
+from tradetalks.scenario.checks import quantities
 from tradetalks.scenario.expressions import names_in
 from tradetalks.scenario.loader import LoadedScenario
 from tradetalks.scenario.uncertainty_checks import is_uncertain
@@ -46,7 +46,7 @@ def with_ranges(loaded: LoadedScenario, spread: float) -> tuple[LoadedScenario, 
     scn = loaded.scenario
     if any(is_uncertain(f) for f in scn.facts.values()):
         return loaded, "the scenario's own ranges"
-    used = {n for _, q in _quantities(scn) for n in names_in(q)}
+    used = {n for _, q in quantities(scn) for n in names_in(q)}
     facts = {}
     for fid, f in scn.facts.items():
         if fid in used and f.value != 0:
