@@ -34,6 +34,10 @@ DOC = ROOT / "docs" / "korus-2025.md"
 SCENARIO = "korus-2025"
 #: the stored Monte Carlo result behind the "how-sure" block
 HOW_SURE_JSON = ROOT / "docs" / "korus-2025.how-sure.json"
+#: the stored inverse-bargaining result behind the "reveals" block, and the run that produced it
+REVEALS_JSON = ROOT / "docs" / "korus-2025.reveals.json"
+REVEALS_DRAWS = 2000
+REVEALS_SEED = 0
 HOW_SURE_DRAWS = 2_000
 HOW_SURE_SEED = 20250424
 #: Sobol rows and tornado rows shown in the block
@@ -261,6 +265,32 @@ def how_sure(data: Mapping[str, Any]) -> str:
     return "\n".join(text)
 
 
+def run_reveals() -> dict[str, Any]:
+    """The fixed-seed inverse-bargaining run behind the "reveals" block, as stored (no timings)."""
+    from tradetalks.scenario import load_scenario
+    from tradetalks.studies.inverse import infer
+
+    res = infer(load_scenario(SCENARIO), draws=REVEALS_DRAWS, seed=REVEALS_SEED)
+    data = res.to_dict()
+    for key in ("seconds", "draws_per_second"):
+        data.pop(key, None)
+    data["headline"] = res.headline
+    return data
+
+
+def reveals(data: Mapping[str, Any]) -> str:
+    """The "reveals" block: what the real deal reveals, in the study's own words."""
+    text = [f"From `tradetalks inverse {data['scenario']} --draws {data['draws']} --seed {data['seed']}` "
+            f"({data['inputs']} uncertain inputs; stored in `docs/{REVEALS_JSON.name}`).", "",
+            f"**{data['headline']}**", ""]
+    text += [f"* {line}" for line in data["findings"]]
+    return "\n".join(text)
+
+
+def load_reveals() -> dict[str, Any]:
+    return dict(json.loads(REVEALS_JSON.read_text(encoding="utf-8")))
+
+
 def load_how_sure() -> dict[str, Any]:
     return dict(json.loads(HOW_SURE_JSON.read_text(encoding="utf-8")))
 
@@ -293,7 +323,8 @@ def render_blocks() -> dict[str, str]:
                 dated_view(model, ld, pkg, latest, "latest", ""))
 
     return {"headline": headline(res), "time-basis": time_basis_table(observed_views, parties),
-            "precedent": precedent_nash(loaded), "how-sure": how_sure(load_how_sure())}
+            "precedent": precedent_nash(loaded), "how-sure": how_sure(load_how_sure()),
+            "reveals": reveals(load_reveals())}
 
 
 def fill(text: str, blocks: Mapping[str, str]) -> str:
@@ -314,6 +345,7 @@ def render() -> str:
 def main(argv: list[str]) -> int:
     if "--check" not in argv and "--no-mc" not in argv:
         write_how_sure()
+        REVEALS_JSON.write_text(json.dumps(run_reveals(), indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
     new = render()
     if "--check" in argv:
         return 0 if DOC.read_text(encoding="utf-8") == new else 1

@@ -28,7 +28,7 @@ def test_korus_doc_figures_are_current() -> None:
 
 def test_every_headline_figure_sits_in_a_generated_block() -> None:
     text = DOC.read_text(encoding="utf-8")
-    for name in ("headline", "time-basis", "precedent", "how-sure"):
+    for name in ("headline", "time-basis", "precedent", "how-sure", "reveals"):
         assert f"<!-- BEGIN GENERATED: {name} -->" in text and f"<!-- END GENERATED: {name} -->" in text
     section = text.split("## 4.", 1)[1].split("## 5.", 1)[0]
     prose = re.sub(r"<!-- BEGIN GENERATED: ([\w-]+) -->.*?<!-- END GENERATED: \1 -->", "", section, flags=re.S)
@@ -93,3 +93,20 @@ def test_how_sure_block_presents_nash_as_one_answer_with_its_probability() -> No
     assert re.search(r"Nash package at the point values is one answer .* comes out in \*\*[<>]?\d+ %\*\* of draws",
                      block)
     assert not re.search(r"\d\.\d{2}\b", block.split("| package |")[1]), "no false precision in the money table"
+
+
+def test_reveals_block_matches_the_stored_inverse_run() -> None:
+    """The "reveals" block is what the stored inverse run renders to, and that run is the one the script names and
+    still fits the scenario (its point-value gains of the deal are today's dated view)."""
+    gen = _generator()
+    data = gen.load_reveals()
+    assert _block(DOC.read_text(encoding="utf-8"), "reveals") == gen.reveals(data) + "\n"
+    assert (data["scenario"], data["seed"], data["draws"]) == (gen.SCENARIO, gen.REVEALS_SEED, gen.REVEALS_DRAWS)
+    from tradetalks.scenario import load_scenario
+    from tradetalks.studies.analyze import analyze
+
+    res = analyze(load_scenario(gen.SCENARIO))
+    assert res.observed is not None and res.observed.vs_dated_batna is not None
+    for party, gain in data["acceptance"]["point_gains"].items():
+        assert abs(gain - res.observed.vs_dated_batna.utilities[party]) <= 1e-6 * max(1.0, abs(gain)), \
+            "the scenario changed since the stored inverse run: re-run scripts/gen_korus_doc.py"

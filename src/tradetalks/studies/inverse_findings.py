@@ -222,7 +222,7 @@ def findings(r: InverseResult) -> list[str]:
            f"deal better than the no-deal outcome of {obs.date} for both sides; the posterior rests on an effective "
            f"sample of {r.ess:.0f} draws (temperature {r.temperature:g} log Nash-product units"
            + (", chosen by marginal likelihood)." if r.temperature_estimated else ").")]
-    out.append(f"The observed deal is the predicted (Nash) package in {obs.p_predicted_prior:.1%} of prior draws "
+    out.append(f"The observed deal is the Nash package of the draw in {obs.p_predicted_prior:.1%} of prior draws "
                f"and {obs.p_predicted_posterior:.1%} of the posterior; its Nash product is within {r.near:g} log "
                f"units of the best package's in {obs.p_near_prior:.1%} (prior) and {obs.p_near_posterior:.1%} "
                f"(posterior); median posterior gap {_g(obs.gap_posterior_quantiles[1])}. It is Pareto-efficient "
@@ -248,16 +248,16 @@ def findings(r: InverseResult) -> list[str]:
                f"{lo:.2f}-{hi:.2f}) against a prior median of {pw.prior_quantiles[1]:.2f}; the scenario's point "
                f"value is {pw.value:.2f}.")
     if r.map_differences:
-        diff = "; ".join(f"{i}: {p} predicted, {o} signed" for i, (p, o) in r.map_differences.items())
-        out.append(f"At the most likely parameters the predicted package differs from the deal on "
+        diff = "; ".join(f"{i}: {p} under Nash, {o} signed" for i, (p, o) in r.map_differences.items())
+        out.append(f"At the most likely parameters the Nash package differs from the deal on "
                    f"{len(r.map_differences)} issue(s): {diff}.")
     elif r.map_nash_package:
-        out.append("At the most likely parameters the predicted package has the deal's option on every issue.")
+        out.append("At the most likely parameters the Nash package has the deal's option on every issue.")
     for s in r.settlements:
         if s.package == obs.package and s.date == obs.date:
             out.append(f"Settlement {s.label}: the observed deal itself (same package and date).")
             continue
-        out.append(f"Settlement {s.label}: predicted in {s.p_predicted_prior:.1%} of prior and "
+        out.append(f"Settlement {s.label}: the Nash package in {s.p_predicted_prior:.1%} of prior and "
                    f"{s.p_predicted_posterior:.1%} of posterior draws; within {r.near:g} of the best in "
                    f"{s.p_near_posterior:.1%} of the posterior.")
     if r.temperature_estimated and r.temperature == max(r.evidence_by_temperature):

@@ -277,7 +277,7 @@ class InverseResult:
                                           f"${acc.closest_draw_shortfall / 1e9:.2f}bn/yr")
             return f"no prior draw puts the real deal in the ZOPA{gap}."
         return (f"{self.consistent_draws / self.draws:.0%} of {self.draws:,} prior draws put the real deal in the "
-                f"ZOPA (posterior on an effective {self.ess:.0f} draws); it is the predicted Nash package in "
+                f"ZOPA (posterior on an effective {self.ess:.0f} draws); it is the draw's Nash package in "
                 f"{self.observed.p_predicted_posterior:.0%} of the posterior.")
 
     def to_dict(self) -> dict[str, Any]:
