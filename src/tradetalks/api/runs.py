@@ -14,6 +14,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from tradetalks.api.compare import compare_runs
 from tradetalks.api.jobs import parse_options
+from tradetalks.api.scenarios import MAX_VERSION
 from tradetalks.api.service import Service, service
 from tradetalks.options import RunKind
 
@@ -30,7 +31,7 @@ class RunRequest(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
     scenario: str = Field(description="scenario id (POST /api/scenarios)")
-    version: int | None = Field(None, ge=1, description="scenario version (default: the current one)")
+    version: int | None = Field(None, ge=1, le=MAX_VERSION, description="scenario version (default: the current one)")
     kind: RunKind = "analyze"
     options: dict[str, Any] = Field(default_factory=dict)
 

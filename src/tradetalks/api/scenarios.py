@@ -19,6 +19,11 @@ router = APIRouter(prefix="/api/scenarios", tags=["scenarios"])
 Svc = Annotated[Service, Depends(service)]
 #: what a scenario is called in the problems of an uploaded text (no file is involved)
 UPLOAD_NAME = "scenario.yaml"
+#: the largest version number a request may name: the store's ``Integer`` column (32 bits on PostgreSQL); a larger
+#: one overflowed the SQLite driver into a 500 (found by tests/test_api_fuzz.py)
+MAX_VERSION = 2**31 - 1
+#: ``?version=``: a stored scenario version, 1 up to :data:`MAX_VERSION`
+Version = Annotated[int | None, Query(ge=1, le=MAX_VERSION)]
 _YAML_BODY = {"requestBody": {"required": True, "content": {
     "application/yaml": {"schema": {"type": "string"}}, "text/plain": {"schema": {"type": "string"}}},
     "description": "The scenario file's YAML text (see docs/scenario-format.md); the limit is `max_upload_bytes`."}}
@@ -55,7 +60,7 @@ async def create_scenario(request: Request, response: Response, svc: Svc) -> dic
 
 
 @router.get("/{scenario_id}", summary="A scenario (its current version, or ?version=)")
-def get_scenario(scenario_id: str, svc: Svc, version: Annotated[int | None, Query(ge=1)] = None) -> dict[str, Any]:
+def get_scenario(scenario_id: str, svc: Svc, version: Version = None) -> dict[str, Any]:
     rec = svc.store.get_scenario(scenario_id, version)
     return {**rec.summary(), "yaml": rec.yaml}
 
@@ -78,7 +83,7 @@ def delete_scenario(scenario_id: str, svc: Svc) -> Response:
 @router.post("/{scenario_id}/evaluate", summary="Evaluate a package {issue: option}",
              response_class=JSONResponse)
 def evaluate(scenario_id: str, package: dict[str, str], svc: Svc,
-             version: Annotated[int | None, Query(ge=1)] = None) -> JSONResponse:
+             version: Version = None) -> JSONResponse:
     """Both sides' utilities, payoffs per stakeholder, the place against the frontier, the BATNA and the
     solutions. Issues left out stay at their BATNA option."""
     number, sha = svc.store.scenario_key(scenario_id, version)
