@@ -152,8 +152,8 @@ def test_own_inputs_that_break_the_scenario_are_refused_with_the_loader_problems
     room = new_room(client)
     r = client.put(f"/api/rooms/{room['id']}/inputs", json={"overrides": {"w_exp": 1e30}},
                    headers=bearer(room["tokens"]["delegates"]["A"]))
-    assert r.status_code in (400, 422), r.text
-    assert set(r.json()["error"]) == ENVELOPE_KEYS
+    err = assert_envelope(r, 422, "invalid_scenario")
+    assert err["problems"][0]["path"] == "parties[0].stakeholders[0].weight"
 
 
 def _library(overrides: dict[str, float]) -> Any:
@@ -173,6 +173,8 @@ def test_a_delegate_sees_its_own_utilities_on_the_joint_frontier_and_nothing_of_
     joint = _library({"w_exp": 3.0, "w_prod": B_SECRET})
     nash = joint.solutions["nash"]
     assert tabled.json()["package"] == nash["package"]
+    # both sides' inputs move the mediator's package: it is not the package of the scenario as written
+    assert nash["package"] != _library({}).solutions["nash"]["package"]
     view = client.get(f"/api/rooms/{rid}/view", headers=a)
     assert view.status_code == 200, view.text
     body = view.json()
@@ -198,6 +200,18 @@ def test_the_other_sides_inputs_never_move_my_utility_of_a_package(client: TestC
     client.put(f"/api/rooms/{rid}/inputs", json={"overrides": {"w_prod": 9.0}}, headers=b)
     after = client.get(f"/api/rooms/{rid}/view", headers=a).json()["current"]["utility"]
     assert after == before
+
+
+def test_no_mediator_package_when_no_deal_beats_the_batna_for_both(client: TestClient) -> None:
+    room = new_room(client)
+    rid, toks = room["id"], room["tokens"]
+    a = bearer(toks["delegates"]["A"])
+    assert _library({"w_exp": 0.1}).solutions["nash"] is None
+    client.put(f"/api/rooms/{rid}/inputs", json={"overrides": {"w_exp": 0.1}}, headers=a)
+    assert_envelope(client.post(f"/api/rooms/{rid}/proposals", json={}, headers=bearer(toks["owner"])), 409,
+                    "conflict")
+    view = client.get(f"/api/rooms/{rid}/view", headers=a).json()
+    assert view["mediator"] is None and view["current"] is None
 
 
 def test_viewer_and_owner_see_the_history_but_no_utilities_or_inputs(client: TestClient) -> None:
