@@ -19,6 +19,7 @@ if not under_ci() and any(importlib.util.find_spec(m) is None for m in ("fastapi
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 
+from tests.test_store import postgres_url, store  # noqa: F401  (fixtures: the store on SQLite and PostgreSQL)
 from tradetalks.api import Settings, create_app
 from tradetalks.api.evaluate import warm_model
 from tradetalks.api.rooms import private_facts
@@ -84,8 +85,8 @@ def test_create_room_gives_each_role_a_token_and_keeps_only_salted_hashes(client
     toks = room["tokens"]
     assert set(toks) == {"owner", "viewer", "delegates"} and set(toks["delegates"]) == {"A", "B"}
     assert room["private_facts"] == {"A": ["w_exp"], "B": ["w_prod"]}
-    store = client.app.state.service.store  # type: ignore[attr-defined]
-    with store.engine.connect() as conn:
+    db = client.app.state.service.store  # type: ignore[attr-defined]
+    with db.engine.connect() as conn:
         rows = conn.execute(select(room_tokens)).mappings().all()
     assert len(rows) == 4 and len({r["salt"] for r in rows}) == 4
     secrets = [t.partition(".")[2] for t in [toks["owner"], toks["viewer"], *toks["delegates"].values()]]
@@ -271,10 +272,9 @@ def test_a_rejection_closes_a_proposal_and_a_new_one_supersedes(client: TestClie
     assert_envelope(client.post(f"/api/rooms/{rid}/proposals/99/accept", headers=a), 404, "not_found")
 
 
-def test_store_rooms_on_its_own(tmp_path: Path) -> None:
-    from tradetalks.store.rooms import RoomStore
+def test_store_rooms_on_sqlite_and_postgresql(store: Store) -> None:  # noqa: F811
+    from tradetalks.store.rooms import RoomStateError, RoomStore
 
-    store = Store(f"sqlite:///{tmp_path / 's.db'}")
     s = store.create_scenario("toy", ROOM_YAML)
     rooms = RoomStore(store)
     room, tokens = rooms.create_room(s.id, s.version, ["A", "B"])
@@ -282,4 +282,16 @@ def test_store_rooms_on_its_own(tmp_path: Path) -> None:
     assert grant is not None and (grant.room_id, grant.role, grant.party) == (room.id, "delegate", "B")
     assert rooms.authenticate(tokens["owner"] + "x") is None
     assert rooms.authenticate("unknown.secret") is None
-    store.close()
+    rooms.set_inputs(room.id, "A", {"w_exp": 2.0})
+    rooms.set_inputs(room.id, "A", {"w_exp": 3.0})
+    rooms.set_inputs(room.id, "B", {"w_prod": 1.0})
+    assert rooms.inputs(room.id) == {"A": {"w_exp": 3.0}, "B": {"w_prod": 1.0}}
+    first = rooms.table_proposal(room.id, {"transfer": "some"}, "owner")
+    second = rooms.table_proposal(room.id, {"transfer": "more"}, "mediator")
+    assert (first.number, second.number) == (1, 2)
+    with pytest.raises(RoomStateError):
+        rooms.decide(room.id, 1, "A", "accept", ["A", "B"])
+    assert rooms.decide(room.id, 2, "A", "accept", ["A", "B"]).status == "open"
+    assert rooms.decide(room.id, 2, "B", "accept", ["A", "B"]).status == "agreed"
+    assert rooms.get_room(room.id).status == "agreed"
+    assert [p.status for p in rooms.proposals(room.id)] == ["superseded", "agreed"]
