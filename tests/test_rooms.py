@@ -270,6 +270,12 @@ def test_a_rejection_closes_a_proposal_and_a_new_one_supersedes(client: TestClie
     assert [p["status"] for p in history] == ["rejected", "superseded", "open"]
     assert [p["number"] for p in history] == [one["number"], two["number"], three["number"]]
     assert_envelope(client.post(f"/api/rooms/{rid}/proposals/99/accept", headers=a), 404, "not_found")
+    for bad in (0, 2**40):  # out of range of the column: refused before the database sees it
+        assert_envelope(client.post(f"/api/rooms/{rid}/proposals/{bad}/accept", headers=a), 422, "invalid_request")
+    assert_envelope(client.post(f"/api/rooms/{rid}/proposals/1/maybe", headers=a), 422, "invalid_request")
+    nan = client.put(f"/api/rooms/{rid}/inputs", content=b'{"overrides": {"w_exp": NaN}}',
+                     headers={**a, "content-type": "application/json"})
+    assert nan.status_code == 422 and set(nan.json()["error"]) == ENVELOPE_KEYS
 
 
 def test_store_rooms_on_sqlite_and_postgresql(store: Store) -> None:  # noqa: F811

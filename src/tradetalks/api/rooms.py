@@ -25,7 +25,7 @@ import hashlib
 import json
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Depends, Header
+from fastapi import APIRouter, Depends, Header, Path
 from fastapi.concurrency import run_in_threadpool
 from pydantic import BaseModel, Field
 
@@ -45,6 +45,9 @@ Svc = Annotated[Service, Depends(service)]
 ROOM_SCENARIO = "scenario.yaml"
 #: most fact overrides one delegate may send at once
 MAX_OVERRIDES = 200
+#: largest proposal number accepted in a URL (a 32-bit integer column on PostgreSQL)
+MAX_PROPOSAL = 2**31 - 1
+FiniteFloat = Annotated[float, Field(allow_inf_nan=False)]
 
 
 class AuthError(TradetalksError):
@@ -67,7 +70,7 @@ class NewRoom(BaseModel):
 
 
 class Inputs(BaseModel):
-    overrides: dict[str, float] = Field(default_factory=dict, max_length=MAX_OVERRIDES,
+    overrides: dict[str, FiniteFloat] = Field(default_factory=dict, max_length=MAX_OVERRIDES,
                                         description="fact id → value, for facts private to your party")
 
 
@@ -228,8 +231,8 @@ async def table_proposal(room_id: str, body: Tabled, svc: Svc,
 
 
 @router.post("/{room_id}/proposals/{number}/{decision}", summary="A delegate accepts or rejects a proposal")
-async def decide(room_id: str, number: int, decision: Literal["accept", "reject"], svc: Svc,
-                 authorization: Annotated[str | None, Header()] = None) -> dict[str, Any]:
+async def decide(room_id: str, number: Annotated[int, Path(ge=1, le=MAX_PROPOSAL)],
+                 decision: Literal["accept", "reject"], svc: Svc, authorization: Annotated[str | None, Header()] = None) -> dict[str, Any]:
     grant = await run_in_threadpool(grant_for, svc, room_id, authorization, "delegate")
     store = RoomStore(svc.store)
     room = await run_in_threadpool(store.get_room, room_id)
