@@ -232,7 +232,8 @@ async def table_proposal(room_id: str, body: Tabled, svc: Svc,
 
 @router.post("/{room_id}/proposals/{number}/{decision}", summary="A delegate accepts or rejects a proposal")
 async def decide(room_id: str, number: Annotated[int, Path(ge=1, le=MAX_PROPOSAL)],
-                 decision: Literal["accept", "reject"], svc: Svc, authorization: Annotated[str | None, Header()] = None) -> dict[str, Any]:
+                 decision: Literal["accept", "reject"], svc: Svc,
+                 authorization: Annotated[str | None, Header()] = None) -> dict[str, Any]:
     grant = await run_in_threadpool(grant_for, svc, room_id, authorization, "delegate")
     store = RoomStore(svc.store)
     room = await run_in_threadpool(store.get_room, room_id)
