@@ -62,7 +62,10 @@ def envelope(code: str, message: str, fix: str | None = None,
 
 
 def status_of(exc: TradetalksError) -> int:
-    """HTTP status of a library error."""
+    """HTTP status of a library error (an error class may name its own in ``http_status``)."""
+    own = getattr(exc, "http_status", None)
+    if isinstance(own, int):
+        return own
     if isinstance(exc, NotFoundError):
         return 404
     if isinstance(exc, TooLargeError):

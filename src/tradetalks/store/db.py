@@ -6,7 +6,7 @@ Example
 >>> engine = open_engine("sqlite://")
 >>> migrate(engine)
 >>> current_revision(engine)
-'0001_initial'
+'0002_rooms'
 """
 
 from __future__ import annotations

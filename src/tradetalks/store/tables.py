@@ -77,3 +77,48 @@ runs = Table(
     Index("ix_runs_status", "status"),
     Index("ix_runs_scenario_id", "scenario_id"),
 )
+
+# -- confidential mediator rooms (issue #10 §4; migration 0002_rooms; operations in tradetalks.store.rooms) ----------
+rooms = Table(
+    "rooms", metadata,
+    Column("id", String(ID_LENGTH), primary_key=True),
+    Column("scenario_id", String(ID_LENGTH), nullable=False),
+    Column("scenario_version", Integer, nullable=False),
+    Column("status", String(16), nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("updated_at", DateTime(timezone=True), nullable=False),
+    ForeignKeyConstraint(["scenario_id", "scenario_version"],
+                         ["scenario_versions.scenario_id", "scenario_versions.version"]),
+)
+
+#: a token is shown once; only a per-token random salt and SHA-256(salt + secret) are kept
+room_tokens = Table(
+    "room_tokens", metadata,
+    Column("id", String(ID_LENGTH), primary_key=True),
+    Column("room_id", String(ID_LENGTH), ForeignKey("rooms.id"), nullable=False),
+    Column("role", String(16), nullable=False),
+    Column("party", String(ID_LENGTH), nullable=True),
+    Column("salt", String(64), nullable=False),
+    Column("digest", String(64), nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+)
+
+room_inputs = Table(
+    "room_inputs", metadata,
+    Column("room_id", String(ID_LENGTH), ForeignKey("rooms.id"), primary_key=True),
+    Column("party", String(ID_LENGTH), primary_key=True),
+    Column("overrides", JSON, nullable=False),
+    Column("updated_at", DateTime(timezone=True), nullable=False),
+)
+
+room_proposals = Table(
+    "room_proposals", metadata,
+    Column("room_id", String(ID_LENGTH), ForeignKey("rooms.id"), primary_key=True),
+    Column("number", Integer, primary_key=True),
+    Column("package", JSON, nullable=False),
+    Column("tabled_by", String(ID_LENGTH), nullable=False),
+    Column("status", String(16), nullable=False),
+    Column("decisions", JSON, nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("decided_at", DateTime(timezone=True), nullable=True),
+)

@@ -1,0 +1,221 @@
+"""Confidential mediator rooms in the store: rooms, hashed tokens, each party's private inputs, proposals.
+
+A token is ``<token id>.<secret>``; the store keeps the id, a random per-token salt and
+SHA-256(salt ‖ secret), and checks a presented secret with :func:`hmac.compare_digest`. The secret itself is
+returned once, when the room is created, and never stored.
+
+Example
+-------
+>>> from tradetalks.store import Store
+>>> store = Store("sqlite://")
+>>> s = store.create_scenario("toy", "id: toy\\n")
+>>> room, tokens = RoomStore(store).create_room(s.id, s.version, ["A", "B"])
+>>> RoomStore(store).authenticate(tokens["delegate:A"]).party
+'A'
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import hmac
+import secrets
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any, Literal
+
+from sqlalchemy import func, select, update
+
+from tradetalks.errors import NotFoundError, TradetalksError
+from tradetalks.store.repository import Store, new_id
+from tradetalks.store.tables import room_inputs, room_proposals, room_tokens, rooms
+
+#: who holds a token: the room's owner, the delegate of one party, or a reader
+Role = Literal["owner", "delegate", "viewer"]
+#: bytes of randomness in a token's secret and in its salt
+SECRET_BYTES = 32
+SALT_BYTES = 16
+
+
+class RoomStateError(TradetalksError):
+    """An operation that does not fit the state of a room or proposal (the service answers 409)."""
+
+    code = "conflict"
+
+
+def _now() -> dt.datetime:
+    return dt.datetime.now(dt.UTC)
+
+
+def _iso(t: dt.datetime | None) -> str | None:
+    if t is None:
+        return None
+    return (t if t.tzinfo else t.replace(tzinfo=dt.UTC)).isoformat()
+
+
+def token_digest(salt: str, secret: str) -> str:
+    """SHA-256 (hex) of a token's salt followed by its secret."""
+    return hashlib.sha256((salt + secret).encode("utf-8")).hexdigest()
+
+
+@dataclass(frozen=True)
+class Grant:
+    """What a valid token grants: a role in one room (a party for a delegate)."""
+
+    room_id: str
+    role: Role
+    party: str | None
+
+
+@dataclass(frozen=True)
+class RoomRecord:
+    """A room: the scenario version it negotiates over and its status (``open`` or ``agreed``)."""
+
+    id: str
+    scenario_id: str
+    scenario_version: int
+    status: str
+    created_at: str
+
+
+@dataclass(frozen=True)
+class ProposalRecord:
+    """A package tabled in a room, and each party's decision on it (``accept`` or ``reject``)."""
+
+    number: int
+    package: dict[str, str]
+    tabled_by: str
+    status: str
+    decisions: dict[str, str]
+    created_at: str
+    decided_at: str | None
+
+    def summary(self) -> dict[str, Any]:
+        return {"number": self.number, "package": self.package, "tabled_by": self.tabled_by, "status": self.status,
+                "decisions": self.decisions, "created_at": self.created_at, "decided_at": self.decided_at}
+
+
+class RoomStore:
+    """Room operations on a :class:`~tradetalks.store.Store` (same engine, same one-writer rule on SQLite)."""
+
+    def __init__(self, store: Store) -> None:
+        self.store = store
+
+    def create_room(self, scenario_id: str, version: int, parties: Sequence[str]) -> tuple[RoomRecord, dict[str, str]]:
+        """A new room and its tokens (``owner``, ``viewer``, ``delegate:<party>`` → token), shown only here."""
+        rid, now = new_id(), _now()
+        grants: list[tuple[str, Role, str | None]] = [("owner", "owner", None), ("viewer", "viewer", None)]
+        grants += [(f"delegate:{p}", "delegate", p) for p in parties]
+        tokens: dict[str, str] = {}
+        with self.store._write() as conn:
+            conn.execute(rooms.insert().values(id=rid, scenario_id=scenario_id, scenario_version=version,
+                                               status="open", created_at=now, updated_at=now))
+            for name, role, party in grants:
+                tid, secret, salt = new_id(), secrets.token_urlsafe(SECRET_BYTES), secrets.token_hex(SALT_BYTES)
+                conn.execute(room_tokens.insert().values(id=tid, room_id=rid, role=role, party=party, salt=salt,
+                                                         digest=token_digest(salt, secret), created_at=now))
+                tokens[name] = f"{tid}.{secret}"
+        return RoomRecord(rid, scenario_id, version, "open", _iso(now) or ""), tokens
+
+    def authenticate(self, token: str) -> Grant | None:
+        """The grant of ``token``, or ``None`` when it is malformed, unknown or its secret does not match.
+
+        The digest is compared in constant time; an unknown id costs one digest too, so timing does not tell
+        unknown ids from wrong secrets.
+        """
+        tid, _, secret = token.partition(".")
+        if not tid or not secret:
+            return None
+        with self.store.engine.connect() as conn:
+            row = conn.execute(select(room_tokens).where(room_tokens.c.id == tid)).mappings().first()
+        salt, digest = (row["salt"], row["digest"]) if row is not None else ("0" * 2 * SALT_BYTES, "")
+        ok = hmac.compare_digest(token_digest(salt, secret), digest)
+        if row is None or not ok:
+            return None
+        return Grant(room_id=row["room_id"], role=row["role"], party=row["party"])
+
+    def get_room(self, room_id: str) -> RoomRecord:
+        with self.store.engine.connect() as conn:
+            row = conn.execute(select(rooms).where(rooms.c.id == room_id)).mappings().first()
+        if row is None:
+            raise NotFoundError(f"no room {room_id!r}.", fix="use the room id POST /api/rooms returned")
+        return RoomRecord(row["id"], row["scenario_id"], int(row["scenario_version"]), row["status"],
+                          _iso(row["created_at"]) or "")
+
+    def inputs(self, room_id: str) -> dict[str, dict[str, float]]:
+        """Every party's private fact overrides (party → fact → value). Only the mediator's maths reads them all."""
+        with self.store.engine.connect() as conn:
+            found = conn.execute(select(room_inputs).where(room_inputs.c.room_id == room_id)).mappings().all()
+        return {r["party"]: {k: float(v) for k, v in r["overrides"].items()} for r in found}
+
+    def set_inputs(self, room_id: str, party: str, overrides: Mapping[str, float]) -> None:
+        """Replace one party's private inputs (one transaction)."""
+        now = _now()
+        with self.store._write() as conn:
+            conn.execute(room_inputs.delete().where(room_inputs.c.room_id == room_id, room_inputs.c.party == party))
+            conn.execute(room_inputs.insert().values(room_id=room_id, party=party, overrides=dict(overrides),
+                                                     updated_at=now))
+            conn.execute(update(rooms).where(rooms.c.id == room_id).values(updated_at=now))
+
+    def proposals(self, room_id: str) -> list[ProposalRecord]:
+        """The room's history, oldest first."""
+        with self.store.engine.connect() as conn:
+            found = conn.execute(select(room_proposals).where(room_proposals.c.room_id == room_id)
+                                 .order_by(room_proposals.c.number)).mappings().all()
+        return [_proposal(r) for r in found]
+
+    def table_proposal(self, room_id: str, package: Mapping[str, str], tabled_by: str) -> ProposalRecord:
+        """Table a package: it becomes the single negotiation text; an open earlier one is superseded."""
+        now = _now()
+        with self.store._write() as conn:
+            last = conn.execute(select(func.max(room_proposals.c.number))
+                                .where(room_proposals.c.room_id == room_id)).scalar()
+            number = int(last or 0) + 1
+            conn.execute(update(room_proposals).where(room_proposals.c.room_id == room_id,
+                                                      room_proposals.c.status == "open")
+                         .values(status="superseded", decided_at=now))
+            conn.execute(room_proposals.insert().values(room_id=room_id, number=number, package=dict(package),
+                                                        tabled_by=tabled_by, status="open", decisions={},
+                                                        created_at=now))
+            conn.execute(update(rooms).where(rooms.c.id == room_id).values(updated_at=now))
+        return ProposalRecord(number, dict(package), tabled_by, "open", {}, _iso(now) or "", None)
+
+    def decide(self, room_id: str, number: int, party: str, decision: Literal["accept", "reject"],
+               parties: Sequence[str]) -> ProposalRecord:
+        """Record a party's decision on an open proposal: ``rejected`` at once on a rejection, ``agreed`` (and
+        the room too) once every party accepted.
+
+        Raises
+        ------
+        NotFoundError
+            If the room has no such proposal.
+        RoomStateError
+            If the proposal is no longer open (superseded, rejected or agreed).
+        """
+        now = _now()
+        with self.store._write() as conn:
+            row = conn.execute(select(room_proposals).where(room_proposals.c.room_id == room_id,
+                                                            room_proposals.c.number == number)).mappings().first()
+            if row is None:
+                raise NotFoundError(f"room {room_id!r} has no proposal {number}.",
+                                    fix="use a proposal number from the room's history (GET /api/rooms/{id}/view)")
+            if row["status"] != "open":
+                raise RoomStateError(f"proposal {number} is {row['status']}, not open to decisions.",
+                                     fix="decide on the room's latest open proposal")
+            decisions = dict(row["decisions"]) | {party: decision}
+            status = "rejected" if decision == "reject" else (
+                "agreed" if all(decisions.get(p) == "accept" for p in parties) else "open")
+            done = now if status != "open" else None
+            conn.execute(update(room_proposals).where(room_proposals.c.room_id == room_id,
+                                                      room_proposals.c.number == number)
+                         .values(decisions=decisions, status=status, decided_at=done))
+            conn.execute(update(rooms).where(rooms.c.id == room_id)
+                         .values(updated_at=now, **({"status": "agreed"} if status == "agreed" else {})))
+        return ProposalRecord(number, dict(row["package"]), row["tabled_by"], status, decisions,
+                              _iso(row["created_at"]) or "", _iso(done))
+
+
+def _proposal(row: Any) -> ProposalRecord:
+    return ProposalRecord(number=int(row["number"]), package=dict(row["package"]), tabled_by=row["tabled_by"],
+                          status=row["status"], decisions=dict(row["decisions"]), created_at=_iso(row["created_at"])
+                          or "", decided_at=_iso(row["decided_at"]))
