@@ -84,7 +84,10 @@ class PlanError(TradetalksError, ValueError):
 #: environment of local worker processes. Dask's nanny sets MALLOC_TRIM_THRESHOLD_=65536, which makes glibc hand
 #: memory back after every large numpy temporary: on the batched Monte Carlo that doubled the CPU time of the same
 #: chunks (17.5 s against 8.4 s for 10,000 korus draws). Generous thresholds restore single-process speed.
-WORKER_ENV: Mapping[str, str] = {"MALLOC_TRIM_THRESHOLD_": "1073741824", "MALLOC_MMAP_THRESHOLD_": "33554432"}
+#: Each worker is one process with one thread, so numpy's BLAS gets one thread too: two workers each running a
+#: two-thread BLAS on two cores oversubscribe them.
+WORKER_ENV: Mapping[str, str] = {"MALLOC_TRIM_THRESHOLD_": "1073741824", "MALLOC_MMAP_THRESHOLD_": "33554432",
+                                 "OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
 
 
 class ExecutorError(TradetalksError):
