@@ -18,6 +18,7 @@ import numpy as np
 import pandas as pd
 
 from tradetalks.errors import NotFoundError
+from tradetalks.studies.notebook_view import NotebookView
 
 __all__ = ["CountryEffect", "GEEffects", "GEOpinion", "MultiSectorEffect", "MultiSectorOpinion",
            "MultiSectorPackage", "PackageOpinion", "PartyComparison", "SectorTariff", "TariffChannel",
@@ -315,7 +316,7 @@ class PackageOpinion:
 
 
 @dataclass(frozen=True)
-class GEOpinion:
+class GEOpinion(NotebookView):
     """General-equilibrium second opinion on a scenario's tariff levers (see the module docstring).
 
     Attributes
@@ -378,12 +379,6 @@ class GEOpinion:
         """One row per package × party: PE payoff and utility beside the GE effects."""
         rows = [{"package": p.name, **dataclasses.asdict(c)} for p in self.packages for c in p.comparison]
         return pd.DataFrame(rows)
-
-    def _repr_html_(self) -> str:
-        """Jupyter's view: the summary of ``repr`` and the first rows of the table, escaped."""
-        from tradetalks.studies.notebook_view import study_html
-
-        return study_html(self)
 
     def __repr__(self) -> str:
         def line(e: GEEffects) -> str:

@@ -1,8 +1,8 @@
 """How a study's result shows in a Jupyter cell: its readable ``repr`` and the first rows of its table.
 
-Each study result's ``_repr_html_`` calls :func:`study_html`; nothing is computed here. Text is escaped (the
-``repr`` by :func:`html.escape`, the table by pandas' ``to_html``, which escapes by default), and long tables are
-cut to :data:`MAX_ROWS` rows with the total said, so a cell stays small.
+Each study result inherits :class:`NotebookView`, whose ``_repr_html_`` calls :func:`study_html`; nothing is
+computed here. Text is escaped (the ``repr`` by :func:`html.escape`, the table by pandas' ``to_html``, which
+escapes by default), and long tables are cut to :data:`MAX_ROWS` rows with the total said, so a cell stays small.
 
 Example
 -------
@@ -34,3 +34,11 @@ def study_html(obj: object) -> str:
             out += (f"<p><small>First {MAX_ROWS} of {len(frame):,} rows; the whole table is "
                     "<code>.to_frame()</code>.</small></p>")
     return out
+
+
+class NotebookView:
+    """Mixin for study results: shows the result in a Jupyter cell through :func:`study_html`."""
+
+    def _repr_html_(self) -> str:
+        """Jupyter's view: the summary of ``repr`` and the first rows of the table, escaped."""
+        return study_html(self)

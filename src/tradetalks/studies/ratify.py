@@ -58,6 +58,7 @@ from tradetalks.model import Model, build_model, decode_package, package_value
 from tradetalks.options import AgreementName, CheckLabel, RatifierKind
 from tradetalks.scenario.expressions import evaluate
 from tradetalks.scenario.loader import LoadedScenario
+from tradetalks.studies.notebook_view import NotebookView
 
 __all__ = ["DEFAULT_SEED", "AgreementName", "CheckLabel", "RatificationResult", "ratify"]
 
@@ -186,7 +187,7 @@ class PackageCheck:
 
 
 @dataclass(frozen=True)
-class RatificationResult:
+class RatificationResult(NotebookView):
     """Everything :func:`ratify` computed. Utilities and ratifier values in USD a year against the BATNA."""
 
     scenario: str
@@ -206,12 +207,6 @@ class RatificationResult:
     def to_dict(self) -> dict[str, Any]:
         """Plain JSON-ready data (floats rounded to 6 significant digits, as in results.json)."""
         return dict(jsonable(plain(self)))
-
-    def _repr_html_(self) -> str:
-        """Jupyter's view: the summary of ``repr`` and the first rows of the table, escaped."""
-        from tradetalks.studies.notebook_view import study_html
-
-        return study_html(self)
 
     def __repr__(self) -> str:
         lines = [f"RatificationResult({self.scenario!r}: ratifiers {'yes' if self.has_ratifiers else 'none'})"]

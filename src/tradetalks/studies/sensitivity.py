@@ -55,6 +55,7 @@ from tradetalks.options import ParameterKind
 from tradetalks.scenario.expressions import names_in
 from tradetalks.scenario.loader import LoadedScenario
 from tradetalks.scenario.schema import Scenario
+from tradetalks.studies.notebook_view import NotebookView
 
 __all__ = ["DEFAULT_DELTA", "DEFAULT_N_DRAWS", "DEFAULT_SEED", "DEFAULT_SIGMA", "ParameterKind",
            "SensitivityResult", "sensitivity"]
@@ -130,7 +131,7 @@ class BaseSolution:
 
 
 @dataclass(frozen=True)
-class SensitivityResult:
+class SensitivityResult(NotebookView):
     """Tornado and weight sweep of a scenario's Nash prediction (utilities in weighted USD/yr vs the BATNA)."""
 
     scenario: str
@@ -150,12 +151,6 @@ class SensitivityResult:
                  "high": r.high.value, **{f"swing_{p}": v for p, v in r.swing.items()}, "flips": r.flips,
                  "flipped_issues": ", ".join(r.flipped_issues)} for r in self.tornado]
         return pd.DataFrame(rows)
-
-    def _repr_html_(self) -> str:
-        """Jupyter's view: the summary of ``repr`` and the first rows of the table, escaped."""
-        from tradetalks.studies.notebook_view import study_html
-
-        return study_html(self)
 
     def __repr__(self) -> str:
         flips = [r.id for r in self.tornado if r.flips]

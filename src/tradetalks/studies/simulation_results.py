@@ -17,6 +17,7 @@ import numpy as np
 import pandas as pd
 
 from tradetalks.errors import TradetalksError
+from tradetalks.studies.notebook_view import NotebookView
 
 __all__ = ["END_REASONS", "OfferRecord", "SimulationResult", "TournamentResult"]
 
@@ -57,7 +58,7 @@ class OfferRecord:
 
 
 @dataclass(frozen=True)
-class SimulationResult:
+class SimulationResult(NotebookView):
     """One simulated negotiation.
 
     Attributes
@@ -125,12 +126,6 @@ class SimulationResult:
             "package": "; ".join(f"{k}={v}" for k, v in o.package.items()) if o.package else ""}
             for o in self.offers])
 
-    def _repr_html_(self) -> str:
-        """Jupyter's view: the summary of ``repr`` and the first rows of the table, escaped."""
-        from tradetalks.studies.notebook_view import study_html
-
-        return study_html(self)
-
     def __repr__(self) -> str:
         p0, p1 = self.parties
         how = f"agreement in round {self.rounds}" if self.agreed else f"breakdown ({self.end}) after {self.rounds} " \
@@ -143,7 +138,7 @@ class SimulationResult:
 
 
 @dataclass(frozen=True, eq=False)
-class TournamentResult:
+class TournamentResult(NotebookView):
     """Every ordered pair of strategies × both first proposers × repeats, on one scenario.
 
     Attributes
@@ -219,12 +214,6 @@ class TournamentResult:
         return dict(_json({**head, "n_negotiations": self.n_negotiations,
                            "table": self.table.to_dict(orient="records"),
                            "by_strategy": self.by_strategy().to_dict(orient="records")}))
-
-    def _repr_html_(self) -> str:
-        """Jupyter's view: the summary of ``repr`` and the first rows of the table, escaped."""
-        from tradetalks.studies.notebook_view import study_html
-
-        return study_html(self)
 
     def __repr__(self) -> str:
         p0, p1 = self.parties

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from tradetalks.jsonable import jsonable
+from tradetalks.studies.notebook_view import NotebookView
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -188,7 +189,7 @@ class SobolResult:
 
 
 @dataclass(frozen=True)
-class UncertaintyResult:
+class UncertaintyResult(NotebookView):
     """Monte Carlo of the whole analysis over the scenario's uncertain facts; see ``docs/models/uncertainty.md``.
 
     Attributes
@@ -263,12 +264,6 @@ class UncertaintyResult:
         rows = [{"issue": i.issue, "option": opt, "share": share, "point_nash": opt == i.base_option}
                 for i in self.issues for opt, share in i.shares.items()]
         return pd.DataFrame(rows, columns=["issue", "option", "share", "point_nash"])
-
-    def _repr_html_(self) -> str:
-        """Jupyter's view: the summary of ``repr`` and the first rows of the table, escaped."""
-        from tradetalks.studies.notebook_view import study_html
-
-        return study_html(self)
 
     def __repr__(self) -> str:
         return (f"UncertaintyResult({self.scenario!r}: {self.n_draws} draws, seed {self.seed}, "
