@@ -19,6 +19,9 @@ from typing import NoReturn
 import pytest
 from hypothesis import settings
 
+#: the live service and Playwright browser fixtures of the dashboard tests
+pytest_plugins = ["tests.web_fixtures"]
+
 settings.register_profile("ci", derandomize=True, print_blob=True)
 if os.environ.get("CI", "").lower() == "true":
     settings.load_profile("ci")

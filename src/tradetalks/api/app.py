@@ -42,6 +42,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(scenarios.router)
     app.include_router(runs.router)
     app.include_router(rooms.router)
+    from tradetalks.web import router as dashboard
+
+    app.include_router(dashboard)
 
     @app.get("/api/health", tags=["service"], summary="Liveness and what the service holds")
     def health() -> dict[str, Any]:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from tradetalks.yamlfile import LIMITS
 
@@ -25,6 +25,9 @@ class Settings:
         Most Monte Carlo draws of an uncertainty run (``draws``; and ``sobol_base`` at most a quarter of it).
     model_cache_size
         Scenario versions whose model is kept warm for package evaluation (least recently used dropped first).
+    admin_token
+        A token that may read and write everything (as an owner of every scenario and room); ``None``: no such
+        token. ``tradetalks serve`` makes one at start and prints the dashboard's address with it. Compared by hash.
     cors_origins
         Origins allowed to call the API from a browser; empty (the default): CORS closed.
     """
@@ -36,3 +39,4 @@ class Settings:
     max_draws: int = 20_000
     model_cache_size: int = 16
     cors_origins: tuple[str, ...] = ()
+    admin_token: str | None = field(default=None, repr=False)

@@ -1,0 +1,3 @@
+"""Dashboard page: board (to be built)."""
+
+from __future__ import annotations

@@ -1,0 +1,3 @@
+"""Dashboard page: editor (to be built)."""
+
+from __future__ import annotations

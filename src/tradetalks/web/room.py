@@ -1,0 +1,3 @@
+"""Dashboard page: room (to be built)."""
+
+from __future__ import annotations
