@@ -21,7 +21,12 @@ token: published scenarios stay readable with any of them.
 
 from __future__ import annotations
 
+import logging
+import re
+import secrets
+from collections.abc import Mapping
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Annotated, Literal
 
 from fastapi import Depends, Request, Security
@@ -207,3 +212,52 @@ def require_admin(caller: Caller, what: str) -> Caller:
         raise AuthError(f"{what} needs the admin token.", fix=TOKEN_FIX)
     raise ForbiddenError(f"{what} needs the admin token; this token is not it.",
                          fix="use the admin token (`tradetalks serve` prints the dashboard's address with it)")
+
+
+# -- the admin token of `tradetalks serve` ---------------------------------------------------------------------------
+#: the environment variable `tradetalks serve` reads the admin token from (when no --admin-token-file is given)
+ADMIN_TOKEN_ENV = "TRADETALKS_ADMIN_TOKEN"
+#: bytes of randomness in an admin token made at start
+ADMIN_TOKEN_BYTES = 32
+
+
+def admin_token_from(file: Path | None, environ: Mapping[str, str]) -> tuple[str, str | None]:
+    """The admin token for a server: read from ``file``, else from ``environ[ADMIN_TOKEN_ENV]``, else a new random
+    one. Returns the token and where it came from (``None``: made now, so the caller should show it).
+
+    Raises
+    ------
+    TradetalksError
+        If the file cannot be read or holds no token.
+    """
+    if file is not None:
+        try:
+            token = file.read_text(encoding="utf-8").strip()
+        except (OSError, UnicodeDecodeError) as exc:
+            raise TradetalksError(f"cannot read the admin token file {str(file)!r}: {exc}.",
+                                  fix="give a readable UTF-8 file holding the token on one line") from None
+        if not token:
+            raise TradetalksError(f"the admin token file {str(file)!r} is empty.",
+                                  fix="write the token on its first line, or leave the option out to get a new one")
+        return token, str(file)
+    if environ.get(ADMIN_TOKEN_ENV, "").strip():
+        return environ[ADMIN_TOKEN_ENV].strip(), ADMIN_TOKEN_ENV
+    return secrets.token_urlsafe(ADMIN_TOKEN_BYTES), None
+
+
+#: ``token=...`` in a logged address (the dashboard's address carries the token the first time it is opened)
+_TOKEN_IN_URL = re.compile(r"(?i)(token=)[^&\s\"]+")
+
+
+class RedactTokens(logging.Filter):
+    """A logging filter that replaces ``token=...`` in a record's message arguments by ``token=REDACTED``
+    (uvicorn's access log writes each request's address, query included). The CLI installs it; the library
+    never touches logging configuration."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if isinstance(record.args, tuple):
+            record.args = tuple(_TOKEN_IN_URL.sub(r"\1REDACTED", a) if isinstance(a, str) else a
+                                for a in record.args)
+        elif isinstance(record.msg, str):
+            record.msg = _TOKEN_IN_URL.sub(r"\1REDACTED", record.msg)
+        return True

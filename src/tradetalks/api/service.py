@@ -40,11 +40,8 @@ class Service:
             If ``settings.admin_token`` is shorter than :data:`MIN_ADMIN_TOKEN` or holds white space.
         """
         admin = settings.admin_token
-        if admin is not None and (len(admin) < MIN_ADMIN_TOKEN or any(c.isspace() for c in admin)):
-            raise TradetalksError(f"the admin token must have at least {MIN_ADMIN_TOKEN} characters and no white "
-                                  f"space; received one of {len(admin)} characters.",
-                                  fix="use a long random token, e.g. python -c 'import secrets; "
-                                      "print(secrets.token_urlsafe(32))'")
+        if admin is not None:
+            check_admin_token(admin)
         store = Store(settings.db_url)
         interrupted = store.mark_interrupted()
         if settings.seed_builtins:
@@ -57,6 +54,21 @@ class Service:
     def close(self) -> None:
         self.runs.shutdown()
         self.store.close()
+
+
+def check_admin_token(token: str) -> None:
+    """Refuse an admin token that is too short to be secret.
+
+    Raises
+    ------
+    TradetalksError
+        If ``token`` is shorter than :data:`MIN_ADMIN_TOKEN` characters or holds white space.
+    """
+    if len(token) < MIN_ADMIN_TOKEN or any(c.isspace() for c in token):
+        raise TradetalksError(f"the admin token must have at least {MIN_ADMIN_TOKEN} characters and no white space; "
+                              f"received one of {len(token)} characters.",
+                              fix="use a long random token, e.g. python -c 'import secrets; "
+                                  "print(secrets.token_urlsafe(32))'")
 
 
 def seed_builtins(store: Store) -> dict[str, str]:
