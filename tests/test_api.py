@@ -377,8 +377,10 @@ def test_cors_is_closed_by_default(client: TestClient, tmp_path: Path) -> None:
     assert "access-control-allow-origin" not in client.get("/api/scenarios", headers={"origin": pre["origin"]}).headers
     (tmp_path / "open").mkdir()
     with make_client(tmp_path / "open", cors_origins=("http://ok.example",)) as opened:
-        ok = opened.options("/api/scenarios", headers={**pre, "origin": "http://ok.example"})
+        ok = opened.options("/api/scenarios", headers={**pre, "origin": "http://ok.example",
+                                                       "access-control-request-headers": "authorization"})
         assert ok.headers["access-control-allow-origin"] == "http://ok.example"
+        assert "authorization" in ok.headers["access-control-allow-headers"].lower()  # tokens cross with it
         evil = opened.options("/api/scenarios", headers=pre)
         assert "access-control-allow-origin" not in evil.headers
 
