@@ -442,6 +442,28 @@ def test_scenario_tokens_in_the_store(store: Store) -> None:  # noqa: F811
     assert len(store.list_runs()) == 2 and store.run_scenario(run.id) == s.id and store.run_scenario("x") is None
 
 
+def test_migration_0003_keeps_earlier_scenarios_unpublished_and_admin_only(store: Store) -> None:  # noqa: F811
+    """Upgrading a store that holds scenarios: they become unpublished, with no token (only the admin reaches them);
+    the downgrade removes what the migration added."""
+    from alembic import command
+    from sqlalchemy import inspect, text
+
+    from tradetalks.store.db import _alembic_config
+
+    with store.engine.begin() as conn:
+        command.downgrade(_alembic_config(conn), "0002_rooms")
+    assert "scenario_tokens" not in inspect(store.engine).get_table_names()
+    assert "published" not in {c["name"] for c in inspect(store.engine).get_columns("scenarios")}
+    with store.engine.begin() as conn:
+        conn.execute(text("INSERT INTO scenarios (id, name, current_version, created_at, updated_at) "
+                          "VALUES ('old', 'old', 1, CURRENT_TIMESTAMP, CURRENT_TIMESTAMP)"))
+        conn.execute(text("INSERT INTO scenario_versions (scenario_id, version, yaml, sha256, created_at) "
+                          "VALUES ('old', 1, 'id: old', 'x', CURRENT_TIMESTAMP)"))
+    upgraded = Store(engine=store.engine)
+    assert upgraded.get_scenario("old").published is False and upgraded.scenario_tokens("old") == []
+    assert upgraded.list_scenarios(published_only=True) == []
+
+
 def test_seeding_in_the_store(store: Store) -> None:  # noqa: F811
     assert store.seed_scenario("builtin", "builtin", "id: builtin\n") == "created"
     assert store.seed_scenario("builtin", "builtin", "id: builtin\n") == "unchanged"
