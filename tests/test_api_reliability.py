@@ -143,6 +143,7 @@ def test_sigkill_mid_run_leaves_a_consistent_store_and_a_clean_restart(tmp_path:
         time.sleep(0.3)
         proc.send_signal(signal.SIGKILL)
         proc.wait(timeout=20)
+    assert "(admin token from TRADETALKS_ADMIN_TOKEN)" in log.read_text() and ADMIN_TOKEN not in log.read_text()
     with sqlite3.connect(db) as conn:  # the file is sound and holds what was committed
         assert conn.execute("PRAGMA integrity_check").fetchone() == ("ok",)
         assert conn.execute("SELECT status FROM runs WHERE id = ?", (rid,)).fetchone() == ("running",)
