@@ -12,6 +12,7 @@ from typing import Any
 import pytest
 
 from tests.conftest import under_ci
+from tests.web_fixtures import ADMIN_TOKEN
 
 if not under_ci() and any(importlib.util.find_spec(m) is None for m in ("fastapi", "httpx")):
     pytest.skip("the service extra is not installed (pip install 'tradetalks[serve]')", allow_module_level=True)
@@ -43,7 +44,7 @@ ENVELOPE_KEYS = {"code", "message", "fix", "problems"}
 
 @pytest.fixture
 def client(tmp_path: Path) -> Iterator[TestClient]:
-    app = create_app(Settings(db_url=f"sqlite:///{tmp_path / 'rooms.db'}"))
+    app = create_app(Settings(db_url=f"sqlite:///{tmp_path / 'rooms.db'}", admin_token=ADMIN_TOKEN))
     with TestClient(app, raise_server_exceptions=False) as c:
         yield c
 
@@ -53,7 +54,8 @@ def bearer(token: str) -> dict[str, str]:
 
 
 def new_scenario(client: TestClient) -> str:
-    r = client.post("/api/scenarios", content=ROOM_YAML.encode(), headers={"content-type": "application/yaml"})
+    r = client.post("/api/scenarios", content=ROOM_YAML.encode(),
+                    headers={"content-type": "application/yaml", **bearer(ADMIN_TOKEN)})
     assert r.status_code == 201, r.text
     return str(r.json()["id"])
 

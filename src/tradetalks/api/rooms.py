@@ -29,10 +29,12 @@ from fastapi import APIRouter, Depends, Header, Path
 from fastapi.concurrency import run_in_threadpool
 from pydantic import BaseModel, Field
 
+from tradetalks.api.auth import AuthError, ForbiddenError
+from tradetalks.api.auth import bearer_token as _bearer
 from tradetalks.api.errors import ConflictError, RequestError
 from tradetalks.api.evaluate import WarmModel, evaluate_package, warm_model
 from tradetalks.api.service import Service, service
-from tradetalks.errors import ScenarioError, TradetalksError
+from tradetalks.errors import ScenarioError
 from tradetalks.scenario.checks import quantities
 from tradetalks.scenario.expressions import names_in
 from tradetalks.scenario.loader import LoadedScenario, load_scenario_text
@@ -48,20 +50,6 @@ MAX_OVERRIDES = 200
 #: largest proposal number accepted in a URL (a 32-bit integer column on PostgreSQL)
 MAX_PROPOSAL = 2**31 - 1
 FiniteFloat = Annotated[float, Field(allow_inf_nan=False)]
-
-
-class AuthError(TradetalksError):
-    """A missing, malformed or unknown token (HTTP 401)."""
-
-    code = "unauthorized"
-    http_status = 401
-
-
-class ForbiddenError(TradetalksError):
-    """A valid token that does not grant this action in this room (HTTP 403)."""
-
-    code = "forbidden"
-    http_status = 403
 
 
 class NewRoom(BaseModel):
@@ -104,14 +92,6 @@ def private_facts(scn: Scenario) -> dict[str, set[str]]:
             if who is not None:
                 out[who].add(fid)
     return out
-
-
-def _bearer(authorization: str | None) -> str:
-    scheme, _, token = (authorization or "").partition(" ")
-    if scheme.lower() != "bearer" or not token.strip():
-        raise AuthError("this request needs a room token.",
-                        fix="send the header `Authorization: Bearer <token>` with a token POST /api/rooms gave")
-    return token.strip()
 
 
 def grant_for(svc: Service, room_id: str, authorization: str | None, *roles: str) -> Grant:

@@ -17,7 +17,6 @@ Example
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 import hmac
 import secrets
 from collections.abc import Mapping, Sequence
@@ -29,12 +28,10 @@ from sqlalchemy import func, select, update
 from tradetalks.errors import NotFoundError, TradetalksError
 from tradetalks.store.repository import Store, new_id
 from tradetalks.store.tables import room_inputs, room_proposals, room_tokens, rooms
+from tradetalks.store.tokens import SALT_BYTES, SECRET_BYTES, token_digest  # one token scheme for rooms and scenarios
 
 #: who holds a token: the room's owner, the delegate of one party, or a reader
 Role = Literal["owner", "delegate", "viewer"]
-#: bytes of randomness in a token's secret and in its salt
-SECRET_BYTES = 32
-SALT_BYTES = 16
 
 
 class RoomStateError(TradetalksError):
@@ -51,11 +48,6 @@ def _iso(t: dt.datetime | None) -> str | None:
     if t is None:
         return None
     return (t if t.tzinfo else t.replace(tzinfo=dt.UTC)).isoformat()
-
-
-def token_digest(salt: str, secret: str) -> str:
-    """SHA-256 (hex) of a token's salt followed by its secret."""
-    return hashlib.sha256((salt + secret).encode("utf-8")).hexdigest()
 
 
 @dataclass(frozen=True)
