@@ -100,8 +100,8 @@ document.addEventListener("DOMContentLoaded", async () => {
     const r = diff.results;
     results.append(tt.el("p", {}, r.anything_moved ? "Some results moved (highlighted)." : "No result moved."));
     const parties = [...new Set(r.solutions.flatMap((s) => Object.keys(s.before || s.after || {})))];
-    const head = ["solution", ...parties.map((p) => ({label: `${p} A`, num: true})),
-                  ...parties.map((p) => ({label: `${p} B`, num: true})), "package changes"];
+    const head = ["solution", ...parties.map((p) => ({label: `${p}, before`, num: true})),
+                  ...parties.map((p) => ({label: `${p}, after`, num: true})), "package changes (before → after)"];
     const srows = r.solutions.map((s) => {
       const moved = s.moves.length || JSON.stringify(s.before) !== JSON.stringify(s.after);
       return tt.el("tr", {class: moved ? "moved" : null}, tt.el("th", {scope: "row"}, s.name),
@@ -122,8 +122,8 @@ document.addEventListener("DOMContentLoaded", async () => {
           tt.el("td", {class: "num"}, bn(r.observed.after[p]))));
       }
     }
-    results.append(table("Zone of possible agreement and the real deal", ["", {label: "A", num: true},
-                                                                          {label: "B", num: true}], zrows));
+    results.append(table("Zone of possible agreement and the real deal", ["", {label: "before (A)", num: true},
+                                                                          {label: "after (B)", num: true}], zrows));
   }
   state.textContent = `Run ${a} (A) against run ${b} (B).`;
   $("compare-out").hidden = false;

@@ -16,6 +16,7 @@ document.addEventListener("DOMContentLoaded", () => {
   let problems = [];   // [{line, path, message, fix, file}]
   let current = -1;    // index of the problem last gone to
   let lines = 0;
+  const NOTE_MAX = 3;  // problems of one line shown under the text (all are in the list)
 
   const scope = () => (scenarioId ? `scenario:${scenarioId}` : null);
   const metrics = () => {
@@ -79,9 +80,12 @@ document.addEventListener("DOMContentLoaded", () => {
       note.replaceChildren();
       return;
     }
-    note.replaceChildren(...here.map((p) => tt.el("p", {},
+    const shown = here.slice(0, NOTE_MAX);
+    note.replaceChildren(...shown.map((p) => tt.el("p", {},
       tt.el("strong", {}, `Line ${line}${p.path ? ` · ${p.path}` : ""}: `), p.message,
-      p.fix ? tt.el("span", {class: "fix"}, ` Fix: ${p.fix}`) : null)));
+      p.fix ? tt.el("span", {class: "fix"}, ` Fix: ${p.fix}`) : null)),
+      ...(here.length > shown.length ? [tt.el("p", {class: "muted"},
+        `and ${here.length - shown.length} more at this line (see Problems).`)] : []));
     note.hidden = false;
   }
 
@@ -167,7 +171,7 @@ document.addEventListener("DOMContentLoaded", () => {
       if (created) {
         history.replaceState(null, "", `/editor/${encodeURIComponent(saved.id)}`);
         root.dataset.scenario = saved.id;
-        $("editor-title").replaceChildren("Edit scenario ", tt.el("code", {}, saved.id));
+        $("editor-title").replaceChildren(`Edit ${saved.name} `, tt.el("code", {}, saved.id));
         document.title = `Edit ${saved.id} · tradetalks`;
         const example = $("example");
         if (example) example.remove();
@@ -302,7 +306,9 @@ document.addEventListener("DOMContentLoaded", () => {
         const s = await tt.api("GET", `/api/scenarios/${encodeURIComponent(scenarioId)}`, undefined,
                                {scope: scope()});
         ta.value = s.yaml;
+        ta.setSelectionRange(0, 0);
         saveState.textContent = `Version ${s.version} loaded.`;
+        $("editor-title").replaceChildren(`Edit ${s.name} `, tt.el("code", {}, scenarioId));
       } catch (err) {
         summary.textContent = `Could not load ${scenarioId}: ${err.message}`;
         summary.className = "error";
