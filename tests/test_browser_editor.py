@@ -158,6 +158,9 @@ def test_a_bad_scenario_shows_each_error_at_its_field_then_saves_runs_and_downlo
         assert page.locator("#token-box").is_hidden()
 
     # an analysis from the editor: live progress to the end, then its files
+    page.evaluate("""() => { window.runStates = [];
+      new MutationObserver(() => window.runStates.push(document.getElementById('run-state').textContent))
+        .observe(document.getElementById('run-state'), {childList: true, characterData: true, subtree: true}); }""")
     page.click("#start")
     state = page.locator("#run-state[data-status]")
     state.wait_for(timeout=RUN_TIMEOUT * 1000)
@@ -165,6 +168,9 @@ def test_a_bad_scenario_shows_each_error_at_its_field_then_saves_runs_and_downlo
     assert page.locator("#run-progress").evaluate("p => p.value") == 1
     assert page.locator("#run-percent").inner_text() == "100 %"
     run_id = re.search(r"Run (\w+)", state.inner_text()).group(1)  # type: ignore[union-attr]
+    seen = page.evaluate("window.runStates")
+    assert any(re.search(r": (queued|running)", t) for t in seen), seen  # progress events came before the end
+    assert seen[-1].startswith(f"Run {run_id}: succeeded")
     with page.expect_download() as dl:
         page.click("#run-done button[data-file='results.json']")
     got = Path(dl.value.path()).read_bytes()
@@ -191,10 +197,12 @@ def test_run_history_filters_and_compares_two_runs(live_server: LiveServer, page
     page.locator(f"#run-{a}").wait_for()
     compare = page.locator("#compare")
     assert compare.is_disabled()
-    page.check(f"#pick-{b}")
-    page.check(f"#pick-{a}")
+    for rid in (b, a):  # with the keyboard: Tab to each run's checkbox, Space; back to the button, Enter
+        _tab_to(page, f"#pick-{rid}")
+        page.keyboard.press("Space")
     assert compare.is_enabled()
-    compare.click()
+    _tab_to(page, "#compare", back=True)
+    page.keyboard.press("Enter")
     page.wait_for_url(re.compile(r"/runs/compare\?"))
     assert f"a={a}" in page.url and f"b={b}" in page.url  # the older run is A
     page.locator("#compare-out").wait_for()
@@ -233,9 +241,9 @@ def _focused(page: Any) -> dict[str, Any]:
       return {id: e.id, tag: e.tagName, ring}; }"""))
 
 
-def _tab_to(page: Any, selector: str, limit: int = 40) -> None:
+def _tab_to(page: Any, selector: str, limit: int = 40, *, back: bool = False) -> None:
     for _ in range(limit):
-        page.keyboard.press("Tab")
+        page.keyboard.press("Shift+Tab" if back else "Tab")
         if page.evaluate(f"document.activeElement.matches({json.dumps(selector)})"):
             assert _focused(page)["ring"], f"no visible focus on {selector}"
             return

@@ -43,6 +43,8 @@ router = APIRouter(prefix="/api/runs", tags=["downloads"])
 Svc = Annotated[Service, Depends(service)]
 #: analysis results kept per app for the CSV and report downloads (each a few MB in memory)
 RESULT_CACHE_SIZE = 4
+#: analyses recomputed for downloads at once per app (more requests wait: each takes a core for seconds)
+RECOMPUTE_AT_ONCE = 2
 #: the CSV tables ``tradetalks analyze`` writes (file stem → description), in the CLI's order
 CSV_TABLES = ("stakes", "frontier", "solutions", "sources", "timeline")
 #: content types of the downloads
@@ -56,14 +58,15 @@ _REPORT_CSP = ("default-src 'none'; script-src {hashes}; style-src 'unsafe-inlin
 
 
 class _ResultCache:
-    """Recomputed analysis results by run id; least recently used dropped beyond ``size``; thread-safe, and two
-    requests for the same missing run compute it once."""
+    """Recomputed analysis results by run id; least recently used dropped beyond ``size``; thread-safe. Two
+    requests for the same missing run compute it once, and at most :data:`RECOMPUTE_AT_ONCE` are computed at once."""
 
     def __init__(self, size: int) -> None:
         self.size = size
         self._items: OrderedDict[str, AnalysisResult] = OrderedDict()
         self._lock = threading.Lock()
         self._building: dict[str, threading.Lock] = {}
+        self._slots = threading.BoundedSemaphore(RECOMPUTE_AT_ONCE)
 
     def get(self, key: str, build: Callable[[], AnalysisResult]) -> AnalysisResult:
         with self._lock:
@@ -76,7 +79,8 @@ class _ResultCache:
                 if key in self._items:
                     return self._items[key]
             try:
-                result = build()
+                with self._slots:
+                    result = build()
             finally:
                 with self._lock:
                     self._building.pop(key, None)

@@ -118,6 +118,7 @@ document.addEventListener("DOMContentLoaded", () => {
     problems = found.map((p) => ({file: p.file, line: p.line || null, path: p.path || "", message: p.message,
                                   fix: p.fix}));
     current = -1;
+    delete summary.dataset.stale;
     list.replaceChildren();
     problems.forEach((p, i) => {
       const body = [
@@ -253,7 +254,14 @@ document.addEventListener("DOMContentLoaded", () => {
   }
 
   // -- wiring ----------------------------------------------------------------------------------------------------
-  ta.addEventListener("input", () => { drawGutter(); showCaret(); });
+  ta.addEventListener("input", () => {
+    if (problems.length && !summary.dataset.stale) {
+      summary.dataset.stale = "true";
+      summary.textContent += " The text has changed since: the marks are where the problems were; save to check again.";
+    }
+    drawGutter();
+    showCaret();
+  });
   ta.addEventListener("scroll", syncScroll);
   for (const ev of ["keyup", "click", "select", "focus"]) ta.addEventListener(ev, showCaret);
   ta.addEventListener("keydown", (e) => {
