@@ -281,3 +281,22 @@ def test_keyboard_only_path_with_labels_on_every_control(live_server: LiveServer
     with page.expect_download() as dl:
         page.keyboard.press("Enter")
     assert dl.value.suggested_filename.endswith("-report.html")
+
+
+def test_the_downloaded_report_draws_its_charts_under_the_policy_it_is_sent_with(
+        live_server: LiveServer, page: Any, run_pair: tuple[str, str, str]) -> None:
+    """Shown by a browser with its headers (not saved), the report runs its inline plotly: no CSP violation (a
+    console error, which fails the test) and every chart drawn."""
+    import httpx
+
+    _, a, _ = run_pair
+    r = httpx.get(f"{live_server.url}/api/runs/{a}/download/report.html", headers=AUTH)
+    assert r.status_code == 200
+    shown = "http://127.0.0.1:9/report.html"  # answered by the browser's router from the response above
+    page.route(shown, lambda route: route.fulfill(status=200, body=r.content, headers={
+        "content-type": r.headers["content-type"], "content-security-policy": r.headers["content-security-policy"]}))
+    page.goto(shown)
+    charts = page.locator(".js-plotly-plot")
+    charts.first.locator(".main-svg").first.wait_for()
+    assert charts.count() >= 3
+    page.wait_for_function("[...document.querySelectorAll('.js-plotly-plot')].every(d => d.querySelector('.main-svg'))")
