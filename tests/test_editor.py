@@ -210,6 +210,9 @@ def test_results_that_this_server_would_not_compute_are_not_dressed_up_as_a_repo
         err = _envelope(client.get(f"/api/runs/{forged.id}/download/csv/stakes.csv", headers=AUTH), 409,
                         "conflict")
         assert "0.0.1" in err["message"]
+        again = _envelope(client.get(f"/api/runs/{forged.id}/download/report.html", headers=AUTH), 409, "conflict")
+        assert again == err  # remembered: the same answer, not a second recomputation
+        assert client.app.state.download_results._items[forged.id]  # type: ignore[attr-defined]
         assert client.get(f"/api/runs/{forged.id}/download/results.json", headers=AUTH).status_code == 200
         ok = client.get(f"/api/runs/{run['id']}/download/csv/stakes.csv", headers=AUTH)
         assert ok.status_code == 200 and ok.text.startswith("issue")
@@ -231,3 +234,34 @@ def test_the_editor_page_escapes_the_scenario_id(served: tuple[TestClient, dict[
     r = client.get('/editor/"><img src=x onerror=alert(1)>')
     assert r.status_code == 200
     assert "<img src=x" not in r.text
+
+
+def test_the_result_cache_computes_a_run_once_for_concurrent_requests_and_forgets_the_oldest() -> None:
+    import threading
+
+    from tradetalks.api.downloads import RESULT_CACHE_SIZE, _ResultCache
+
+    cache = _ResultCache(RESULT_CACHE_SIZE)
+    builds: list[str] = []
+    start = threading.Barrier(4)
+
+    def build(key: str) -> Any:
+        builds.append(key)
+        time.sleep(0.05)
+        return object()
+
+    def ask() -> None:
+        start.wait()
+        got.append(cache.get("r1", lambda: build("r1")))
+
+    got: list[Any] = []
+    threads = [threading.Thread(target=ask) for _ in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert builds == ["r1"] and len({id(g) for g in got}) == 1
+    for i in range(RESULT_CACHE_SIZE):
+        cache.get(f"x{i}", lambda i=i: build(f"x{i}"))  # type: ignore[misc]
+    cache.get("r1", lambda: build("r1"))
+    assert builds.count("r1") == 2  # pushed out by newer runs, computed again

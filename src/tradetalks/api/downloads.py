@@ -59,36 +59,49 @@ _REPORT_CSP = ("default-src 'none'; script-src {hashes}; style-src 'unsafe-inlin
 
 class _ResultCache:
     """Recomputed analysis results by run id; least recently used dropped beyond ``size``; thread-safe. Two
-    requests for the same missing run compute it once, and at most :data:`RECOMPUTE_AT_ONCE` are computed at once."""
+    requests for the same missing run compute it once, at most :data:`RECOMPUTE_AT_ONCE` are computed at once, and
+    a run whose results cannot be rebuilt (:class:`ConflictError`) is remembered as such, not recomputed."""
 
     def __init__(self, size: int) -> None:
         self.size = size
-        self._items: OrderedDict[str, AnalysisResult] = OrderedDict()
+        self._items: OrderedDict[str, AnalysisResult | ConflictError] = OrderedDict()
         self._lock = threading.Lock()
         self._building: dict[str, threading.Lock] = {}
         self._slots = threading.BoundedSemaphore(RECOMPUTE_AT_ONCE)
 
     def get(self, key: str, build: Callable[[], AnalysisResult]) -> AnalysisResult:
+        """The result of ``key``, built with ``build()`` when absent; raises the :class:`ConflictError` it raised."""
         with self._lock:
             if key in self._items:
                 self._items.move_to_end(key)
-                return self._items[key]
+                return self._unwrap(self._items[key])
             gate = self._building.setdefault(key, threading.Lock())
         with gate:
             with self._lock:
                 if key in self._items:
-                    return self._items[key]
+                    return self._unwrap(self._items[key])
+            item: AnalysisResult | ConflictError
             try:
                 with self._slots:
-                    result = build()
-            finally:
+                    item = build()
+            except ConflictError as exc:
+                item = exc
+            except BaseException:
                 with self._lock:
                     self._building.pop(key, None)
+                raise
             with self._lock:
-                self._items[key] = result
+                self._items[key] = item
                 while len(self._items) > self.size:
                     self._items.popitem(last=False)
-            return result
+                self._building.pop(key, None)
+            return self._unwrap(item)
+
+    @staticmethod
+    def _unwrap(item: AnalysisResult | ConflictError) -> AnalysisResult:
+        if isinstance(item, ConflictError):
+            raise ConflictError(item.what, fix=item.fix)  # a fresh error: the kept one gathers no tracebacks
+        return item
 
 
 _CACHE_LOCK = threading.Lock()
