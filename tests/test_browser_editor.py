@@ -127,6 +127,7 @@ def test_a_bad_scenario_shows_each_error_at_its_field_then_saves_runs_and_downlo
         assert p["message"] in text and p["fix"] in text and p["path"] in text
         # the line is marked in the gutter and highlighted in the text
         assert page.locator(f"#marks .mark[data-line='{p['line']}']").count() == 1
+        assert p["message"] in page.locator(f"#marks .mark-msg[data-line='{p['line']}']").inner_text()
         assert page.locator("#gutter .bad").filter(has_text=re.compile(rf"\b{p['line']}$")).count() == 1
     # going to a problem puts the cursor on its line, selects it, and shows its message and fix under the text
     first = expected[0]

@@ -46,20 +46,30 @@ document.addEventListener("DOMContentLoaded", () => {
 
   function drawMarks() {
     const {lh, top} = metrics();
-    const inner = tt.el("div", {class: "marks-inner"});
+    const inner = tt.el("div", {class: "marks-inner"});      // the line bars: follow vertical scrolling
+    const words = tt.el("div", {class: "marks-inner marks-text"});  // the messages: follow both directions
     const cur = current >= 0 ? problems[current].line : null;
+    const text = ta.value.split("\n");
+    const left = parseFloat(getComputedStyle(ta).paddingLeft) || 0;
     for (const line of badLines()) {
+      const y = top + (line - 1) * lh;
       inner.append(tt.el("div", {class: `mark${line === cur ? " current" : ""}`, "data-line": line,
-        style: `top: ${top + (line - 1) * lh}px; height: ${lh}px`}));
+        style: `top: ${y}px; height: ${lh}px`}));
+      // the first message of the line, after the line's text (the font is monospace: 1ch a character)
+      const first = problems.find((p) => p.line === line);
+      const width = (text[line - 1] || "").replace(/\t/g, "  ").length;
+      words.append(tt.el("span", {class: "mark-msg", "data-line": line,
+        style: `top: ${y}px; left: calc(${left}px + ${width + 3}ch)`}, `⚠ ${first.message}`));
     }
-    marks.replaceChildren(inner);
+    marks.replaceChildren(inner, words);
     syncScroll();
   }
 
   function syncScroll() {
     gutter.scrollTop = ta.scrollTop;
-    const inner = marks.firstElementChild;
-    if (inner) inner.style.transform = `translateY(${-ta.scrollTop}px)`;
+    const [bars, words] = marks.children;
+    if (bars) bars.style.transform = `translateY(${-ta.scrollTop}px)`;
+    if (words) words.style.transform = `translate(${-ta.scrollLeft}px, ${-ta.scrollTop}px)`;
   }
 
   function caretLine() {
@@ -260,6 +270,7 @@ document.addEventListener("DOMContentLoaded", () => {
       summary.textContent += " The text has changed since: the marks are where the problems were; save to check again.";
     }
     drawGutter();
+    if (problems.length) drawMarks();
     showCaret();
   });
   ta.addEventListener("scroll", syncScroll);
