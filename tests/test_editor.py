@@ -188,6 +188,11 @@ def test_downloads_of_an_unfinished_or_other_run_are_refused_with_the_reason(tmp
         queued = svc.store.create_run(sid, 1, "analyze", {"overrides": {}, "dynamics": False})
         err = _envelope(client.get(f"/api/runs/{queued.id}/download/report.html", headers=AUTH), 409, "conflict")
         assert "queued" in err["message"] and "/events" in err["fix"]
+        failed = svc.store.create_run(sid, 1, "analyze", {"overrides": {}, "dynamics": False})
+        svc.store.start_run(failed.id)
+        svc.store.fail_run(failed.id, {"code": "error", "message": "x", "fix": None, "problems": []})
+        err = _envelope(client.get(f"/api/runs/{failed.id}/download/results.json", headers=AUTH), 409, "conflict")
+        assert "failed" in err["message"] and "POST /api/runs" in err["fix"]
         unc = svc.store.create_run(sid, 1, "uncertainty", {})
         svc.store.start_run(unc.id)
         svc.store.finish_run(unc.id, {"draws": 1})

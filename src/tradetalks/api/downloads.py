@@ -10,7 +10,7 @@ the stored JSON does not rebuild; it is recomputed from the run's stored scenari
 analysis is deterministic) and **checked against the stored results**: if the recomputed results differ (a newer
 tradetalks, another scenario text), the download is refused (409) rather than describing another run. The
 recomputed result is kept per app in a small LRU cache (:data:`RESULT_CACHE_SIZE` runs), computed once when
-several requests ask at the same time.
+several requests ask at the same time, at most :data:`RECOMPUTE_AT_ONCE` at once.
 
 No part of the request reaches the filesystem: file names are looked up in fixed tables.
 """
@@ -45,7 +45,7 @@ Svc = Annotated[Service, Depends(service)]
 RESULT_CACHE_SIZE = 4
 #: analyses recomputed for downloads at once per app (more requests wait: each takes a core for seconds)
 RECOMPUTE_AT_ONCE = 2
-#: the CSV tables ``tradetalks analyze`` writes (file stem → description), in the CLI's order
+#: the CSV tables ``tradetalks analyze`` writes (file stems, :func:`tradetalks.report.tables.all_tables`)
 CSV_TABLES = ("stakes", "frontier", "solutions", "sources", "timeline")
 #: content types of the downloads
 JSON_TYPE, CSV_TYPE, HTML_TYPE = ("application/json; charset=utf-8", "text/csv; charset=utf-8",
@@ -120,9 +120,9 @@ def _cache(request: Request) -> _ResultCache:
 def _finished_analysis(svc: Service, run_id: str, what: str) -> RunRecord:
     run = svc.store.get_run(run_id)  # NotFoundError (404) for an unknown id
     if run.status != "succeeded" or run.results is None:
-        raise ConflictError(f"run {run_id!r} is {run.status}; {what} exists once it has succeeded.",
-                            fix=f"follow it with GET /api/runs/{run_id}/events and download when it ends "
-                                "'succeeded'")
+        fix = ("start the analysis again (POST /api/runs) and download from the new run" if run.finished else
+               f"follow it with GET /api/runs/{run_id}/events and download when it ends 'succeeded'")
+        raise ConflictError(f"run {run_id!r} is {run.status}; {what} exists once it has succeeded.", fix=fix)
     if run.kind != "analyze" and what != "results.json":
         raise ConflictError(f"run {run_id!r} is an {run.kind} run; {what} is written for analysis runs only.",
                             fix=f"download its results.json (GET /api/runs/{run_id}/download/results.json)")
