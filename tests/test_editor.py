@@ -270,3 +270,18 @@ def test_the_result_cache_computes_a_run_once_for_concurrent_requests_and_forget
         cache.get(f"x{i}", lambda i=i: build(f"x{i}"))  # type: ignore[misc]
     cache.get("r1", lambda: build("r1"))
     assert builds.count("r1") == 2  # pushed out by newer runs, computed again
+
+
+#: the scenario tokens of issue #10 (h-auth's tradetalks.api.auth); once merged, downloads must check them
+HAS_AUTH = importlib.util.find_spec("tradetalks.api.auth") is not None
+
+
+@pytest.mark.skipif(not HAS_AUTH, reason="tokens (tradetalks.api.auth) are not merged yet")
+@pytest.mark.parametrize("name", ["results.json", "report.html", "csv/stakes.csv", "csv/nothing.csv"])
+def test_downloads_need_a_token_of_the_runs_scenario(served: tuple[TestClient, dict[str, Any]], name: str) -> None:
+    """Reading a run's files is reading the run: without a token, or with a bad one, 401 before anything else."""
+    client, run = served
+    err = _envelope(client.get(f"/api/runs/{run['id']}/download/{name}"), 401, "unauthorized")
+    assert run["id"] in err["message"]
+    _envelope(client.get(f"/api/runs/{run['id']}/download/{name}", headers={"authorization": "Bearer nope"}), 401,
+              "unauthorized")
