@@ -9,7 +9,7 @@ from typing import Any
 from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 
-from tradetalks.api import rooms, runs, scenarios
+from tradetalks.api import downloads, rooms, runs, scenarios
 from tradetalks.api.errors import install_error_handlers
 from tradetalks.api.middleware import GuardMiddleware
 from tradetalks.api.service import Service
@@ -41,6 +41,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     install_error_handlers(app)
     app.include_router(scenarios.router)
     app.include_router(runs.router)
+    app.include_router(downloads.router)
     app.include_router(rooms.router)
     from tradetalks.web import router as dashboard
 
