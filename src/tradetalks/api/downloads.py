@@ -30,6 +30,7 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import Response
 
+from tradetalks.api.auth import CallerDep, require_run
 from tradetalks.api.errors import ConflictError
 from tradetalks.api.scenarios import UPLOAD_NAME
 from tradetalks.api.service import Service, service
@@ -198,10 +199,12 @@ def _result(request: Request, svc: Service, run: RunRecord) -> AnalysisResult:
 
 @router.get("/{run_id}/download/results.json", summary="results.json of a finished run",
             response_class=Response, responses={200: {"content": {"application/json": {}}}})
-def download_results(run_id: str, svc: Svc) -> Response:
+def download_results(run_id: str, svc: Svc, caller: CallerDep) -> Response:
     """The run's results as ``tradetalks analyze --out`` writes ``results.json`` (an uncertainty run: its
     ``UncertaintyResult.to_dict()``)."""
     from tradetalks.jsonable import dumps
+
+    require_run(svc, caller, run_id, "read")
 
     run = _finished_analysis(svc, run_id, "results.json")
     return _attachment(dumps(run.results), JSON_TYPE, run.id, "results.json")
@@ -209,9 +212,10 @@ def download_results(run_id: str, svc: Svc) -> Response:
 
 @router.get("/{run_id}/download/csv/{name}", summary="One CSV table of a finished analysis run",
             response_class=Response, responses={200: {"content": {"text/csv": {}}}})
-async def download_csv(run_id: str, name: str, request: Request, svc: Svc) -> Response:
+async def download_csv(run_id: str, name: str, request: Request, svc: Svc, caller: CallerDep) -> Response:
     """``stakes``, ``frontier``, ``solutions``, ``sources`` or ``timeline`` (with or without ``.csv``), as
     ``tradetalks analyze --out`` writes them."""
+    await run_in_threadpool(require_run, svc, caller, run_id, "read")
     stem = name.removesuffix(".csv")
     if stem not in CSV_TABLES:
         raise NotFoundError(f"no CSV table {name!r}; the tables are {', '.join(CSV_TABLES)}.",
@@ -228,9 +232,10 @@ async def download_csv(run_id: str, name: str, request: Request, svc: Svc) -> Re
 
 @router.get("/{run_id}/download/report.html", summary="The HTML report of a finished analysis run",
             response_class=Response, responses={200: {"content": {"text/html": {}}}})
-async def download_report(run_id: str, request: Request, svc: Svc) -> Response:
+async def download_report(run_id: str, request: Request, svc: Svc, caller: CallerDep) -> Response:
     """The self-contained report (plotly.js inline) as ``tradetalks analyze --out`` writes ``report.html``; sent
     with a Content-Security-Policy allowing exactly its own inline scripts."""
+    await run_in_threadpool(require_run, svc, caller, run_id, "read")
     run = await run_in_threadpool(_finished_analysis, svc, run_id, "report.html")
 
     def build() -> str:
