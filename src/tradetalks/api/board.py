@@ -132,10 +132,10 @@ def _real_deal(warm: WarmModel) -> dict[str, Any] | None:
             package.update(ev.package or {})
         last = events[-1]
         meta = {"basis": "timeline", "title": last.title, "date": last.date.isoformat(), "source": last.source}
-    ev = evaluate_package(warm, package)
-    return {**meta, "package": ev["package"], "utilities": ev["utilities"], "feasible": ev["feasible"],
-            "on_frontier": ev["frontier"]["on_frontier"], "distance": ev["frontier"]["distance"],
-            "left_on_table": ev["frontier"]["left_on_table"]}
+    value = evaluate_package(warm, package)
+    place = value["frontier"]
+    return {**meta, "package": value["package"], "utilities": value["utilities"], "feasible": value["feasible"],
+            "on_frontier": place["on_frontier"], "distance": place["distance"], "left_on_table": place["left_on_table"]}
 
 
 def _timeline(scn: Scenario) -> list[dict[str, Any]]:
@@ -166,10 +166,10 @@ def _timeline(scn: Scenario) -> list[dict[str, Any]]:
     return [row for _, row in sorted(rows, key=lambda r: (r[0], r[1]["title"]))]
 
 
-def _view(points: list[tuple[float, float]]) -> dict[str, list[float]] | None:
-    """Axis ranges (USD/yr) that frame the packages better than no deal for both and the marked points, as the
-    report's frontier chart opens."""
-    pts = [p for p in points if p[0] >= 0 and p[1] >= 0] + [(0.0, 0.0)]
+def _view(points: list[tuple[float, float]], marked: list[tuple[float, float]]) -> dict[str, list[float]] | None:
+    """Axis ranges (USD/yr) that frame the frontier points better than no deal for both and every marked point
+    (solutions, real deal), as the report's frontier chart opens."""
+    pts = [p for p in points if p[0] >= 0 and p[1] >= 0] + marked + [(0.0, 0.0)]
     if len(pts) < 2:
         return None
 
@@ -275,7 +275,7 @@ def board_data(warm: WarmModel) -> dict[str, Any]:
         "solutions": solutions,
         "real_deal": deal,
         "timeline": _timeline(scn),
-        "view": _view(points + marked),
+        "view": _view(points, marked),
         "units": "USD/yr against the BATNA (utilities: politically weighted)",
     }
 
