@@ -25,8 +25,10 @@ from fastapi.responses import JSONResponse
 from tradetalks.api.evaluate import WarmModel, evaluate_package, warm_model
 from tradetalks.api.scenarios import UPLOAD_NAME, Version
 from tradetalks.api.service import Service, service
+from tradetalks.bargain.comparison import compare_to_frontier
+from tradetalks.errors import DataError
 from tradetalks.jsonable import jsonable
-from tradetalks.model import decode_package, package_choice
+from tradetalks.model import decode_package, package_choice, package_value
 from tradetalks.report.format import option_label
 from tradetalks.scenario.loader import load_scenario_text
 from tradetalks.scenario.schema import Constraint, Scenario
@@ -86,8 +88,12 @@ def broken_constraints(scn: Scenario, package: Mapping[str, str]) -> list[str]:
 def check_package(warm: WarmModel, package: Mapping[str, str]) -> dict[str, Any]:
     """Which constraints a package breaks, and which each other choice would break (the rest as in the package).
 
-    Returns ``{"package", "feasible", "broken": [constraint id], "forbidden": {issue: {option: [constraint id]}}}``;
-    ``forbidden`` lists only options whose choice breaks a constraint that involves their issue.
+    Returns ``{"package", "feasible", "broken": [constraint id], "forbidden": {issue: {option: [constraint id]}},
+    "utilities", "payoffs", "beyond_frontier"}``; ``forbidden`` lists only options whose choice breaks a constraint
+    that involves their issue. ``utilities`` (per party) and ``payoffs`` (per stakeholder, as ``evaluate`` lists
+    them) are :func:`~tradetalks.model.package_value`'s, USD/yr against the BATNA; ``beyond_frontier`` is true when
+    no frontier point is at least as good for both as the package (possible only for one that breaks a
+    constraint: the frontier holds the packages that respect them); ``evaluate`` refuses such a package.
 
     Raises
     ------
@@ -106,7 +112,17 @@ def check_package(warm: WarmModel, package: Mapping[str, str]) -> dict[str, Any]
             if broken:
                 forbidden.setdefault(iss.id, {})[op.id] = broken
     broken = broken_constraints(scn, full)
-    return {"package": full, "feasible": not broken, "broken": broken, "forbidden": forbidden}
+    pay, util = package_value(model, full)
+    try:
+        compare_to_frontier(warm.frontier, util)
+        beyond = False
+    except DataError:  # only a package that breaks a constraint can lie beyond the frontier of those that don't
+        beyond = True
+    names = {st.id: (st.name, party.id) for party in scn.parties for st in party.stakeholders}
+    payoffs = [{"stakeholder": sid, "name": names.get(sid, (sid, None))[0], "party": names.get(sid, (sid, None))[1],
+                "payoff": float(v)} for sid, v in zip(cs.stakeholders, pay, strict=True)]
+    return {"package": full, "feasible": not broken, "broken": broken, "forbidden": forbidden,
+            "utilities": _pair(list(cs.parties), util), "payoffs": payoffs, "beyond_frontier": beyond}
 
 
 def _pair(parties: Sequence[str], u: Any) -> dict[str, float]:

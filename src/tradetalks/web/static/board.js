@@ -112,16 +112,27 @@
     root.dataset.pending = "1";
     writeHash();
     const q = `?version=${B.version}`;
-    let ev, ck;
-    try {
-      [ev, ck] = await Promise.all([
-        tt.api("POST", `${base}/evaluate${q}`, current, {scope}),
-        tt.api("POST", `${base}/board/check${q}`, current, {scope})]);
-    } catch (err) {
-      if (my === seq) { delete root.dataset.pending; tt.toast(err.message); }
+    const [evr, ckr] = await Promise.allSettled([
+      tt.api("POST", `${base}/evaluate${q}`, current, {scope}),
+      tt.api("POST", `${base}/board/check${q}`, current, {scope})]);
+    if (my !== seq) return;
+    if (ckr.status === "rejected") {
+      delete root.dataset.pending;
+      tt.toast(ckr.reason.message);
       return;
     }
-    if (my !== seq) return;
+    const ck = ckr.value;
+    let ev;
+    if (evr.status === "fulfilled") {
+      ev = evr.value;
+    } else if (ck.beyond_frontier) {
+      // evaluate cannot place a package that breaks a constraint beyond the frontier: its values from the check
+      ev = {package: ck.package, utilities: ck.utilities, payoffs: ck.payoffs, frontier: null};
+    } else {
+      delete root.dataset.pending;
+      tt.toast(evr.reason.message);
+      return;
+    }
     showScore(ev, ck);
     showBroken(ck);
     showStakeholders(ev);
@@ -143,6 +154,7 @@
     let text;
     if (!ck.feasible) {
       text = `breaks ${ck.broken.length} constraint${ck.broken.length > 1 ? "s" : ""} (${ck.broken.join(", ")}): `
+           + (ck.beyond_frontier ? "beyond the frontier of the packages that respect them; " : "")
            + "its values are shown for information";
     } else if (f.on_frontier) {
       text = "on the Pareto frontier";
