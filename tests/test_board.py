@@ -263,3 +263,28 @@ def test_board_page_is_served_with_the_page_policy(app_client: tuple[TestClient,
     assert "http://" not in r.text and "https://" not in r.text
     r = c.get('/board/"><script>alert(1)</script>')
     assert "<script>alert(1)" not in r.text  # the id is escaped into the page
+
+
+def test_frontier_packages_and_solutions_are_placed_on_the_frontier(app_client: tuple[TestClient, str],
+                                                                    board: dict[str, Any]) -> None:
+    c, sid = app_client
+    issues, pkgs = board["issues"], board["frontier"]["packages"]
+    chosen = [{iss["id"]: iss["options"][j]["id"] for iss, j in zip(issues, pkgs[k], strict=True)}
+              for k in range(0, len(pkgs), 97)]
+    for pkg in chosen + [s["package"] for s in board["solutions"]]:
+        place = c.post(f"/api/scenarios/{sid}/board/check", json=pkg, headers=AUTH).json()["place"]
+        assert place == {"on_frontier": True, "distance": 0.0, "left_on_table": 0.0}, pkg
+    batna = c.post(f"/api/scenarios/{sid}/board/check", json={}, headers=AUTH).json()["place"]
+    assert not batna["on_frontier"] and batna["distance"] > 0 and batna["left_on_table"] >= batna["distance"]
+
+
+def test_frontier_sum_is_bit_equal_to_the_frontier_points() -> None:
+    from tradetalks.api.board import frontier_sum
+    from tradetalks.api.evaluate import warm_model
+    from tradetalks.model import decode_package
+
+    warm = warm_model(LOADED)
+    for k in range(0, len(warm.frontier.utilities), 13):
+        got = frontier_sum(warm, decode_package(MODEL, warm.frontier.choices[k]))
+        assert got is not None and np.array_equal(got, warm.frontier.utilities[k])
+    assert frontier_sum(warm, {"auto_tariff": "a15"}) is None  # breaks auto_cut_needs_investment

@@ -85,12 +85,33 @@ def broken_constraints(scn: Scenario, package: Mapping[str, str]) -> list[str]:
     return out
 
 
+def frontier_sum(warm: WarmModel, package: Mapping[str, str]) -> np.ndarray | None:
+    """A package's utilities (2,) summed as the frontier sums them (one row per compound issue, left to right), so
+    that a package on the frontier equals its frontier point to the last bit; None when a constraint removes the
+    package's combination from a compound issue (the package breaks a constraint).
+
+    :func:`~tradetalks.model.package_value` sums stakeholder payoffs in another order: equal up to rounding (about
+    1e-6 USD/yr on a 1e10 scale), enough for an exact comparison to call a frontier package "inside" it.
+    """
+    model = warm.model
+    choice = package_choice(model, package)
+    total = np.zeros(2)
+    for g, util in zip(model.groups, model.utilities, strict=True):
+        hit = np.flatnonzero((g.combos == [choice[i] for i in g.issues]).all(axis=1))
+        if not len(hit):
+            return None
+        total = total + util[int(hit[0])]
+    return total
+
+
 def check_package(warm: WarmModel, package: Mapping[str, str]) -> dict[str, Any]:
     """Which constraints a package breaks, and which each other choice would break (the rest as in the package).
 
     Returns ``{"package", "feasible", "broken": [constraint id], "forbidden": {issue: {option: [constraint id]}},
     "utilities", "payoffs", "beyond_frontier"}``; ``forbidden`` lists only options whose choice breaks a constraint
-    that involves their issue. ``utilities`` (per party) and ``payoffs`` (per stakeholder, as ``evaluate`` lists
+    that involves their issue. ``place`` is the package against the exact frontier (``on_frontier``, ``distance``,
+    ``left_on_table``, USD/yr; :func:`~tradetalks.bargain.comparison.compare_to_frontier` on :func:`frontier_sum`),
+    None when it lies beyond it. ``utilities`` (per party) and ``payoffs`` (per stakeholder, as ``evaluate`` lists
     them) are :func:`~tradetalks.model.package_value`'s, USD/yr against the BATNA; ``beyond_frontier`` is true when
     no frontier point is at least as good for both as the package (possible only for one that breaks a
     constraint: the frontier holds the packages that respect them); ``evaluate`` refuses such a package.
@@ -113,16 +134,19 @@ def check_package(warm: WarmModel, package: Mapping[str, str]) -> dict[str, Any]
                 forbidden.setdefault(iss.id, {})[op.id] = broken
     broken = broken_constraints(scn, full)
     pay, util = package_value(model, full)
+    exact = frontier_sum(warm, full)
     try:
-        compare_to_frontier(warm.frontier, util)
-        beyond = False
+        cmp = compare_to_frontier(warm.frontier, util if exact is None else exact)
+        place: dict[str, Any] | None = {"on_frontier": bool(cmp.on_frontier), "distance": float(cmp.distance),
+                                        "left_on_table": float(cmp.left_on_table)}
     except DataError:  # only a package that breaks a constraint can lie beyond the frontier of those that don't
-        beyond = True
+        place = None
     names = {st.id: (st.name, party.id) for party in scn.parties for st in party.stakeholders}
     payoffs = [{"stakeholder": sid, "name": names.get(sid, (sid, None))[0], "party": names.get(sid, (sid, None))[1],
                 "payoff": float(v)} for sid, v in zip(cs.stakeholders, pay, strict=True)]
     return {"package": full, "feasible": not broken, "broken": broken, "forbidden": forbidden,
-            "utilities": _pair(list(cs.parties), util), "payoffs": payoffs, "beyond_frontier": beyond}
+            "utilities": _pair(list(cs.parties), util), "payoffs": payoffs, "beyond_frontier": place is None,
+            "place": place}
 
 
 def _pair(parties: Sequence[str], u: Any) -> dict[str, float]:

@@ -149,17 +149,19 @@
       v.textContent = bn(ev.utilities[p]);
       v.dataset.value = String(ev.utilities[p]);
     }
-    const f = ev.frontier;
+    const f = ck.place;  // exact: summed as the frontier sums (evaluate's place can be off by rounding)
     const place = $("score-place");
     let text;
     if (!ck.feasible) {
       text = `breaks ${ck.broken.length} constraint${ck.broken.length > 1 ? "s" : ""} (${ck.broken.join(", ")}): `
            + (ck.beyond_frontier ? "beyond the frontier of the packages that respect them; " : "")
            + "its values are shown for information";
-    } else if (f.on_frontier) {
+    } else if (f && f.on_frontier) {
       text = "on the Pareto frontier";
+    } else if (f) {
+      text = `inside the frontier: both could gain ${bn(f.distance)} at once, ${bn(f.left_on_table)} in all`;
     } else {
-      text = `inside the frontier: both could still gain ${bn(f.distance)} at once`;
+      text = "beyond the frontier";
     }
     place.textContent = text;
     place.classList.toggle("bad", !ck.feasible);
@@ -235,6 +237,8 @@
         marker: {size: 14, color: "#e67e22", symbol: "circle-open", line: {width: 3}}});
     }
     const u = B.uncertainty;
+    // the Nash band (and the real deal's) drawn, the others one click on the legend away: overlapping boxes hide the frontier
+    const shown = (id) => (id === "nash" || id === "observed" ? true : "legendonly");
     for (const b of (u ? u.bands : [])) {
       const x = b.band[p0], y = b.band[p1];
       const rgb = BAND_COLOURS[b.id] || "120,120,120";
@@ -243,11 +247,11 @@
         y: [y.p05, y.p05, y.p95, y.p95, y.p05].map((v) => v / BN),
         fillcolor: `rgba(${rgb},0.12)`, line: {color: `rgba(${rgb},0.6)`, width: 1, dash: "dot"},
         hovertemplate: `${esc(b.name)} over ${u.n_draws} draws<br>5–95 %: %{x:.2f} / %{y:.2f} $bn/yr<extra></extra>`,
-        legendgroup: "bands"});
+        legendgroup: `band-${b.id}`, visible: shown(b.id)});
       traces.push({type: "scatter", mode: "markers", name: `${b.name}: median over draws`, x: [x.p50 / BN],
         y: [y.p50 / BN], marker: {size: 8, symbol: "cross-thin-open", color: `rgb(${rgb})`, line: {width: 2}},
         hovertemplate: `${esc(b.name)}: median over draws %{x:.2f} / %{y:.2f} $bn/yr<extra></extra>`,
-        legendgroup: "bands", showlegend: false});
+        legendgroup: `band-${b.id}`, showlegend: false, visible: shown(b.id)});
     }
     traces.push({type: "scatter", mode: "markers", name: "This package", x: [null], y: [null],
       marker: {size: 16, symbol: "star", color: "#f0a500", line: {color: "black", width: 1.5}},
@@ -351,7 +355,8 @@
     const fixed = Object.keys(u.overrides || {}).length ? `; facts set: ${Object.keys(u.overrides).join(", ")}` : "";
     box.replaceChildren(tt.el("p", {}, tt.el("strong", {}, "Uncertainty bands: "),
       `each box spans the 5th to 95th percentile of each side's utility over ${u.n_draws.toLocaleString("en")} draws `
-      + `(each side separately; the cross is the median), from run ${u.run_id}${other}${fixed}.`),
+      + `(each side separately; the cross is the median), from run ${u.run_id}${other}${fixed}. `
+      + "The Nash band is drawn; click another solution's band in the legend to show it."),
       u.headline ? tt.el("p", {class: "small"}, u.headline) : null);
   }
 
