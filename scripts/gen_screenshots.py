@@ -23,8 +23,8 @@ from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
 KORUS_YAML = ROOT / "src" / "tradetalks" / "scenario" / "builtin" / "korus-2025.yaml"
-#: the screenshots: file name → window width, px (height 900)
-SHOTS = {"board-1366.png": 1366, "board-constraint-1366.png": 1366, "board-timeline-1366.png": 1366,
+#: the screenshots: file name → window width, px (height 900); the timeline is its section only (narrower)
+SHOTS = {"board-1366.png": 1366, "board-timeline-1366.png": 1366, "board-constraint-1366.png": 1366,
          "board-800.png": 800}
 HEIGHT = 900
 #: ms a page may take to show what is waited for
@@ -35,33 +35,41 @@ def _ready(page: Any) -> None:
     page.locator("#board[data-ready]:not([data-pending])").wait_for(timeout=WAIT_MS)
 
 
+def _nash(page: Any) -> None:
+    page.get_by_role("button", name="Nash", exact=True).click()
+    _ready(page)
+
+
 def capture(browser: Any, base_url: str, scenario_id: str, out_dir: Path, token: str | None = None) -> list[Path]:
-    """Photograph the board of ``scenario_id`` served at ``base_url`` into ``out_dir``; the files written."""
+    """Photograph the board of ``scenario_id`` served at ``base_url`` into ``out_dir`` (one page load, then its
+    states and widths); the files written, in :data:`SHOTS` order."""
     out_dir.mkdir(parents=True, exist_ok=True)
     suffix = f"?token={token}" if token else ""
-    written = []
-    for name, width in SHOTS.items():
-        context = browser.new_context(viewport={"width": width, "height": HEIGHT}, device_scale_factor=1)
-        page = context.new_page()
-        try:
-            page.goto(f"{base_url}/board/{scenario_id}{suffix}")
-            _ready(page)
-            if name.startswith("board-constraint"):
-                page.check("#opt-auto_tariff-a15")
-                page.locator("#broken li").first.wait_for(timeout=WAIT_MS)
-            else:
-                page.get_by_role("button", name="Nash", exact=True).click()
-            _ready(page)
-            page.wait_for_timeout(300)  # let plotly finish its transition
-            path = out_dir / name
-            if name.startswith("board-timeline"):
-                page.locator("#timeline-section").screenshot(path=str(path))
-            else:
-                page.screenshot(path=str(path))
-            written.append(path)
-        finally:
-            context.close()
-    return written
+    context = browser.new_context(viewport={"width": SHOTS["board-1366.png"], "height": HEIGHT},
+                                  device_scale_factor=1)
+    page = context.new_page()
+
+    def shot(path: Path) -> None:
+        page.mouse.move(0, HEIGHT - 1)  # no hover highlight where the last click was
+        page.evaluate("window.scrollTo(0, 0)")
+        page.wait_for_timeout(400)  # plotly's transitions and resizes
+        page.screenshot(path=str(path))
+
+    try:
+        page.goto(f"{base_url}/board/{scenario_id}{suffix}")
+        _ready(page)
+        page.check("#opt-auto_tariff-a15")  # from no deal, a choice a constraint forbids: shown with its reason
+        _ready(page)
+        page.locator("#broken li").first.wait_for(timeout=WAIT_MS)
+        shot(out_dir / "board-constraint-1366.png")
+        _nash(page)
+        shot(out_dir / "board-1366.png")
+        page.locator("#timeline-section").screenshot(path=str(out_dir / "board-timeline-1366.png"))
+        page.set_viewport_size({"width": SHOTS["board-800.png"], "height": HEIGHT})
+        shot(out_dir / "board-800.png")
+    finally:
+        context.close()
+    return [out_dir / name for name in SHOTS]
 
 
 def _serve(db: Path, token: str) -> tuple[Any, str]:

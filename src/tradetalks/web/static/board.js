@@ -112,27 +112,17 @@
     root.dataset.pending = "1";
     writeHash();
     const q = `?version=${B.version}`;
-    const [evr, ckr] = await Promise.allSettled([
-      tt.api("POST", `${base}/evaluate${q}`, current, {scope}),
-      tt.api("POST", `${base}/board/check${q}`, current, {scope})]);
+    let ck, ev;
+    try {
+      ck = await tt.api("POST", `${base}/board/check${q}`, current, {scope});
+      // evaluate refuses a package that breaks a constraint and lies beyond the frontier: its values come with the check
+      ev = ck.beyond_frontier ? {package: ck.package, utilities: ck.utilities, payoffs: ck.payoffs}
+        : await tt.api("POST", `${base}/evaluate${q}`, current, {scope});
+    } catch (err) {
+      if (my === seq) { delete root.dataset.pending; tt.toast(err.message); }
+      return;
+    }
     if (my !== seq) return;
-    if (ckr.status === "rejected") {
-      delete root.dataset.pending;
-      tt.toast(ckr.reason.message);
-      return;
-    }
-    const ck = ckr.value;
-    let ev;
-    if (evr.status === "fulfilled") {
-      ev = evr.value;
-    } else if (ck.beyond_frontier) {
-      // evaluate cannot place a package that breaks a constraint beyond the frontier: its values from the check
-      ev = {package: ck.package, utilities: ck.utilities, payoffs: ck.payoffs, frontier: null};
-    } else {
-      delete root.dataset.pending;
-      tt.toast(evr.reason.message);
-      return;
-    }
     showScore(ev, ck);
     showBroken(ck);
     showStakeholders(ev);
