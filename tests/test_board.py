@@ -288,3 +288,19 @@ def test_frontier_sum_is_bit_equal_to_the_frontier_points() -> None:
         got = frontier_sum(warm, decode_package(MODEL, warm.frontier.choices[k]))
         assert got is not None and np.array_equal(got, warm.frontier.utilities[k])
     assert frontier_sum(warm, {"auto_tariff": "a15"}) is None  # breaks auto_cut_needs_investment
+
+
+def test_board_reads_follow_the_scenarios_read_rule(app_client: tuple[TestClient, str]) -> None:
+    """Without a token, an unpublished scenario's board is refused once the service has tokens (api/auth.py)."""
+    import importlib.util
+
+    c, sid = app_client
+    r = c.get(f"/api/scenarios/{sid}/board")
+    k = c.post(f"/api/scenarios/{sid}/board/check", json={})
+    if importlib.util.find_spec("tradetalks.api.auth") is None:  # a service without tokens: reads are open
+        assert r.status_code == 200 and k.status_code == 200
+    else:
+        scenario = c.get(f"/api/scenarios/{sid}")
+        assert r.status_code == k.status_code == scenario.status_code
+        if scenario.status_code != 200:
+            assert r.json()["error"]["code"] == scenario.json()["error"]["code"]

@@ -50,6 +50,17 @@ VIEW_PAD = 0.08
 VIEW_MIN_PAD = 5e7
 
 
+def may_read(request: Request, svc: Service, scenario_id: str) -> None:
+    """Refuse a caller who may not read the scenario: the rule of ``GET /api/scenarios/{id}`` (issue #10's tokens,
+    ``api/auth.py``). A service built without that module has no tokens, and every read is open."""
+    try:
+        from tradetalks.api import auth  # type: ignore[attr-defined,unused-ignore]
+    except ImportError:
+        return
+    caller = auth.authenticate(svc, request.headers.get("authorization"))
+    auth.require_scenario(svc, caller, scenario_id, "read")
+
+
 def _warm(svc: Service, scenario_id: str, version: int | None) -> tuple[int, WarmModel]:
     """The warm model of a stored scenario version (the one ``evaluate`` uses: same cache, same key)."""
     number, sha = svc.store.scenario_key(scenario_id, version)
@@ -325,6 +336,7 @@ def board_data(warm: WarmModel) -> dict[str, Any]:
             response_class=JSONResponse)
 async def board(scenario_id: str, request: Request, svc: Svc, version: Version = None) -> JSONResponse:
     """What the dashboard's board draws, from the scenario version's warm model and its latest finished runs."""
+    await run_in_threadpool(may_read, request, svc, scenario_id)
     number, warm = await run_in_threadpool(_warm, svc, scenario_id, version)
     data = await run_in_threadpool(board_data, warm)
     parties = [p["id"] for p in data["parties"]]
@@ -341,8 +353,10 @@ async def board(scenario_id: str, request: Request, svc: Svc, version: Version =
 
 @router.post("/{scenario_id}/board/check", summary="Which constraints a package breaks, and which each choice "
                                                    "would break", response_class=JSONResponse)
-def check(scenario_id: str, package: dict[str, str], svc: Svc, version: Version = None) -> JSONResponse:
+def check(scenario_id: str, package: dict[str, str], request: Request, svc: Svc,
+          version: Version = None) -> JSONResponse:
     """The constraints ``package`` breaks (issues left out stay at the BATNA) and, per issue and option, the
     constraints choosing that option would break with the other issues as in the package."""
+    may_read(request, svc, scenario_id)
     number, warm = _warm(svc, scenario_id, version)
     return JSONResponse({"scenario_id": scenario_id, "version": number, **check_package(warm, package)})
