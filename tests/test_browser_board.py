@@ -96,6 +96,18 @@ def test_choosing_options_moves_both_utilities_to_the_librarys_values(page: Any,
     _assert_library_values(page)
     assert "on the Pareto frontier" in page.locator("#score-place").inner_text()
     assert "#p=" in page.url  # the package is in the address, to share
+    span = "d => d.layout.xaxis.range[1] - d.layout.xaxis.range[0]"
+    opening = page.locator("#frontier-chart").evaluate(span)
+    page.get_by_role("button", name="Whole frontier").click()
+    assert page.locator("#frontier-chart").evaluate(span) > opening
+    assert page.get_by_role("button", name="Whole frontier").get_attribute("aria-pressed") == "true"
+    page.set_viewport_size({"width": NARROW[0], "height": NARROW[1]})  # the chart shrinks with the window
+    chart, box = page.locator("#frontier-chart .main-svg").first, page.locator("#frontier-chart")
+    deadline = time.monotonic() + 5
+    while chart.bounding_box()["width"] > box.bounding_box()["width"] + 1 and time.monotonic() < deadline:
+        page.wait_for_timeout(100)
+    assert chart.bounding_box()["width"] <= box.bounding_box()["width"] + 1
+    assert _overflow(page) <= 0
 
 
 def _overflow(page: Any) -> int:

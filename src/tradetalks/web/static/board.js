@@ -251,31 +251,53 @@
 
   function chartLayout() {
     const [p0, p1] = B.parties.map((p) => p.id);
-    const layout = {height: 460, margin: {l: 60, r: 10, t: 40, b: 50}, hovermode: "closest",
+    const layout = {height: PLOT_HEIGHT + 10 + 200, margin: {l: 60, r: 10, t: 10, b: 200}, hovermode: "closest",
       xaxis: {title: {text: `${party(p0)} utility, $bn/yr`}, zeroline: true, zerolinecolor: "#bbb"},
       yaxis: {title: {text: `${party(p1)} utility, $bn/yr`}, zeroline: true, zerolinecolor: "#bbb"},
-      legend: {orientation: "h", yref: "container", y: 0, yanchor: "bottom", x: 0, font: {size: 11}}};
+      legend: {orientation: "h", yref: "container", y: 0, yanchor: "bottom", x: 0, font: {size: 11},
+               itemsizing: "constant"}};
     if (B.view) {
-      const xr = B.view.x.map((v) => v / BN), yr = B.view.y.map((v) => v / BN);
-      layout.xaxis.range = xr;
-      layout.yaxis.range = yr;
-      layout.updatemenus = [{type: "buttons", direction: "right", x: 1, xanchor: "right", y: 1.13, yanchor: "top",
-        showactive: true, buttons: [
-          {label: "Better than no deal", method: "relayout", args: [{"xaxis.range": xr, "yaxis.range": yr}]},
-          {label: "Whole frontier", method: "relayout", args: [{"xaxis.autorange": true, "yaxis.autorange": true}]}]}];
+      layout.xaxis.range = B.view.x.map((v) => v / BN);
+      layout.yaxis.range = B.view.y.map((v) => v / BN);
     }
-    // room for the legend under the chart: about 190 px per legend entry across
-    const across = Math.max(1, Math.floor(($("frontier-chart").clientWidth || 600) / 190));
-    layout.height = 420 + 20 * Math.ceil(chartTraces.count / across);
     return layout;
+  }
+
+  // the chart's two views, as buttons of the page (plotly's own buttons cannot be reached with the keyboard)
+  function zoom(whole) {
+    const div = $("frontier-chart");
+    if (whole || !B.view) Plotly.relayout(div, {"xaxis.autorange": true, "yaxis.autorange": true});
+    else Plotly.relayout(div, {"xaxis.range": B.view.x.map((v) => v / BN), "yaxis.range": B.view.y.map((v) => v / BN)});
+    $("zoom-better").setAttribute("aria-pressed", String(!whole));
+    $("zoom-whole").setAttribute("aria-pressed", String(whole));
+  }
+
+  // the plot's own height, px; the figure adds the legend's measured height under it (its rows depend on the width)
+  const PLOT_HEIGHT = 380;
+  const AXIS_SPACE = 55;
+
+  async function fitChart() {
+    const div = $("frontier-chart");
+    if (!div.layout) return;
+    await Plotly.Plots.resize(div);  // the width first (the legend's rows follow it)
+    const legend = div.querySelector(".legend");
+    if (!legend) return;
+    const bottom = Math.ceil(legend.getBBox().height) + AXIS_SPACE;
+    const height = PLOT_HEIGHT + div.layout.margin.t + bottom;
+    if (Math.abs(div.layout.height - height) > 2 || Math.abs(div.layout.margin.b - bottom) > 2) {
+      Plotly.relayout(div, {height, "margin.b": bottom, width: null, autosize: true});  // the width stays automatic
+    }
   }
 
   function drawFrontier() {
     const div = $("frontier-chart");
+    $("zoom-better").setAttribute("aria-pressed", "true");
+    $("zoom-whole").setAttribute("aria-pressed", "false");
+    $("zoom-better").hidden = !B.view;
     const traces = chartTraces();
-    chartTraces.count = traces.filter((t) => t.showlegend !== false).length;
     pointTrace = traces.length - 1;
-    Plotly.newPlot(div, traces, chartLayout(), {responsive: true, displaylogo: false, displayModeBar: false});
+    Plotly.newPlot(div, traces, chartLayout(), {responsive: true, displaylogo: false, displayModeBar: false})
+      .then(fitChart);
     div.on("plotly_click", (e) => {
       const pt = e.points && e.points[0];
       if (!pt) return;
@@ -413,7 +435,8 @@
 
   // ---- loading ----
   async function fetchBoard() {
-    return tt.api("GET", `${base}/board`, undefined, {scope});
+    const version = new URLSearchParams(window.location.search).get("version");  // /board/{id}?version=N
+    return tt.api("GET", `${base}/board${version ? `?version=${encodeURIComponent(version)}` : ""}`, undefined, {scope});
   }
 
   async function reload() {
@@ -440,6 +463,10 @@
     current = {...B.batna.package, ...readHash()};
     buildAgenda();
     buildPresets();
+    let resizing = 0;
+    window.addEventListener("resize", () => { clearTimeout(resizing); resizing = setTimeout(fitChart, 250); });
+    $("zoom-better").addEventListener("click", () => zoom(false));
+    $("zoom-whole").addEventListener("click", () => zoom(true));
     drawFrontier();
     showUncertainty();
     drawTimeline();
