@@ -304,3 +304,16 @@ def test_board_reads_follow_the_scenarios_read_rule(app_client: tuple[TestClient
         assert r.status_code == k.status_code == scenario.status_code
         if scenario.status_code != 200:
             assert r.json()["error"]["code"] == scenario.json()["error"]["code"]
+
+
+def test_frontier_options_decode_every_point_as_decode_package_does() -> None:
+    from tradetalks.api.board import frontier_options
+    from tradetalks.api.evaluate import warm_model
+    from tradetalks.model import decode_package
+
+    warm = warm_model(LOADED)
+    got = frontier_options(warm)
+    position = {iss.id: {op.id: j for j, op in enumerate(iss.options)} for iss in SCN.issues}
+    for k in range(len(got)):
+        pkg = decode_package(MODEL, warm.frontier.choices[k])
+        assert got[k].tolist() == [position[iss.id][pkg[iss.id]] for iss in SCN.issues]

@@ -28,7 +28,7 @@ from tradetalks.api.service import Service, service
 from tradetalks.bargain.comparison import compare_to_frontier
 from tradetalks.errors import DataError
 from tradetalks.jsonable import jsonable
-from tradetalks.model import decode_package, package_choice, package_value
+from tradetalks.model import package_choice, package_value
 from tradetalks.report.format import option_label
 from tradetalks.scenario.loader import load_scenario_text
 from tradetalks.scenario.schema import Constraint, Scenario
@@ -282,6 +282,25 @@ def _downloads(request: Request, run_id: str) -> list[dict[str, str]]:
     return out
 
 
+def frontier_options(warm: WarmModel) -> np.ndarray:
+    """Shape ``(n_points, n_issues)``: the option of every issue (its index in the scenario's ``options``) in each
+    frontier point, in the frontier's order (one gather per compound issue, as
+    :func:`~tradetalks.model.decode_package` decodes one point)."""
+    model, scn = warm.model, warm.loaded.scenario
+    cs = model.cs
+    position = {iss.id: {op.id: j for j, op in enumerate(iss.options)} for iss in scn.issues}
+    # compiled option k of issue i → its index among the scenario's options of that issue
+    to_scenario = [np.array([position[iid][op.id] for op in cs.issues[i]]) for i, iid in enumerate(cs.issue_ids)]
+    choices = np.asarray(warm.frontier.choices)
+    out = np.empty((len(choices), len(cs.issue_ids)), dtype=np.int64)
+    for gi, g in enumerate(model.groups):
+        rows = g.combos[choices[:, gi]]
+        for col, i in enumerate(g.issues):
+            out[:, i] = to_scenario[i][rows[:, col]]
+    order = [cs.issue_ids.index(iss.id) for iss in scn.issues]  # scenario issue order
+    return out[:, order]
+
+
 def board_data(warm: WarmModel) -> dict[str, Any]:
     """The board of one warm scenario version (everything but the stored runs).
 
@@ -304,11 +323,7 @@ def board_data(warm: WarmModel) -> dict[str, Any]:
                     "source": c.source, "text": constraint_text(scn, c)} for c in scn.constraints]
     fr = warm.frontier
     order = np.argsort(fr.utilities[:, 0], kind="stable")
-    index = {iss.id: {op.id: j for j, op in enumerate(iss.options)} for iss in scn.issues}
-    packages = []
-    for k in order:
-        pkg = decode_package(model, fr.choices[k])
-        packages.append([index[i][pkg[i]] for i in cs.issue_ids])
+    packages = frontier_options(warm)[order].tolist()
     points = [(float(fr.utilities[k, 0]), float(fr.utilities[k, 1])) for k in order]
     solutions = [{"id": n, "name": SOLUTION_NAMES.get(n, n), **s} for n, s in warm.solutions.items() if s is not None]
     deal = _real_deal(warm)
