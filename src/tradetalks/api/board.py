@@ -269,8 +269,10 @@ def _uncertainty(svc: Service, scenario_id: str, parties: Sequence[str]) -> dict
 
 
 def _downloads(request: Request, run_id: str) -> list[dict[str, str]]:
-    """Links to a run's results.json, report and CSVs, for the download routes this app has (none without them)."""
-    paths = {getattr(r, "path", "") for r in request.app.routes}
+    """Links to a run's results.json, report and CSVs, for the download routes this app has (none without them):
+    the paths of its OpenAPI description (built once per app; routers included in an app are not listed as
+    plain routes)."""
+    paths = set(request.app.openapi().get("paths", {}))
     base = f"/api/runs/{run_id}/download"
     out = []
     if "/api/runs/{run_id}/download/results.json" in paths:
