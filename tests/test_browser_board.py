@@ -191,6 +191,20 @@ def test_uncertainty_button_starts_a_run_and_its_bands_appear(page: Any, live_se
     assert "Nash: 5–95 % of draws" in names and "Real deal" in names and "BATNA (no deal)" in names
     _settled(page)
     _assert_library_values(page)
+    # the latest analysis: none yet, a button starts one, then its downloads (or, without download routes, its JSON)
+    page.unroute("**/api/runs")
+    downloads = page.locator("#downloads-body")
+    assert "No finished analysis" in downloads.inner_text()
+    page.click("#start-analysis")
+    downloads.locator("a").first.wait_for(timeout=RUN_WAIT_MS)  # links appear when the run has finished
+    assert "Run " in downloads.inner_text()
+    if downloads.locator("ul a").count():
+        with page.expect_download() as got:
+            downloads.get_by_text("frontier.csv").click()
+        assert got.value.suggested_filename == "frontier.csv"
+    else:
+        href = downloads.locator("a").first.get_attribute("href")
+        assert href is not None and href.startswith("/api/runs/")
 
 
 def _png_size(path: Path) -> tuple[int, int]:
