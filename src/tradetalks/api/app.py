@@ -9,7 +9,7 @@ from typing import Any
 from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 
-from tradetalks.api import downloads, rooms, runs, scenarios
+from tradetalks.api import board, downloads, rooms, runs, scenarios
 from tradetalks.api.errors import install_error_handlers
 from tradetalks.api.middleware import GuardMiddleware
 from tradetalks.api.service import Service
@@ -43,6 +43,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(runs.router)
     app.include_router(downloads.router)
     app.include_router(rooms.router)
+    app.include_router(board.router)
     from tradetalks.web import router as dashboard
 
     app.include_router(dashboard)
