@@ -4,6 +4,7 @@ utilities are nowhere in the page's text, DOM or API answers), at 1366 and 800 p
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
@@ -51,10 +52,8 @@ def open_tab(browser: Any, size: tuple[int, int]) -> Tab:
 
     def keep(response: Any) -> None:
         if "/api/" in response.url:
-            try:
+            with contextlib.suppress(Exception):  # a body the browser dropped (navigation): nothing to check
                 tab.answers.append(response.text())
-            except Exception:  # a body the browser dropped (navigation): nothing to check
-                pass
 
     page.on("response", keep)
     return tab
@@ -72,8 +71,8 @@ def tabs(browser: Any) -> Iterator[list[Tab]]:
 
 def api(live_server: Any, method: str, path: str, token: str = ADMIN_TOKEN, headers: dict[str, str] | None = None,
         **kw: Any) -> Any:
-    r = httpx.request(method, f"{live_server.url}{path}", headers={"authorization": f"Bearer {token}", **(headers or {})},
-                      timeout=30, **kw)
+    r = httpx.request(method, f"{live_server.url}{path}",
+                      headers={"authorization": f"Bearer {token}", **(headers or {})}, timeout=30, **kw)
     assert r.status_code < 300, r.text
     return r.json()
 
