@@ -11,6 +11,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from tests.conftest import under_ci
 
@@ -595,3 +597,74 @@ def test_store_publish_rotate_revoke_and_improvements(store: Store) -> None:  # 
                                                                      ("improvement", "agreed")]
     agreed = rooms.agreement(room.id)
     assert agreed is not None and agreed.number == imp.number and agreed.rule == "nash"
+
+
+def test_when_both_sides_inputs_clash_each_delegate_still_sees_its_own_inputs_and_may_revise(
+        client: TestClient, monkeypatch: pytest.MonkeyPatch) -> None:
+    import tradetalks.api.rooms as api_rooms
+    from tradetalks.errors import ScenarioError
+
+    real = api_rooms.load_scenario_text
+
+    def clash(text: str, file: str, overrides: dict[str, float] | None = None) -> Any:
+        if overrides is not None and {"w_exp", "w_prod"} <= set(overrides):  # valid alone, not together
+            raise ScenarioError(file, [])
+        return real(text, file, overrides=overrides)
+
+    monkeypatch.setattr(api_rooms, "load_scenario_text", clash)
+    rid, _, h = joint_room(client)
+    for role, mine in (("A", A_INPUT), ("B", B_INPUTS)):
+        r = client.get(f"/api/rooms/{rid}/view", headers=h[role])
+        assert r.status_code == 200, r.text
+        body = r.json()
+        assert body["my_inputs"] == mine and body["joint_problem"] and body["current"] is None
+        assert "w_prod" not in r.text if role == "A" else "w_exp" not in r.text
+        assert str(B_SECRET) not in r.text if role == "A" else "3.0" not in json.dumps(body["joint_problem"])
+    assert_envelope(client.post(f"/api/rooms/{rid}/proposals", json={}, headers=h["owner"]), 409, "conflict")
+    assert not any(client.get(f"/api/rooms/{rid}/view", headers=h["owner"]).json()["rules"].values())
+    # Alpha withdraws its input: the room computes again
+    assert client.put(f"/api/rooms/{rid}/inputs", json={"overrides": {}}, headers=h["A"]).status_code == 200
+    assert client.get(f"/api/rooms/{rid}/view", headers=h["A"]).json()["joint_problem"] is None
+
+
+@settings(max_examples=20, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(w_exp=st.floats(0.2, 5.0), w_prod=st.floats(0.2, 5.0),
+       agreed=st.sampled_from([{"widget_tariff": t, "transfer": x} for t in ("t25", "t15", "t0")
+                               for x in ("none", "some", "more")]),
+       rule=st.sampled_from(["nash", "equal_gains", "proportional", "utilitarian"]))
+def test_an_improvement_is_strictly_better_for_both_and_offered_whenever_one_exists(
+        w_exp: float, w_prod: float, agreed: dict[str, str], rule: Any) -> None:
+    from tradetalks.api.rooms import IMPROVEMENT_RTOL, _pareto_improvement
+
+    joint = _library({"w_exp": w_exp, "w_prod": w_prod})
+    deal = package_value(joint.model, agreed)[1]
+    found = _pareto_improvement(joint, agreed, rule)
+    pts = joint.frontier.utilities
+    tol = IMPROVEMENT_RTOL * max(1.0, float(abs(pts).max()))
+    exists = bool(((pts - deal) > tol).all(axis=1).any())
+    assert (found is not None) == exists
+    if found is not None:
+        new = package_value(joint.model, found)[1]
+        assert (new - deal > tol).all()
+        # and it is a frontier point: nothing is better for both than the improvement itself
+        assert not ((pts - new) > tol).all(axis=1).any()
+
+
+def test_migration_0003b_goes_down_and_up_again_keeping_the_rooms(store: Store) -> None:  # noqa: F811
+    from alembic import command
+
+    from tradetalks.store.db import _alembic_config, current_revision
+    from tradetalks.store.rooms import RoomStore
+
+    s = store.create_scenario("toy", ROOM_YAML)
+    room, tokens = RoomStore(store).create_room(s.id, s.version, ["A", "B"])
+    with store.engine.begin() as conn:
+        command.downgrade(_alembic_config(conn), "0002_rooms")
+    assert current_revision(store.engine) == "0002_rooms"
+    with store.engine.begin() as conn:
+        command.upgrade(_alembic_config(conn), "head")
+    assert current_revision(store.engine) == "0003b_rooms_publish"
+    rooms = RoomStore(store)
+    assert not rooms.get_room(room.id).published
+    grant = rooms.authenticate(tokens["owner"])
+    assert grant is not None and grant.role == "owner"

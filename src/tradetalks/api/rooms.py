@@ -498,25 +498,26 @@ def view(room_id: str, svc: Svc, authorization: Annotated[str | None, Header()] 
     if grant.role != "delegate":
         return out
     party = str(grant.party)
-    warm = _joint(svc, room_id)
+    facts = loaded.scenario.facts
+    mine = sorted(private_facts(loaded.scenario)[party])
+    out |= {"my_facts": [{"id": f, "value": facts[f].value, "unit": facts[f].unit} for f in mine],
+            "my_inputs": inputs.get(party, {}), "batna_utility": 0.0, "units": UNITS}
+    try:
+        warm = _joint(svc, room_id)
+    except ConflictError as exc:  # both sides' inputs clash: the delegate may still revise its own
+        return out | {"joint_problem": f"{exc.what} {exc.fix}", "current": None, "agreement": None,
+                      "mediator": None, "my_frontier": None}
     current = history[-1] if history else None
     agreed = next((p for p in reversed(history) if p.status == "agreed"), None)
     nash = warm.solutions.get("nash")
-    facts = loaded.scenario.facts
-    mine = sorted(private_facts(loaded.scenario)[party])
     cur: dict[str, Any] | None = None
     if current is not None:
         cur = {"number": current.number, "kind": current.kind, "rule": current.rule, "status": current.status,
                **_mine(warm, party, current.package)}
         if current.kind == "improvement" and agreed is not None and agreed.number != current.number:
             cur["gain"] = cur["utility"] - _mine(warm, party, agreed.package)["utility"]
-    out |= {"my_facts": [{"id": f, "value": facts[f].value, "unit": facts[f].unit} for f in mine],
-            "my_inputs": inputs.get(party, {}),
-            "current": cur,
-            "agreement": None if agreed is None else {"number": agreed.number,
-                                                      **_mine(warm, party, agreed.package)},
-            "mediator": None if nash is None else _mine(warm, party, dict(nash["package"])),
-            "my_frontier": _own_frontier(warm, party),
-            "batna_utility": 0.0,
-            "units": UNITS}
-    return out
+    return out | {"joint_problem": None, "current": cur,
+                  "agreement": None if agreed is None else {"number": agreed.number,
+                                                            **_mine(warm, party, agreed.package)},
+                  "mediator": None if nash is None else _mine(warm, party, dict(nash["package"])),
+                  "my_frontier": _own_frontier(warm, party)}

@@ -112,7 +112,9 @@
     const rows = [];
     const row = (label, value, rowId) => rows.push(tt.el("tr", {id: rowId},
       tt.el("th", {scope: "row"}, label), tt.el("td", {class: "num"}, value)));
-    if (view.my_frontier) {
+    if (view.joint_problem) {
+      row("The mediator cannot compute", view.joint_problem, "u-problem");
+    } else if (view.my_frontier) {
       row(`Joint frontier (${view.my_frontier.n_points} packages both prefer to no deal): from`, usd(view.my_frontier.min), "u-front-min");
       row("Joint frontier: up to", usd(view.my_frontier.max), "u-front-max");
     } else {

@@ -30,11 +30,13 @@ def upgrade() -> None:
     op.add_column("room_proposals", sa.Column("rule", sa.String(32), nullable=True))
 
 
+#: the columns this revision adds, (table, column), dropped in reverse order on the way down
+_ADDED = (("rooms", "published_at"), ("room_tokens", "revoked_at"), ("room_proposals", "kind"),
+          ("room_proposals", "rule"))
+
+
 def downgrade() -> None:
-    with op.batch_alter_table("room_proposals") as batch:
-        batch.drop_column("rule")
-        batch.drop_column("kind")
-    with op.batch_alter_table("room_tokens") as batch:
-        batch.drop_column("revoked_at")
-    with op.batch_alter_table("rooms") as batch:
-        batch.drop_column("published_at")
+    # ALTER TABLE ... DROP COLUMN in place (SQLite >= 3.35 and PostgreSQL): a batch copy of `rooms` would drop a
+    # table that the other room tables reference, which SQLite refuses with foreign keys on
+    for table, column in reversed(_ADDED):
+        op.execute(f"ALTER TABLE {table} DROP COLUMN {column}")
