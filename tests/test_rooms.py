@@ -105,7 +105,8 @@ def test_create_room_gives_each_role_a_token_and_keeps_only_salted_hashes(client
 
 
 def test_create_room_for_an_unknown_scenario_is_404(client: TestClient) -> None:
-    assert_envelope(client.post("/api/rooms", json={"scenario_id": "nope"}), 404, "not_found")
+    assert_envelope(client.post("/api/rooms", json={"scenario_id": "nope"}, headers=bearer(ADMIN_TOKEN)), 404,
+                    "not_found")
 
 
 def test_missing_bad_or_foreign_tokens_are_refused_without_telling_if_a_room_exists(client: TestClient) -> None:
@@ -668,3 +669,16 @@ def test_migration_0003b_goes_down_and_up_again_keeping_the_rooms(store: Store) 
     assert not rooms.get_room(room.id).published
     grant = rooms.authenticate(tokens["owner"])
     assert grant is not None and grant.role == "owner"
+
+
+def test_opening_a_room_needs_the_admin_token_when_the_service_has_one(client: TestClient, tmp_path: Path) -> None:
+    sid = new_scenario(client)
+    assert_envelope(client.post("/api/rooms", json={"scenario_id": sid}), 401, "unauthorized")
+    other = new_room(client, sid)
+    for tok in (other["tokens"]["owner"], "x.y"):
+        assert_envelope(client.post("/api/rooms", json={"scenario_id": sid}, headers=bearer(tok)), 401, "unauthorized")
+    # the admin token is checked before the scenario is looked up: no answer tells a stranger what exists
+    assert_envelope(client.post("/api/rooms", json={"scenario_id": "nope"}), 401, "unauthorized")
+    with TestClient(create_app(Settings(db_url=f"sqlite:///{tmp_path / 'open.db'}"))) as open_app:
+        rec = open_app.app.state.service.store.create_scenario("toy", ROOM_YAML)  # type: ignore[attr-defined]
+        assert open_app.post("/api/rooms", json={"scenario_id": rec.id}).status_code == 201

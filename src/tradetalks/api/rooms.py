@@ -275,8 +275,25 @@ def _issues(scn: Scenario) -> list[dict[str, Any]]:
                                                                         for o in i.options]} for i in scn.issues]
 
 
+def may_open_room(svc: Service, authorization: str | None) -> None:
+    """Opening a room is a write: with an admin token configured (``tradetalks serve`` always makes one), only
+    that token opens rooms; without one (a library app with no tokens at all) anyone may.
+
+    Raises
+    ------
+    AuthError
+        No token, or not the admin token (401).
+    """
+    if svc.settings.admin_token is None:
+        return
+    if not _is_admin(svc, _bearer(authorization)):
+        raise AuthError("opening a room needs the service's admin token.",
+                        fix="send `Authorization: Bearer <admin token>` (the token `tradetalks serve` printed)")
+
+
 @router.post("", status_code=201, summary="Open a room on a stored scenario (tokens are shown once)")
-def create_room(body: NewRoom, svc: Svc) -> dict[str, Any]:
+def create_room(body: NewRoom, svc: Svc, authorization: Annotated[str | None, Header()] = None) -> dict[str, Any]:
+    may_open_room(svc, authorization)
     rec = svc.store.get_scenario(body.scenario_id, body.version)
     loaded = load_scenario_text(rec.yaml, ROOM_SCENARIO)
     parties = [p.id for p in loaded.scenario.parties]
