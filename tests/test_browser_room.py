@@ -172,6 +172,8 @@ def test_the_owner_opens_a_room_and_gets_one_link_per_role(live_server: Any, sce
     assert len({v.partition("?token=")[2] for v in links.values()}) == 4
     no_overflow(page)
     assert not labelled(page)
+    missing = visible_controls(page) - tab_reach(page)
+    assert not missing, f"not reachable with Tab: {missing}"
     # the delegate's link opens the room as that delegate
     page.goto(links["Delegate of B"])
     page.locator("#delegate-inputs:not([hidden])").wait_for()
