@@ -1,7 +1,8 @@
 """The web service under load (issue #10 §8): package evaluation latency; an analysis run via the API vs the CLI.
 
 Starts ``tradetalks serve`` (uvicorn, one process) on 127.0.0.1 on a free port with a temporary SQLite database,
-uploads the built-in korus-2025 scenario, then
+uploads the built-in korus-2025 scenario with the admin token and publishes it (evaluations then carry no token, as a
+reader of a published scenario sends them), then
 
 1. sends ``POST /api/scenarios/{id}/evaluate`` from ``--clients`` concurrent clients (default 50), ``--requests``
    in all (default 2,000), after a warm-up that builds the scenario's model once. Each request evaluates a package
@@ -25,6 +26,7 @@ import argparse
 import asyncio
 import itertools
 import os
+import secrets
 import shutil
 import signal
 import socket
@@ -57,8 +59,13 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
+#: the server's admin token (writes need a token; evaluation of the published scenario needs none)
+ADMIN_TOKEN = secrets.token_urlsafe(32)
+AUTH = {"authorization": f"Bearer {ADMIN_TOKEN}"}
+
+
 def env() -> dict[str, str]:
-    return {**os.environ, "PYTHONPATH": str(ROOT / "src")}
+    return {**os.environ, "PYTHONPATH": str(ROOT / "src"), "TRADETALKS_ADMIN_TOKEN": ADMIN_TOKEN}
 
 
 @contextmanager
@@ -159,7 +166,7 @@ def load_wrk(wrk: str, url: str, bodies: list[dict[str, str]], clients: int, sec
 
 def api_analysis(base: str, scenario_id: str) -> float:
     """Seconds from ``POST /api/runs`` (kind analyze) to the run seen finished."""
-    with httpx.Client(base_url=base, timeout=30.0) as c:
+    with httpx.Client(base_url=base, timeout=30.0, headers=AUTH) as c:
         t0 = time.perf_counter()
         r = c.post("/api/runs", json={"scenario": scenario_id, "kind": "analyze"})
         r.raise_for_status()
@@ -201,9 +208,10 @@ def main() -> None:
         tmp = Path(tmp_name)
         with server(tmp / "api.db") as base:
             r = httpx.post(f"{base}/api/scenarios", content=text.encode(),
-                           headers={"content-type": "application/yaml"}, timeout=60.0)
+                           headers={"content-type": "application/yaml", **AUTH}, timeout=60.0)
             r.raise_for_status()
             sid = r.json()["id"]
+            httpx.post(f"{base}/api/scenarios/{sid}/publish", headers=AUTH, timeout=60.0).raise_for_status()
             url = f"{base}/api/scenarios/{sid}/evaluate"
             t0 = time.perf_counter()
             httpx.post(url, json=bodies[0], timeout=60.0).raise_for_status()

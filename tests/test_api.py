@@ -13,6 +13,7 @@ from typing import Any
 import pytest
 
 from tests.conftest import under_ci
+from tests.web_fixtures import ADMIN_TOKEN
 
 #: the service extra (`pip install 'tradetalks[serve]'`, part of `make test`): locally its absence skips these tests,
 #: under CI the import below fails the run
@@ -40,8 +41,11 @@ ENVELOPE_KEYS = {"code", "message", "fix", "problems"}
 
 
 def make_client(tmp_path: Path, **settings: Any) -> TestClient:
+    """A client of a new app that sends the admin token (who may do what is tests/test_auth.py's); the built-in
+    scenarios are not stored unless ``seed_builtins=True``."""
+    settings = {"admin_token": ADMIN_TOKEN, "seed_builtins": False, **settings}
     return TestClient(create_app(Settings(db_url=f"sqlite:///{tmp_path / 'api.db'}", **settings)),
-                      raise_server_exceptions=False)
+                      raise_server_exceptions=False, headers={"authorization": f"Bearer {ADMIN_TOKEN}"})
 
 
 @pytest.fixture
@@ -373,8 +377,10 @@ def test_cors_is_closed_by_default(client: TestClient, tmp_path: Path) -> None:
     assert "access-control-allow-origin" not in client.get("/api/scenarios", headers={"origin": pre["origin"]}).headers
     (tmp_path / "open").mkdir()
     with make_client(tmp_path / "open", cors_origins=("http://ok.example",)) as opened:
-        ok = opened.options("/api/scenarios", headers={**pre, "origin": "http://ok.example"})
+        ok = opened.options("/api/scenarios", headers={**pre, "origin": "http://ok.example",
+                                                       "access-control-request-headers": "authorization"})
         assert ok.headers["access-control-allow-origin"] == "http://ok.example"
+        assert "authorization" in ok.headers["access-control-allow-headers"].lower()  # tokens cross with it
         evil = opened.options("/api/scenarios", headers=pre)
         assert "access-control-allow-origin" not in evil.headers
 
@@ -386,5 +392,11 @@ def test_openapi_describes_every_endpoint(client: TestClient) -> None:
                      ("PUT", "/api/scenarios/{scenario_id}"), ("DELETE", "/api/scenarios/{scenario_id}"),
                      ("POST", "/api/scenarios/{scenario_id}/evaluate"), ("POST", "/api/runs"),
                      ("GET", "/api/runs"), ("GET", "/api/runs/{run_id}"), ("GET", "/api/runs/{run_id}/events"),
-                     ("GET", "/api/runs/compare"), ("POST", "/api/runs/{run_id}/cancel"), ("GET", "/api/health")}
+                     ("GET", "/api/runs/compare"), ("POST", "/api/runs/{run_id}/cancel"), ("GET", "/api/health"),
+                     ("POST", "/api/scenarios/{scenario_id}/publish"),
+                     ("POST", "/api/scenarios/{scenario_id}/unpublish"),
+                     ("GET", "/api/scenarios/{scenario_id}/tokens"), ("POST", "/api/scenarios/{scenario_id}/tokens"),
+                     ("DELETE", "/api/scenarios/{scenario_id}/tokens/{token_id}"),
+                     ("POST", "/api/scenarios/{scenario_id}/tokens/rotate")}
+    assert spec["components"]["securitySchemes"]["HTTPBearer"]["scheme"] == "bearer"
     assert client.get("/docs").status_code == 404  # no page that loads scripts from a CDN

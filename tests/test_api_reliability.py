@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import importlib.util
 import os
+import re
 import signal
 import sqlite3
 import subprocess
@@ -20,6 +21,7 @@ import pytest
 
 from tests.conftest import under_ci
 from tests.pg_server import free_port
+from tests.web_fixtures import ADMIN_TOKEN
 from tradetalks.scenario.loader import BUILTIN_DIR
 
 #: the service extra (`pip install 'tradetalks[serve]'`, part of `make test`): locally its absence skips these tests,
@@ -39,13 +41,19 @@ START_TIMEOUT = 60.0
 RUN_TIMEOUT = 120.0
 #: parallel clients, and the scenarios and runs each of them writes
 CLIENTS, SCENARIOS_EACH, RUNS_EACH = 4, 3, 2
+#: what every client of these servers sends (the admin token: who may do what is tests/test_auth.py's)
+ADMIN = {"authorization": f"Bearer {ADMIN_TOKEN}"}
 
 
 @contextmanager
-def server(db: Path, log: Path) -> Iterator[tuple[str, subprocess.Popen[bytes]]]:
-    """``tradetalks serve`` on a free loopback port; yields its base URL and process; stopped at the end."""
+def server(db: Path, log: Path, admin_token: str | None = ADMIN_TOKEN) -> Iterator[tuple[str, subprocess.Popen[bytes]]]:
+    """``tradetalks serve`` on a free loopback port with ``admin_token`` (``None``: the server makes one); yields its
+    base URL and process; stopped at the end."""
     port = free_port()
     env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(SRC), os.environ.get("PYTHONPATH", "")])}
+    env.pop("TRADETALKS_ADMIN_TOKEN", None)
+    if admin_token is not None:
+        env["TRADETALKS_ADMIN_TOKEN"] = admin_token
     with log.open("ab") as out:
         proc = subprocess.Popen([sys.executable, "-m", "tradetalks", "serve", "--port", str(port), "--db",
                                  f"sqlite:///{db}"], env=env, stdout=out, stderr=subprocess.STDOUT)
@@ -90,10 +98,38 @@ def test_serve_refuses_an_unknown_database_url(tmp_path: Path) -> None:
     assert "cannot open the database" in res.stderr and "sqlite:///" in res.stderr
 
 
+def test_serve_prints_the_dashboard_address_with_a_new_admin_token(tmp_path: Path) -> None:
+    log = tmp_path / "server.log"
+    with server(tmp_path / "service.db", log, admin_token=None) as (base, _proc):
+        printed = re.search(r"dashboard: (http://127\.0\.0\.1:\d+/)\?token=(\S+)", log.read_text())
+        assert printed is not None and printed.group(1) == f"{base}/", log.read_text()
+        token = printed.group(2)
+        assert len(token) >= 40
+        assert httpx.get(printed.group(0).removeprefix("dashboard: "), timeout=30).status_code == 200
+        r = httpx.post(f"{base}/api/scenarios", content=TOY.encode(), timeout=30,
+                       headers={"content-type": "application/yaml", "authorization": f"Bearer {token}"})
+        assert r.status_code == 201, r.text
+        assert httpx.post(f"{base}/api/scenarios", content=TOY.encode(), timeout=30).status_code == 401
+        published = httpx.get(f"{base}/api/scenarios", timeout=30).json()["scenarios"]
+        assert [(s["id"], s["published"]) for s in published] == [("korus-2025", True)]
+    text = log.read_text()
+    assert text.count(token) == 1  # printed once; the access log shows the opened address as token=REDACTED
+    assert "?token=REDACTED" in text
+
+
+def test_serve_takes_the_admin_token_from_a_file_and_refuses_a_short_one(tmp_path: Path) -> None:
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(SRC), os.environ.get("PYTHONPATH", "")])}
+    short = tmp_path / "short.token"
+    short.write_text("abc\n", encoding="utf-8")
+    res = subprocess.run([sys.executable, "-m", "tradetalks", "serve", "--admin-token-file", str(short)], env=env,
+                         capture_output=True, text=True, timeout=60, check=False)
+    assert res.returncode == 1 and "at least 16 characters" in res.stderr, res.stderr
+
+
 @pytest.mark.slow
 def test_sigkill_mid_run_leaves_a_consistent_store_and_a_clean_restart(tmp_path: Path) -> None:
     db, log = tmp_path / "service.db", tmp_path / "server.log"
-    with server(db, log) as (base, proc), httpx.Client(timeout=30) as http:
+    with server(db, log) as (base, proc), httpx.Client(timeout=30, headers=ADMIN) as http:
         sid = http.post(f"{base}/api/scenarios", content=KORUS.encode(),
                         headers={"content-type": "application/yaml"}).json()["id"]
         toy = http.post(f"{base}/api/scenarios", content=TOY.encode(),
@@ -107,11 +143,12 @@ def test_sigkill_mid_run_leaves_a_consistent_store_and_a_clean_restart(tmp_path:
         time.sleep(0.3)
         proc.send_signal(signal.SIGKILL)
         proc.wait(timeout=20)
+    assert "(admin token from TRADETALKS_ADMIN_TOKEN)" in log.read_text() and ADMIN_TOKEN not in log.read_text()
     with sqlite3.connect(db) as conn:  # the file is sound and holds what was committed
         assert conn.execute("PRAGMA integrity_check").fetchone() == ("ok",)
         assert conn.execute("SELECT status FROM runs WHERE id = ?", (rid,)).fetchone() == ("running",)
-        assert conn.execute("SELECT count(*) FROM scenarios").fetchone() == (2,)
-    with server(db, log) as (base, _proc), httpx.Client(timeout=30) as http:
+        assert conn.execute("SELECT count(*) FROM scenarios").fetchone() == (3,)  # with the built-in korus-2025
+    with server(db, log) as (base, _proc), httpx.Client(timeout=30, headers=ADMIN) as http:
         assert http.get(f"{base}/api/health").json()["interrupted_at_start"] == 1
         run = http.get(f"{base}/api/runs/{rid}").json()
         assert (run["status"], run["message"], run["error"]["code"]) == ("failed", "interrupted", "interrupted")
@@ -131,7 +168,7 @@ def test_parallel_clients_lose_and_corrupt_nothing(tmp_path: Path) -> None:
 
     def client(base: str, c: int) -> None:
         try:
-            with httpx.Client(timeout=60) as http:
+            with httpx.Client(timeout=60, headers=ADMIN) as http:
                 for i in range(SCENARIOS_EACH):
                     body = TOY.replace("title: Toy negotiation", f"title: Toy {c}-{i}")
                     r = http.post(f"{base}/api/scenarios", content=body.encode(),
@@ -162,8 +199,8 @@ def test_parallel_clients_lose_and_corrupt_nothing(tmp_path: Path) -> None:
         for t in threads:
             t.join(timeout=RUN_TIMEOUT)
         assert not errors, errors[:3]
-        with httpx.Client(timeout=30) as http:
-            listed = http.get(f"{base}/api/scenarios").json()["scenarios"]
+        with httpx.Client(timeout=30, headers=ADMIN) as http:
+            listed = [s for s in http.get(f"{base}/api/scenarios").json()["scenarios"] if s["id"] != "korus-2025"]
             assert len(listed) == len(made) == CLIENTS * SCENARIOS_EACH
             for sid, v2 in made:
                 assert http.get(f"{base}/api/scenarios/{sid}").json()["yaml"] == v2

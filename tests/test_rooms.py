@@ -15,6 +15,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from tests.conftest import under_ci
+from tests.web_fixtures import ADMIN_TOKEN
 
 if not under_ci() and any(importlib.util.find_spec(m) is None for m in ("fastapi", "httpx")):
     pytest.skip("the service extra is not installed (pip install 'tradetalks[serve]')", allow_module_level=True)
@@ -23,7 +24,6 @@ from fastapi.testclient import TestClient
 from sqlalchemy import select
 
 from tests.test_store import postgres_url, store  # noqa: F401  (fixtures: the store on SQLite and PostgreSQL)
-from tests.web_fixtures import ADMIN_TOKEN
 from tradetalks.api import Settings, create_app
 from tradetalks.api.evaluate import warm_model
 from tradetalks.api.rooms import MEDIATOR_RULES, private_facts
@@ -660,8 +660,8 @@ def test_migration_0003b_goes_down_and_up_again_keeping_the_rooms(store: Store) 
     s = store.create_scenario("toy", ROOM_YAML)
     room, tokens = RoomStore(store).create_room(s.id, s.version, ["A", "B"])
     with store.engine.begin() as conn:
-        command.downgrade(_alembic_config(conn), "0002_rooms")
-    assert current_revision(store.engine) == "0002_rooms"
+        command.downgrade(_alembic_config(conn), "0003_scenario_auth")
+    assert current_revision(store.engine) == "0003_scenario_auth"
     with store.engine.begin() as conn:
         command.upgrade(_alembic_config(conn), "head")
     assert current_revision(store.engine) == "0003b_rooms_publish"
@@ -671,14 +671,22 @@ def test_migration_0003b_goes_down_and_up_again_keeping_the_rooms(store: Store) 
     assert grant is not None and grant.role == "owner"
 
 
-def test_opening_a_room_needs_the_admin_token_when_the_service_has_one(client: TestClient, tmp_path: Path) -> None:
-    sid = new_scenario(client)
-    assert_envelope(client.post("/api/rooms", json={"scenario_id": sid}), 401, "unauthorized")
+def test_opening_a_room_needs_the_scenarios_owner_token_or_the_admins(client: TestClient) -> None:
+    r = client.post("/api/scenarios", content=ROOM_YAML.encode(),
+                    headers={"content-type": "application/yaml", **bearer(ADMIN_TOKEN)})
+    sid, scenario_owner = r.json()["id"], r.json()["token"]
+    viewer = client.post(f"/api/scenarios/{sid}/tokens", json={"role": "viewer"}, headers=bearer(scenario_owner))
+    assert viewer.status_code == 201, viewer.text
     other = new_room(client, sid)
-    for tok in (other["tokens"]["owner"], "x.y"):
-        assert_envelope(client.post("/api/rooms", json={"scenario_id": sid}, headers=bearer(tok)), 401, "unauthorized")
-    # the admin token is checked before the scenario is looked up: no answer tells a stranger what exists
-    assert_envelope(client.post("/api/rooms", json={"scenario_id": "nope"}), 401, "unauthorized")
-    with TestClient(create_app(Settings(db_url=f"sqlite:///{tmp_path / 'open.db'}"))) as open_app:
-        rec = open_app.app.state.service.store.create_scenario("toy", ROOM_YAML)  # type: ignore[attr-defined]
-        assert open_app.post("/api/rooms", json={"scenario_id": rec.id}).status_code == 201
+    url, body = "/api/rooms", {"scenario_id": sid}
+    assert_envelope(client.post(url, json=body), 401, "unauthorized")
+    assert_envelope(client.post(url, json=body, headers=bearer("x.y")), 401, "unauthorized")
+    for tok in (other["tokens"]["owner"], viewer.json()["token"]):  # a room's owner, the scenario's viewer
+        assert_envelope(client.post(url, json=body, headers=bearer(tok)), 403, "forbidden")
+    # checked before the scenario is looked up: no answer tells a stranger what exists
+    missing = client.post(url, json={"scenario_id": "nope"})
+    assert missing.json()["error"]["code"] == "unauthorized" and "nope" not in missing.json()["error"]["fix"]
+    room = client.post(url, json=body, headers=bearer(scenario_owner))
+    assert room.status_code == 201, room.text
+    assert client.get(f"/api/rooms/{room.json()['id']}/view",
+                      headers=bearer(room.json()["tokens"]["owner"])).json()["role"] == "owner"

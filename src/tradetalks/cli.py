@@ -576,12 +576,17 @@ def scenario_export(name: Annotated[str, typer.Argument(help="Built-in name.")],
 @app.command()
 def serve(
     host: Annotated[str, typer.Option(help="Address to listen on (loopback by default; 0.0.0.0 opens it to the "
-                                            "network, without authentication yet).")] = "127.0.0.1",
+                                            "network, in plain HTTP).")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="TCP port.", min=1, max=65535)] = 8000,
     db: Annotated[str | None, typer.Option(help="Database URL (sqlite:///FILE or postgresql://USER@HOST:PORT/DB); "
                                                 "default a SQLite file in the user data directory.")] = None,
+    admin_token_file: Annotated[Path | None, typer.Option(
+        help="File holding the admin token (reads and writes everything). Default: the environment variable "
+             "TRADETALKS_ADMIN_TOKEN, else a new random token, printed with the dashboard's address.")] = None,
 ) -> None:
-    """Run the web service (FastAPI; OpenAPI description at /openapi.json); needs the package's `serve` extra."""
+    """Run the web service (FastAPI; OpenAPI description at /openapi.json); needs the package's `serve` extra.
+
+    Prints the dashboard's address to stderr, with the admin token when it made one."""
     try:
         import uvicorn
 
@@ -595,10 +600,25 @@ def serve(
         open_engine(db).dispose()  # an unknown URL or a missing driver is said here, before the server starts
     except TradetalksError as exc:
         _fail(exc, False)
+    import logging
+    import os
+
+    from tradetalks.api.auth import RedactTokens, admin_token_from
+    from tradetalks.api.service import check_admin_token
+    try:
+        token, source = admin_token_from(admin_token_file, os.environ)
+        check_admin_token(token)
+    except TradetalksError as exc:
+        _fail(exc, False)
     if host not in ("127.0.0.1", "localhost", "::1"):
-        err_console.print(f"warning: listening on {host}: anyone who can reach this address can read and write the "
-                          "scenarios and runs (no tokens yet).", highlight=False)
-    uvicorn.run(create_app(Settings(db_url=db)), host=host, port=port, log_level="info")
+        err_console.print(f"warning: listening on {host}: published scenarios and their runs are readable by anyone "
+                          "who can reach this address, and tokens cross the network in plain HTTP; put a TLS proxy "
+                          "in front of it or keep it on loopback.", highlight=False)
+    address = f"http://{f'[{host}]' if ':' in host else host}:{port}/"
+    err_console.print(f"dashboard: {address}?token={token}" if source is None else
+                      f"dashboard: {address} (admin token from {source})", highlight=False, soft_wrap=True)
+    logging.getLogger("uvicorn.access").addFilter(RedactTokens())  # the address above is logged when opened
+    uvicorn.run(create_app(Settings(db_url=db, admin_token=token)), host=host, port=port, log_level="info")
 
 
 def _mount_optional() -> None:

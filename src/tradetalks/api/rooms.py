@@ -35,7 +35,6 @@ https://doi.org/10.1111/j.1571-9979.1985.tb00286.x
 from __future__ import annotations
 
 import hashlib
-import hmac
 import json
 from typing import Annotated, Any, Literal, get_args
 
@@ -44,12 +43,14 @@ from fastapi import APIRouter, Depends, Header, Path
 from fastapi.concurrency import run_in_threadpool
 from pydantic import BaseModel, Field
 
+from tradetalks.api.auth import AuthError, ForbiddenError, authenticate, require_scenario
+from tradetalks.api.auth import bearer_token as _bearer
 from tradetalks.api.errors import ConflictError, RequestError
 from tradetalks.api.evaluate import WarmModel, evaluate_package, warm_model
 from tradetalks.api.service import Service, service
 from tradetalks.bargain.improve import improvement_objective
 from tradetalks.bargain.solutions import pick_best
-from tradetalks.errors import NotFoundError, ScenarioError, TradetalksError
+from tradetalks.errors import NotFoundError, ScenarioError
 from tradetalks.model import decode_package, package_value
 from tradetalks.options import ImprovementRule, MediatorRule
 from tradetalks.scenario.checks import quantities
@@ -57,6 +58,7 @@ from tradetalks.scenario.expressions import names_in
 from tradetalks.scenario.loader import LoadedScenario, load_scenario_text
 from tradetalks.scenario.schema import Scenario
 from tradetalks.store.rooms import Grant, ProposalRecord, Role, RoomStateError, RoomStore
+from tradetalks.store.tokens import same_fingerprint
 
 router = APIRouter(prefix="/api/rooms", tags=["rooms"])
 Svc = Annotated[Service, Depends(service)]
@@ -72,20 +74,6 @@ IMPROVEMENT_RTOL = 1e-9
 MEDIATOR_RULES: tuple[MediatorRule, ...] = get_args(MediatorRule)
 FiniteFloat = Annotated[float, Field(allow_inf_nan=False)]
 UNITS = "USD/yr against the BATNA, politically weighted (your utility only)"
-
-
-class AuthError(TradetalksError):
-    """A missing, malformed or unknown token (HTTP 401)."""
-
-    code = "unauthorized"
-    http_status = 401
-
-
-class ForbiddenError(TradetalksError):
-    """A valid token that does not grant this action in this room (HTTP 403)."""
-
-    code = "forbidden"
-    http_status = 403
 
 
 class NewRoom(BaseModel):
@@ -143,19 +131,9 @@ def private_facts(scn: Scenario) -> dict[str, set[str]]:
     return out
 
 
-def _bearer(authorization: str | None) -> str:
-    scheme, _, token = (authorization or "").partition(" ")
-    if scheme.lower() != "bearer" or not token.strip():
-        raise AuthError("this request needs a room token.",
-                        fix="send the header `Authorization: Bearer <token>` with a token POST /api/rooms gave")
-    return token.strip()
-
-
 def _is_admin(svc: Service, token: str) -> bool:
-    admin = svc.settings.admin_token
-    if not admin:
-        return False
-    return hmac.compare_digest(hashlib.sha256(token.encode()).digest(), hashlib.sha256(admin.encode()).digest())
+    """Whether ``token`` is the service's admin token (compared by SHA-256 in constant time)."""
+    return svc.admin_fingerprint is not None and same_fingerprint(svc.admin_fingerprint, token)
 
 
 def grant_for(svc: Service, room_id: str, authorization: str | None, *roles: str) -> Grant:
@@ -275,25 +253,23 @@ def _issues(scn: Scenario) -> list[dict[str, Any]]:
                                                                         for o in i.options]} for i in scn.issues]
 
 
-def may_open_room(svc: Service, authorization: str | None) -> None:
-    """Opening a room is a write: with an admin token configured (``tradetalks serve`` always makes one), only
-    that token opens rooms; without one (a library app with no tokens at all) anyone may.
+def may_open_room(svc: Service, authorization: str | None, scenario_id: str) -> None:
+    """Opening a room on a scenario is a write on it: the scenario's owner token or the admin's
+    (:func:`tradetalks.api.auth.require_scenario`, checked before the scenario is looked up).
 
     Raises
     ------
     AuthError
-        No token, or not the admin token (401).
+        No token, or one the service does not know (401).
+    ForbiddenError
+        A viewer's token, a token of another scenario or a room's (403, the same whether the scenario exists).
     """
-    if svc.settings.admin_token is None:
-        return
-    if not _is_admin(svc, _bearer(authorization)):
-        raise AuthError("opening a room needs the service's admin token.",
-                        fix="send `Authorization: Bearer <admin token>` (the token `tradetalks serve` printed)")
+    require_scenario(svc, authenticate(svc, authorization), scenario_id, "owner")
 
 
 @router.post("", status_code=201, summary="Open a room on a stored scenario (tokens are shown once)")
 def create_room(body: NewRoom, svc: Svc, authorization: Annotated[str | None, Header()] = None) -> dict[str, Any]:
-    may_open_room(svc, authorization)
+    may_open_room(svc, authorization, body.scenario_id)
     rec = svc.store.get_scenario(body.scenario_id, body.version)
     loaded = load_scenario_text(rec.yaml, ROOM_SCENARIO)
     parties = [p.id for p in loaded.scenario.parties]

@@ -1,13 +1,19 @@
-"""Scenario routes: list, get, create, update, delete, and evaluate a package."""
+"""Scenario routes: list, get, create, update, delete, evaluate a package; publish; the scenario's tokens.
+
+Who may do what is :mod:`tradetalks.api.auth`'s: reads (get, evaluate) need a token of the scenario or the admin's
+unless it is published; writes need its owner's token or the admin's; creating one needs the admin's.
+"""
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Depends, Query, Request, Response
+from fastapi import APIRouter, Depends, Path, Query, Request, Response
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse
+from pydantic import BaseModel, ConfigDict, Field
 
+from tradetalks.api.auth import CallerDep, require_admin, require_scenario
 from tradetalks.api.evaluate import WarmModel, evaluate_package, warm_model
 from tradetalks.api.service import Service, service
 from tradetalks.errors import Problem, ScenarioError
@@ -38,6 +44,18 @@ async def _yaml_text(request: Request) -> str:
                                                   f"({exc.reason}).", "send the scenario as UTF-8 text")]) from None
 
 
+class NewToken(BaseModel):
+    """A viewer token to make: who it is for (a label shown in the list of tokens, never a secret)."""
+
+    model_config = ConfigDict(extra="forbid")
+    role: Literal["viewer"] = "viewer"
+    label: str | None = Field(None, max_length=200, description="whom the token is for (shown in the list)")
+
+
+#: a token id in a URL (16 hex digits as made; longer ones are refused by the schema)
+TokenId = Annotated[str, Path(max_length=64)]
+
+
 def _described(rec: ScenarioRecord, loaded: LoadedScenario) -> dict[str, Any]:
     scn = loaded.scenario
     return {**rec.summary(), "scenario": {"id": scn.id, "title": getattr(scn, "title", None),
@@ -45,28 +63,38 @@ def _described(rec: ScenarioRecord, loaded: LoadedScenario) -> dict[str, Any]:
                                           "issues": [i.id for i in scn.issues], "facts": len(scn.facts)}}
 
 
-@router.get("", summary="List the scenarios")
-def list_scenarios(svc: Svc) -> dict[str, Any]:
-    return {"scenarios": svc.store.list_scenarios()}
+@router.get("", summary="List the scenarios the caller may read")
+def list_scenarios(svc: Svc, caller: CallerDep) -> dict[str, Any]:
+    """Every scenario for the admin; the published ones (and the token's own scenario) for anyone else."""
+    if caller.is_admin:
+        return {"scenarios": svc.store.list_scenarios()}
+    return {"scenarios": svc.store.list_scenarios(published_only=True, plus=caller.scenario_id)}
 
 
-@router.post("", status_code=201, summary="Create a scenario from its YAML text", openapi_extra=_YAML_BODY)
-async def create_scenario(request: Request, response: Response, svc: Svc) -> dict[str, Any]:
+@router.post("", status_code=201, summary="Create a scenario from its YAML text (admin); its owner token is "
+             "returned once", openapi_extra=_YAML_BODY)
+async def create_scenario(request: Request, response: Response, svc: Svc, caller: CallerDep) -> dict[str, Any]:
+    """The scenario, unpublished, with ``token``: its owner's token, shown only in this answer (the service keeps
+    a salted hash)."""
+    require_admin(caller, "creating a scenario")
     text = await _yaml_text(request)
     loaded = await run_in_threadpool(load_scenario_text, text, UPLOAD_NAME)
-    rec = await run_in_threadpool(svc.store.create_scenario, loaded.scenario.id, text)
+    rec, token = await run_in_threadpool(svc.store.create_owned_scenario, loaded.scenario.id, text)
     response.headers["Location"] = f"/api/scenarios/{rec.id}"
-    return _described(rec, loaded)
+    return {**_described(rec, loaded), "token": token,
+            "note": "the owner token is shown only now; the service keeps a salted hash"}
 
 
 @router.get("/{scenario_id}", summary="A scenario (its current version, or ?version=)")
-def get_scenario(scenario_id: str, svc: Svc, version: Version = None) -> dict[str, Any]:
+def get_scenario(scenario_id: str, svc: Svc, caller: CallerDep, version: Version = None) -> dict[str, Any]:
+    require_scenario(svc, caller, scenario_id, "read")
     rec = svc.store.get_scenario(scenario_id, version)
     return {**rec.summary(), "yaml": rec.yaml}
 
 
-@router.put("/{scenario_id}", summary="Store a new version of a scenario", openapi_extra=_YAML_BODY)
-async def update_scenario(scenario_id: str, request: Request, svc: Svc) -> dict[str, Any]:
+@router.put("/{scenario_id}", summary="Store a new version of a scenario (owner)", openapi_extra=_YAML_BODY)
+async def update_scenario(scenario_id: str, request: Request, svc: Svc, caller: CallerDep) -> dict[str, Any]:
+    await run_in_threadpool(require_scenario, svc, caller, scenario_id, "owner")
     text = await _yaml_text(request)
     await run_in_threadpool(svc.store.get_scenario, scenario_id)  # 404 before validating
     loaded = await run_in_threadpool(load_scenario_text, text, UPLOAD_NAME)
@@ -74,18 +102,64 @@ async def update_scenario(scenario_id: str, request: Request, svc: Svc) -> dict[
     return _described(rec, loaded)
 
 
-@router.delete("/{scenario_id}", status_code=204, summary="Delete a scenario (its runs stay readable)")
-def delete_scenario(scenario_id: str, svc: Svc) -> Response:
+@router.delete("/{scenario_id}", status_code=204, summary="Delete a scenario (owner; its runs stay readable)")
+def delete_scenario(scenario_id: str, svc: Svc, caller: CallerDep) -> Response:
+    require_scenario(svc, caller, scenario_id, "owner")
     svc.store.delete_scenario(scenario_id)
     return Response(status_code=204)
 
 
+@router.post("/{scenario_id}/publish", summary="Publish a scenario (owner): it and its runs become readable "
+             "without a token")
+def publish(scenario_id: str, svc: Svc, caller: CallerDep) -> dict[str, Any]:
+    require_scenario(svc, caller, scenario_id, "owner")
+    return svc.store.set_published(scenario_id, True).summary()
+
+
+@router.post("/{scenario_id}/unpublish", summary="Unpublish a scenario (owner): reading needs a token again")
+def unpublish(scenario_id: str, svc: Svc, caller: CallerDep) -> dict[str, Any]:
+    require_scenario(svc, caller, scenario_id, "owner")
+    return svc.store.set_published(scenario_id, False).summary()
+
+
+@router.get("/{scenario_id}/tokens", summary="The scenario's tokens (owner; never their secrets)")
+def list_tokens(scenario_id: str, svc: Svc, caller: CallerDep) -> dict[str, Any]:
+    require_scenario(svc, caller, scenario_id, "owner")
+    svc.store.get_scenario(scenario_id)  # 404 for the admin
+    return {"tokens": [t.summary() for t in svc.store.scenario_tokens(scenario_id)]}
+
+
+@router.post("/{scenario_id}/tokens", status_code=201, summary="Make a viewer token (owner); shown once")
+def make_token(scenario_id: str, body: NewToken, svc: Svc, caller: CallerDep) -> dict[str, Any]:
+    require_scenario(svc, caller, scenario_id, "owner")
+    rec, token = svc.store.issue_scenario_token(scenario_id, body.role, body.label)
+    return {**rec.summary(), "token": token, "note": "the token is shown only now; the service keeps a salted hash"}
+
+
+@router.delete("/{scenario_id}/tokens/{token_id}", summary="Revoke a viewer token (owner); it stops working at once")
+def revoke_token(scenario_id: str, token_id: TokenId, svc: Svc, caller: CallerDep) -> dict[str, Any]:
+    require_scenario(svc, caller, scenario_id, "owner")
+    return svc.store.revoke_scenario_token(scenario_id, token_id).summary()
+
+
+@router.post("/{scenario_id}/tokens/rotate", status_code=201,
+             summary="Replace the owner token (owner: its own; admin: every owner token); the old one stops working")
+def rotate_token(scenario_id: str, svc: Svc, caller: CallerDep) -> dict[str, Any]:
+    """A new owner token, shown once; the caller's owner token (for the admin: every owner token of the scenario)
+    is revoked in the same transaction."""
+    require_scenario(svc, caller, scenario_id, "owner")
+    rec, token = svc.store.rotate_owner_token(scenario_id, None if caller.is_admin else caller.token_id)
+    return {**rec.summary(), "token": token, "note": "the new owner token is shown only now; the old one no "
+                                                      "longer works"}
+
+
 @router.post("/{scenario_id}/evaluate", summary="Evaluate a package {issue: option}",
              response_class=JSONResponse)
-def evaluate(scenario_id: str, package: dict[str, str], svc: Svc,
+def evaluate(scenario_id: str, package: dict[str, str], svc: Svc, caller: CallerDep,
              version: Version = None) -> JSONResponse:
     """Both sides' utilities, payoffs per stakeholder, the place against the frontier, the BATNA and the
-    solutions. Issues left out stay at their BATNA option."""
+    solutions. Issues left out stay at their BATNA option. A read: open on a published scenario."""
+    require_scenario(svc, caller, scenario_id, "read")
     number, sha = svc.store.scenario_key(scenario_id, version)
 
     def build() -> WarmModel:

@@ -30,6 +30,8 @@ class Settings:
         token. ``tradetalks serve`` makes one at start and prints the dashboard's address with it. Compared by hash.
     cors_origins
         Origins allowed to call the API from a browser; empty (the default): CORS closed.
+    seed_builtins
+        Store the built-in scenarios at start-up (id ``korus-2025``), published and owned by the admin.
     """
 
     db_url: str | None = None
@@ -40,3 +42,4 @@ class Settings:
     model_cache_size: int = 16
     cors_origins: tuple[str, ...] = ()
     admin_token: str | None = field(default=None, repr=False)
+    seed_builtins: bool = True

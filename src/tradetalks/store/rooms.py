@@ -22,9 +22,7 @@ Example
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 import hmac
-import secrets
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
@@ -34,14 +32,12 @@ from sqlalchemy import func, select, update
 from tradetalks.errors import NotFoundError, TradetalksError
 from tradetalks.store.repository import Store, new_id
 from tradetalks.store.tables import room_inputs, room_proposals, room_tokens, rooms
+from tradetalks.store.tokens import SALT_BYTES, issue, token_digest  # one token scheme for rooms and scenarios
 
 #: who holds a token: the room's owner, the delegate of one party, or a reader
 Role = Literal["owner", "delegate", "viewer"]
 #: a package tabled before an agreement, or a Pareto improvement of the agreement after it
 ProposalKind = Literal["proposal", "improvement"]
-#: bytes of randomness in a token's secret and in its salt
-SECRET_BYTES = 32
-SALT_BYTES = 16
 
 
 class RoomStateError(TradetalksError):
@@ -58,11 +54,6 @@ def _iso(t: dt.datetime | None) -> str | None:
     if t is None:
         return None
     return (t if t.tzinfo else t.replace(tzinfo=dt.UTC)).isoformat()
-
-
-def token_digest(salt: str, secret: str) -> str:
-    """SHA-256 (hex) of a token's salt followed by its secret."""
-    return hashlib.sha256((salt + secret).encode("utf-8")).hexdigest()
 
 
 @dataclass(frozen=True)
@@ -285,10 +276,10 @@ class RoomStore:
 
 def _insert_token(conn: Any, room_id: str, role: Role, party: str | None, now: dt.datetime) -> str:
     """Store a new token's salted hash; the token itself (``<id>.<secret>``) is returned, never stored."""
-    tid, secret, salt = new_id(), secrets.token_urlsafe(SECRET_BYTES), secrets.token_hex(SALT_BYTES)
-    conn.execute(room_tokens.insert().values(id=tid, room_id=room_id, role=role, party=party, salt=salt,
-                                             digest=token_digest(salt, secret), created_at=now))
-    return f"{tid}.{secret}"
+    made = issue()
+    conn.execute(room_tokens.insert().values(id=made.id, room_id=room_id, role=role, party=party, salt=made.salt,
+                                             digest=made.digest, created_at=now))
+    return made.token
 
 
 def _proposal(row: Any) -> ProposalRecord:

@@ -2,7 +2,9 @@
 
 - ``scenarios``: one row per scenario the service holds (its current version, timestamps, a soft ``deleted_at``);
 - ``scenario_versions``: every version's YAML text and its SHA-256, never changed after it is written;
-- ``runs``: background jobs (analysis, uncertainty) with their status, progress, error and results (JSON).
+- ``runs``: background jobs (analysis, uncertainty) with their status, progress, error and results (JSON);
+- ``scenario_tokens``: the owner's and viewers' tokens of each scenario, as salted hashes (migration
+  ``0003_scenario_auth``, which also adds ``scenarios.published``; operations in :mod:`tradetalks.store.repository`).
 
 ``room_id`` columns (nullable, unused yet) leave room for the confidential rooms of issue #10 §4: a later migration
 adds ``rooms`` and ``tokens`` tables and a foreign key, without rewriting these tables.
@@ -12,6 +14,7 @@ from __future__ import annotations
 
 from sqlalchemy import (
     JSON,
+    Boolean,
     Column,
     DateTime,
     Float,
@@ -23,6 +26,7 @@ from sqlalchemy import (
     String,
     Table,
     Text,
+    false,
 )
 
 #: names of constraints and indexes, so that migrations on SQLite and PostgreSQL name them alike
@@ -45,6 +49,7 @@ scenarios = Table(
     Column("created_at", DateTime(timezone=True), nullable=False),
     Column("updated_at", DateTime(timezone=True), nullable=False),
     Column("deleted_at", DateTime(timezone=True), nullable=True),
+    Column("published", Boolean, nullable=False, server_default=false()),
 )
 
 scenario_versions = Table(
@@ -76,6 +81,22 @@ runs = Table(
                          ["scenario_versions.scenario_id", "scenario_versions.version"]),
     Index("ix_runs_status", "status"),
     Index("ix_runs_scenario_id", "scenario_id"),
+)
+
+#: a scenario's tokens (role ``owner`` or ``viewer``), shown once; only a per-token random salt and
+#: SHA-256(salt + secret) are kept (:mod:`tradetalks.store.tokens`). A revoked or rotated token keeps its row with
+#: ``revoked_at`` set, and is refused from then on.
+scenario_tokens = Table(
+    "scenario_tokens", metadata,
+    Column("id", String(ID_LENGTH), primary_key=True),
+    Column("scenario_id", String(ID_LENGTH), ForeignKey("scenarios.id"), nullable=False),
+    Column("role", String(16), nullable=False),
+    Column("label", String(200), nullable=True),
+    Column("salt", String(64), nullable=False),
+    Column("digest", String(64), nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("revoked_at", DateTime(timezone=True), nullable=True),
+    Index("ix_scenario_tokens_scenario_id", "scenario_id"),
 )
 
 # -- confidential mediator rooms (issue #10 §4; migration 0002_rooms; operations in tradetalks.store.rooms) ----------

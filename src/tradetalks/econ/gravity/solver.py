@@ -67,6 +67,11 @@ _WORLD_TOTALS_RTOL = 1e-8
 # --------------------------------------------------------------------------------------------- baseline
 
 
+#: with deficits fixed in levels, a search that stops where some country's net spending is below this share of its
+#: income has hit the edge of the feasible region: no equilibrium with positive spending exists nearby
+NET_SPENDING_FLOOR = 0.05
+
+
 def structural_baseline(
     output: object,
     expenditure: object,
@@ -451,6 +456,18 @@ def solve_counterfactual(
     if st is None:  # pragma: no cover - Newton only accepts states where _state is defined
         raise ConvergenceError("The counterfactual left the feasible region.", diagnostics=sol)
     diag = _diagnostics(eco, st, sol, tol)
+    if not diag.converged and eco.full and deficits == "level":
+        squeezed = st.Nn / st.Yn
+        k = int(np.argmin(squeezed))
+        if squeezed[k] < NET_SPENDING_FLOOR:
+            who = f"country {labels[k]}" if labels is not None else f"country {k}"
+            raise ConvergenceError(
+                f"no full GE equilibrium keeps every country's net spending positive with deficits fixed in "
+                f"levels: the search stopped where {who}'s net spending is {squeezed[k]:.1%} of its income (its "
+                f"fixed surplus {eco.Y[k] - eco.N[k]:.4g} would exceed the income the new costs leave it).",
+                diagnostics=diag,
+                fix="use deficits='ratio' (deficits scale with income), or smaller cost changes",
+            )
     if not diag.converged:
         raise ConvergenceError(
             f"The {kind} GE counterfactual did not converge ({sol.reason}).",

@@ -30,7 +30,7 @@ document.addEventListener("DOMContentLoaded", async () => {
     if (version) body.version = Number(version);
     button.disabled = true;
     try {
-      const room = await tt.api("POST", "/api/rooms", body);
+      const room = await tt.api("POST", "/api/rooms", body, {scope: `scenario:${select.value}`});
       tt.keepToken(`room:${room.id}`, room.tokens.owner);
       const rows = document.querySelector("#links tbody");
       rows.replaceChildren(linkRow("Owner", room.id, room.tokens.owner));

@@ -9,7 +9,7 @@ Only nullable columns are added, so the migration runs on SQLite (``ADD COLUMN``
 older rows stay valid.
 
 Revision ID: 0003b_rooms_publish
-Revises: 0002_rooms
+Revises: 0003_scenario_auth
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0003b_rooms_publish"
-down_revision = "0002_rooms"
+down_revision = "0003_scenario_auth"
 branch_labels = None
 depends_on = None
 
