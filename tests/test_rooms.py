@@ -688,5 +688,8 @@ def test_opening_a_room_needs_the_scenarios_owner_token_or_the_admins(client: Te
     assert missing.json()["error"]["code"] == "unauthorized" and "nope" not in missing.json()["error"]["fix"]
     room = client.post(url, json=body, headers=bearer(scenario_owner))
     assert room.status_code == 201, room.text
+    # the scenario's owner token is valid but grants nothing inside the room: its owner token does
+    assert_envelope(client.get(f"/api/rooms/{room.json()['id']}/view", headers=bearer(scenario_owner)), 403,
+                    "forbidden")
     assert client.get(f"/api/rooms/{room.json()['id']}/view",
                       headers=bearer(room.json()["tokens"]["owner"])).json()["role"] == "owner"

@@ -43,7 +43,7 @@ from fastapi import APIRouter, Depends, Header, Path
 from fastapi.concurrency import run_in_threadpool
 from pydantic import BaseModel, Field
 
-from tradetalks.api.auth import AuthError, ForbiddenError, authenticate, require_scenario
+from tradetalks.api.auth import ForbiddenError, authenticate, require_scenario
 from tradetalks.api.auth import bearer_token as _bearer
 from tradetalks.api.errors import ConflictError, RequestError
 from tradetalks.api.evaluate import WarmModel, evaluate_package, warm_model
@@ -148,7 +148,7 @@ def grant_for(svc: Service, room_id: str, authorization: str | None, *roles: str
     AuthError
         No token, a malformed one, a revoked one, or one the service does not know (401).
     ForbiddenError
-        A token of another room, or a role that may not do this (403).
+        A token of another room or a scenario's, or a role that may not do this (403).
     """
     token = _bearer(authorization)
     store = RoomStore(svc.store)
@@ -157,8 +157,9 @@ def grant_for(svc: Service, room_id: str, authorization: str | None, *roles: str
     else:
         found = store.authenticate(token)
         if found is None:
-            raise AuthError("the room token is not valid.",
-                            fix="use a token POST /api/rooms returned for this room, or its latest rotation")
+            authenticate(svc, authorization)  # 401 when the token is valid nowhere (unknown, revoked, rotated)
+            raise ForbiddenError("this token grants nothing in the room named by the URL.",
+                                 fix="use a token of this room")  # a scenario's token: valid, but not here
         grant = found
     if grant.room_id != room_id:
         raise ForbiddenError("this token grants nothing in the room named by the URL.",
