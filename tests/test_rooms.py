@@ -1,5 +1,6 @@
 """Confidential mediator rooms (tradetalks.api.rooms, tradetalks.store.rooms): tokens and roles, private inputs,
-the joint frontier's Nash proposal, and what a delegate can never read, infer from an error, or change."""
+the mediator's package by the owner's rule on the joint frontier, post-settlement improvements, publishing,
+token rotation, and what a delegate can never read, infer from an error, or change, nor a viewer write."""
 
 from __future__ import annotations
 
@@ -10,6 +11,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from tests.conftest import under_ci
 from tests.web_fixtures import ADMIN_TOKEN
@@ -23,7 +26,8 @@ from sqlalchemy import select
 from tests.test_store import postgres_url, store  # noqa: F401  (fixtures: the store on SQLite and PostgreSQL)
 from tradetalks.api import Settings, create_app
 from tradetalks.api.evaluate import warm_model
-from tradetalks.api.rooms import private_facts
+from tradetalks.api.rooms import MEDIATOR_RULES, private_facts
+from tradetalks.bargain.improve import improve_deal
 from tradetalks.model import package_value
 from tradetalks.scenario.loader import load_scenario_text
 from tradetalks.store import Store
@@ -61,7 +65,8 @@ def new_scenario(client: TestClient) -> str:
 
 
 def new_room(client: TestClient, scenario_id: str | None = None) -> dict[str, Any]:
-    r = client.post("/api/rooms", json={"scenario_id": scenario_id or new_scenario(client)})
+    r = client.post("/api/rooms", json={"scenario_id": scenario_id or new_scenario(client)},
+                    headers=bearer(ADMIN_TOKEN))
     assert r.status_code == 201, r.text
     return dict(r.json())
 
@@ -100,7 +105,8 @@ def test_create_room_gives_each_role_a_token_and_keeps_only_salted_hashes(client
 
 
 def test_create_room_for_an_unknown_scenario_is_404(client: TestClient) -> None:
-    assert_envelope(client.post("/api/rooms", json={"scenario_id": "nope"}), 404, "not_found")
+    assert_envelope(client.post("/api/rooms", json={"scenario_id": "nope"}, headers=bearer(ADMIN_TOKEN)), 404,
+                    "not_found")
 
 
 def test_missing_bad_or_foreign_tokens_are_refused_without_telling_if_a_room_exists(client: TestClient) -> None:
@@ -303,3 +309,387 @@ def test_store_rooms_on_sqlite_and_postgresql(store: Store) -> None:  # noqa: F8
     assert rooms.decide(room.id, 2, "B", "accept", ["A", "B"]).status == "agreed"
     assert rooms.get_room(room.id).status == "agreed"
     assert [p.status for p in rooms.proposals(room.id)] == ["superseded", "agreed"]
+
+
+# -- the owner's rule, post-settlement improvements, publishing, tokens (migration 0003b) -----------------------------
+
+#: the scenario's BATNA package: both sides at utility 0, strictly dominated on the joint frontier
+BATNA = {"widget_tariff": "t25", "transfer": "none"}
+A_INPUT, B_INPUTS = {"w_exp": 3.0}, {"w_prod": B_SECRET}
+
+
+def joint_room(client: TestClient) -> tuple[str, dict[str, Any], dict[str, dict[str, str]]]:
+    """A room where both delegates entered inputs (Beta's is the secret); headers of every role."""
+    room = new_room(client)
+    rid, toks = room["id"], room["tokens"]
+    h = {"owner": bearer(toks["owner"]), "viewer": bearer(toks["viewer"]), "A": bearer(toks["delegates"]["A"]),
+         "B": bearer(toks["delegates"]["B"])}
+    assert client.put(f"/api/rooms/{rid}/inputs", json={"overrides": A_INPUT}, headers=h["A"]).status_code == 200
+    assert client.put(f"/api/rooms/{rid}/inputs", json={"overrides": B_INPUTS}, headers=h["B"]).status_code == 200
+    return rid, toks, h
+
+
+def b_numbers(packages: list[dict[str, str]]) -> list[str]:
+    """Beta's utilities of ``packages`` (joint inputs) written as an API or a page could write them."""
+    joint = _library(A_INPUT | B_INPUTS)
+    out = [str(B_SECRET), "3.1416"]
+    for pk in packages:
+        b = float(package_value(joint.model, pk)[1][1])
+        if abs(b) > 1.0:  # 0 (the BATNA) is everyone's number
+            out += [repr(b), f"{b:.6g}", f"{b:.4g}", str(round(b)), f"{b / 1e9:.3f}", f"{b / 1e6:.1f}"]
+    return out
+
+
+def agree(client: TestClient, rid: str, h: dict[str, dict[str, str]], package: dict[str, str]) -> int:
+    n = client.post(f"/api/rooms/{rid}/proposals", json={"package": package}, headers=h["owner"]).json()["number"]
+    assert client.post(f"/api/rooms/{rid}/proposals/{n}/accept", headers=h["A"]).status_code == 200
+    assert client.post(f"/api/rooms/{rid}/proposals/{n}/accept", headers=h["B"]).json()["status"] == "agreed"
+    return int(n)
+
+
+@pytest.mark.parametrize("rule", MEDIATOR_RULES)
+def test_the_owner_chooses_the_rule_and_the_history_records_it(client: TestClient, rule: str) -> None:
+    rid, _, h = joint_room(client)
+    r = client.post(f"/api/rooms/{rid}/proposals", json={"rule": rule}, headers=h["owner"])
+    assert r.status_code == 201, r.text
+    expected = _library(A_INPUT | B_INPUTS).solutions[rule]
+    assert expected is not None
+    assert r.json()["package"] == expected["package"]
+    view = client.get(f"/api/rooms/{rid}/view", headers=h["viewer"]).json()
+    assert [(p["tabled_by"], p["rule"], p["kind"]) for p in view["history"]] == [("mediator", rule, "proposal")]
+    owner = client.get(f"/api/rooms/{rid}/view", headers=h["owner"]).json()
+    assert owner["rules"][rule] is True and "utility" not in json.dumps(owner)
+
+
+def test_a_rule_and_a_package_together_or_an_unknown_or_unavailable_rule_are_refused(client: TestClient) -> None:
+    rid, _, h = joint_room(client)
+    url = f"/api/rooms/{rid}/proposals"
+    both = client.post(url, json={"rule": "nash", "package": BATNA}, headers=h["owner"])
+    assert assert_envelope(both, 422, "invalid_request")["problems"][0]["path"] == "rule"
+    assert_envelope(client.post(url, json={"rule": "dictator"}, headers=h["owner"]), 422, "invalid_request")
+    # without discount rates there is no Rubinstein split: the rule is refused and the valid ones listed
+    no_rates = ROOM_YAML.replace("    discount_rate: r_a\n", "").replace("    discount_rate: r_b\n", "")
+    sid = client.post("/api/scenarios", content=no_rates.encode(),
+                      headers={"content-type": "application/yaml", **bearer(ADMIN_TOKEN)}).json()["id"]
+    other = new_room(client, sid)
+    r = client.post(f"/api/rooms/{other['id']}/proposals", json={"rule": "nash_rubinstein"},
+                    headers=bearer(other["tokens"]["owner"]))
+    err = assert_envelope(r, 422, "invalid_request")
+    assert "nash_rubinstein" not in err["problems"][0]["fix"] and "kalai_smorodinsky" in err["problems"][0]["fix"]
+
+
+def test_after_an_agreement_the_mediator_proposes_a_pareto_improvement_both_must_accept(client: TestClient) -> None:
+    rid, _, h = joint_room(client)
+    url = f"/api/rooms/{rid}/improvements"
+    assert_envelope(client.post(url, json={}, headers=h["owner"]), 409, "conflict")  # nothing agreed yet
+    agreed = agree(client, rid, h, BATNA)
+    for role in ("viewer", "A", "B"):
+        assert_envelope(client.post(url, json={}, headers=h[role]), 403, "forbidden")
+    r = client.post(url, json={"rule": "nash"}, headers=h["owner"])
+    assert r.status_code == 201, r.text
+    imp = r.json()
+    assert (imp["kind"], imp["rule"], imp["tabled_by"], imp["status"]) == ("improvement", "nash", "mediator", "open")
+    joint = _library(A_INPUT | B_INPUTS)
+    deal = package_value(joint.model, BATNA)[1]
+    lib = improve_deal(joint.frontier, deal, "nash")
+    assert lib.gains is not None and (lib.gains > 0).all()  # strictly better for both in this room
+    new = package_value(joint.model, imp["package"])[1]
+    assert new == pytest.approx(lib.utilities, rel=REL_TOL) and (new > deal).all()
+    # each delegate sees its own gain only
+    va = client.get(f"/api/rooms/{rid}/view", headers=h["A"])
+    body = va.json()
+    assert body["current"]["kind"] == "improvement"
+    assert body["current"]["gain"] == pytest.approx(float(new[0] - deal[0]), rel=REL_TOL)
+    assert body["agreement"]["number"] == agreed and body["agreement"]["package"] == BATNA
+    assert not any(x in va.text for x in b_numbers([imp["package"], BATNA]))
+    # the agreement stands until both accept; then the improvement replaces it
+    first = client.post(f"/api/rooms/{rid}/proposals/{imp['number']}/accept", headers=h["A"]).json()
+    assert first["status"] == "open" and first["room_status"] == "agreed"
+    assert client.post(f"/api/rooms/{rid}/proposals/{imp['number']}/accept", headers=h["B"]).json()["status"] \
+        == "agreed"
+    history = client.get(f"/api/rooms/{rid}/view", headers=h["viewer"]).json()["history"]
+    assert [(p["kind"], p["status"]) for p in history] == [("proposal", "replaced"), ("improvement", "agreed")]
+    # the new agreement is on the joint frontier: nothing better for both is left
+    assert_envelope(client.post(url, json={}, headers=h["owner"]), 409, "conflict")
+    assert_envelope(client.post(f"/api/rooms/{rid}/proposals", json={}, headers=h["owner"]), 409, "conflict")
+
+
+def test_a_rejected_improvement_leaves_the_agreement_standing(client: TestClient) -> None:
+    rid, _, h = joint_room(client)
+    agree(client, rid, h, BATNA)
+    imp = client.post(f"/api/rooms/{rid}/improvements", json={"rule": "equal_gains"}, headers=h["owner"]).json()
+    assert client.post(f"/api/rooms/{rid}/proposals/{imp['number']}/reject", headers=h["B"]).json()["status"] \
+        == "rejected"
+    view = client.get(f"/api/rooms/{rid}/view", headers=h["B"]).json()
+    assert view["status"] == "agreed" and view["agreement"]["package"] == BATNA
+    assert [p["status"] for p in view["history"]] == ["agreed", "rejected"]
+
+
+def test_a_published_room_is_readable_without_a_token_and_shows_no_utilities_or_inputs(client: TestClient) -> None:
+    rid, _, h = joint_room(client)
+    client.post(f"/api/rooms/{rid}/proposals", json={"rule": "kalai_smorodinsky"}, headers=h["owner"])
+    url = f"/api/rooms/{rid}/view"
+    closed, missing = client.get(url), client.get("/api/rooms/0000000000000000/view")
+    assert_envelope(closed, 401, "unauthorized")
+    assert closed.json() == missing.json()  # an unpublished room looks like none at all
+    for role in ("viewer", "A", "B"):
+        assert_envelope(client.post(f"/api/rooms/{rid}/publish", headers=h[role]), 403, "forbidden")
+    r = client.post(f"/api/rooms/{rid}/publish", headers=h["owner"])
+    assert r.status_code == 200 and r.json()["published"] is True
+    public = client.get(url)
+    assert public.status_code == 200, public.text
+    body = public.json()
+    assert body["role"] == "public" and body["published"] is True and len(body["history"]) == 1
+    assert body["history"][0]["rule"] == "kalai_smorodinsky"
+    assert not {"my_inputs", "inputs_entered", "current", "mediator", "rules"} & set(body)
+    assert "utilit" not in public.text and "w_exp" not in public.text
+    assert not any(x in public.text for x in b_numbers([body["history"][0]["package"]]))
+    # reading is open, writing is not
+    assert_envelope(client.post(f"/api/rooms/{rid}/proposals", json={}), 401, "unauthorized")
+    assert_envelope(client.post(f"/api/rooms/{rid}/unpublish"), 401, "unauthorized")
+    # a token sent is still checked (a wrong one is refused even on a published room)
+    assert_envelope(client.get(url, headers=bearer("x.y")), 401, "unauthorized")
+    assert client.post(f"/api/rooms/{rid}/unpublish", headers=h["owner"]).json()["published"] is False
+    assert client.get(url).json() == missing.json()
+
+
+def test_tokens_rotate_and_revoke_and_old_ones_stop_working(client: TestClient) -> None:
+    rid, _, h = joint_room(client)
+    rot = f"/api/rooms/{rid}/tokens/rotate"
+    view = f"/api/rooms/{rid}/view"
+    # a delegate rotates its own token, and only its own
+    assert_envelope(client.post(rot, json={"role": "delegate", "party": "B"}, headers=h["A"]), 403, "forbidden")
+    assert_envelope(client.post(rot, json={"role": "owner"}, headers=h["A"]), 403, "forbidden")
+    assert_envelope(client.post(rot, json={}, headers=h["viewer"]), 403, "forbidden")
+    new_a = client.post(rot, json={}, headers=h["A"])
+    assert new_a.status_code == 200 and (new_a.json()["role"], new_a.json()["party"]) == ("delegate", "A")
+    assert_envelope(client.get(view, headers=h["A"]), 401, "unauthorized")
+    me = client.get(view, headers=bearer(new_a.json()["token"])).json()
+    assert me["party"] == "A" and me["my_inputs"] == A_INPUT  # the inputs stay with the party, not the token
+    # the owner rotates any role's token, its own included
+    new_b = client.post(rot, json={"role": "delegate", "party": "B"}, headers=h["owner"]).json()["token"]
+    assert_envelope(client.get(view, headers=h["B"]), 401, "unauthorized")
+    assert client.get(view, headers=bearer(new_b)).json()["party"] == "B"
+    bad_party = client.post(rot, json={"role": "delegate", "party": "Z"}, headers=h["owner"])
+    assert assert_envelope(bad_party, 422, "invalid_request")["problems"][0]["path"] == "party"
+    new_owner = client.post(rot, json={}, headers=h["owner"]).json()["token"]
+    assert_envelope(client.get(view, headers=h["owner"]), 401, "unauthorized")
+    owner = bearer(new_owner)
+    # revoking: the viewer's token stops working; the slot gets a new one only by rotation; the owner's is not revoked
+    rev = f"/api/rooms/{rid}/tokens/revoke"
+    assert_envelope(client.post(rev, json={"role": "viewer"}, headers=bearer(new_b)), 403, "forbidden")
+    assert client.post(rev, json={"role": "viewer"}, headers=owner).json()["revoked"] == 1
+    assert_envelope(client.get(view, headers=h["viewer"]), 401, "unauthorized")
+    assert_envelope(client.post(rev, json={"role": "owner"}, headers=owner), 422, "invalid_request")
+    assert_envelope(client.post(rev, json={}, headers=owner), 422, "invalid_request")
+    viewer = client.post(rot, json={"role": "viewer"}, headers=owner).json()["token"]
+    assert client.get(view, headers=bearer(viewer)).json()["role"] == "viewer"
+    # the store keeps every token's salted hash, the revoked ones marked
+    db = client.app.state.service.store  # type: ignore[attr-defined]
+    with db.engine.connect() as conn:
+        rows = conn.execute(select(room_tokens).where(room_tokens.c.room_id == rid)).mappings().all()
+    assert sum(r["revoked_at"] is None for r in rows) == 4 and len(rows) == 8
+    assert not any(t.partition(".")[2] in json.dumps([dict(r) for r in rows], default=str)
+                   for t in (new_b, new_owner, viewer))
+
+
+def test_the_admin_token_acts_as_the_owner_of_every_room(client: TestClient) -> None:
+    rid, _, _ = joint_room(client)
+    admin = bearer(ADMIN_TOKEN)
+    assert client.post(f"/api/rooms/{rid}/proposals", json={"rule": "utilitarian"}, headers=admin).status_code == 201
+    assert client.get(f"/api/rooms/{rid}/view", headers=admin).json()["role"] == "owner"
+    assert_envelope(client.put(f"/api/rooms/{rid}/inputs", json={"overrides": {}}, headers=admin), 403, "forbidden")
+    assert_envelope(client.get("/api/rooms/0000000000000000/view", headers=admin), 404, "not_found")
+
+
+#: every room endpoint after creation: (method, path under /api/rooms/{id}, JSON body)
+ENDPOINTS: list[tuple[str, str, Any]] = [
+    ("PUT", "/inputs", {"overrides": {"w_exp": 2.0}}),
+    ("PUT", "/inputs", {"overrides": {"w_prod": 1.0}}),
+    ("POST", "/proposals", {}),
+    ("POST", "/proposals", {"rule": "egalitarian"}),
+    ("POST", "/proposals", {"package": BATNA}),
+    ("POST", "/improvements", {}),
+    ("POST", "/proposals/1/accept", None),
+    ("POST", "/proposals/1/reject", None),
+    ("POST", "/proposals/2/accept", None),
+    ("POST", "/publish", None),
+    ("POST", "/unpublish", None),
+    ("POST", "/tokens/rotate", {"role": "delegate", "party": "B"}),
+    ("POST", "/tokens/rotate", {"role": "viewer"}),
+    ("POST", "/tokens/revoke", {"role": "delegate", "party": "B"}),
+    ("POST", "/tokens/revoke", {"role": "viewer"}),
+    ("GET", "/view", None),
+]
+WRITES = [e for e in ENDPOINTS if e[0] != "GET"]
+
+
+@pytest.mark.parametrize("state", ["open", "agreed"])
+def test_no_endpoint_lets_a_delegate_read_infer_or_change_the_other_sides_inputs_or_utilities(
+        client: TestClient, state: str) -> None:
+    rid, _, h = joint_room(client)
+    tabled = client.post(f"/api/rooms/{rid}/proposals", json={}, headers=h["owner"]).json()
+    packages = [tabled["package"], BATNA]
+    if state == "agreed":
+        agree(client, rid, h, BATNA)
+        imp = client.post(f"/api/rooms/{rid}/improvements", json={}, headers=h["owner"]).json()
+        packages.append(imp["package"])
+    secrets_of_b = b_numbers(packages)
+    seen: list[str] = []
+    for method, path, body in ENDPOINTS:
+        r = client.request(method, f"/api/rooms/{rid}{path}", json=body, headers=h["A"])
+        assert r.status_code < 500, (path, r.text)
+        seen.append(f"{method} {path} -> {r.status_code}: {r.text}")
+        if r.status_code >= 400:
+            assert set(r.json()["error"]) == ENVELOPE_KEYS
+        if "w_prod" not in json.dumps(body):  # the name of Beta's private fact only comes back when A sent it
+            assert "w_prod" not in r.text, (path, r.text)
+    leaks = [(s, x) for s in seen for x in secrets_of_b if x in s.partition(": ")[2]]
+    assert not leaks, leaks
+    # Beta's inputs and token survived everything Alpha's delegate tried
+    view_b = client.get(f"/api/rooms/{rid}/view", headers=h["B"])
+    assert view_b.status_code == 200 and view_b.json()["my_inputs"] == B_INPUTS
+    # and Beta's own utility of the tabled package is what its own inputs give, untouched by Alpha
+    if state == "open":
+        b_util = float(package_value(_library(A_INPUT | B_INPUTS).model, view_b.json()["current"]["package"])[1][1])
+        assert view_b.json()["current"]["utility"] == pytest.approx(b_util, rel=REL_TOL)
+
+
+def test_a_viewer_writes_nothing(client: TestClient) -> None:
+    rid, _, h = joint_room(client)
+    client.post(f"/api/rooms/{rid}/proposals", json={}, headers=h["owner"])
+    before = client.get(f"/api/rooms/{rid}/view", headers=h["owner"]).json()
+    for method, path, body in WRITES:
+        r = client.request(method, f"/api/rooms/{rid}{path}", json=body, headers=h["viewer"])
+        assert_envelope(r, 403, "forbidden")
+        assert client.get(f"/api/rooms/{rid}/view", headers=h["owner"]).json() == before, path
+    assert client.get(f"/api/rooms/{rid}/view", headers=h["viewer"]).status_code == 200  # its token still works
+    for role in ("A", "B"):  # and the delegates' own inputs are as they set them
+        mine = client.get(f"/api/rooms/{rid}/view", headers=h[role]).json()["my_inputs"]
+        assert mine == (A_INPUT if role == "A" else B_INPUTS)
+
+
+def test_store_publish_rotate_revoke_and_improvements(store: Store) -> None:  # noqa: F811
+    from tradetalks.store.rooms import RoomStateError, RoomStore
+
+    s = store.create_scenario("toy", ROOM_YAML)
+    rooms = RoomStore(store)
+    room, tokens = rooms.create_room(s.id, s.version, ["A", "B"])
+    assert not room.published and rooms.set_published(room.id, True).published
+    assert not rooms.set_published(room.id, False).published
+    new = rooms.rotate_token(room.id, "delegate", "A")
+    assert rooms.authenticate(tokens["delegate:A"]) is None
+    grant = rooms.authenticate(new)
+    assert grant is not None and grant.party == "A"
+    assert rooms.revoke_token(room.id, "viewer", None) == 1 and rooms.authenticate(tokens["viewer"]) is None
+    assert rooms.revoke_token(room.id, "viewer", None) == 0
+    with pytest.raises(RoomStateError):
+        rooms.table_proposal(room.id, {"transfer": "some"}, "mediator", kind="improvement", rule="nash")
+    first = rooms.table_proposal(room.id, {"transfer": "none"}, "owner")
+    rooms.decide(room.id, first.number, "A", "accept", ["A", "B"])
+    rooms.decide(room.id, first.number, "B", "accept", ["A", "B"])
+    with pytest.raises(RoomStateError):
+        rooms.table_proposal(room.id, {"transfer": "some"}, "owner")
+    imp = rooms.table_proposal(room.id, {"transfer": "some"}, "mediator", kind="improvement", rule="nash")
+    assert (imp.kind, imp.rule) == ("improvement", "nash")
+    rooms.decide(room.id, imp.number, "A", "accept", ["A", "B"])
+    assert rooms.decide(room.id, imp.number, "B", "accept", ["A", "B"]).status == "agreed"
+    assert [(p.kind, p.status) for p in rooms.proposals(room.id)] == [("proposal", "replaced"),
+                                                                     ("improvement", "agreed")]
+    agreed = rooms.agreement(room.id)
+    assert agreed is not None and agreed.number == imp.number and agreed.rule == "nash"
+
+
+def test_when_both_sides_inputs_clash_each_delegate_still_sees_its_own_inputs_and_may_revise(
+        client: TestClient, monkeypatch: pytest.MonkeyPatch) -> None:
+    import tradetalks.api.rooms as api_rooms
+    from tradetalks.errors import ScenarioError
+
+    real = api_rooms.load_scenario_text
+
+    def clash(text: str, file: str, overrides: dict[str, float] | None = None) -> Any:
+        if overrides is not None and {"w_exp", "w_prod"} <= set(overrides):  # valid alone, not together
+            raise ScenarioError(file, [])
+        return real(text, file, overrides=overrides)
+
+    monkeypatch.setattr(api_rooms, "load_scenario_text", clash)
+    rid, _, h = joint_room(client)
+    for role, mine in (("A", A_INPUT), ("B", B_INPUTS)):
+        r = client.get(f"/api/rooms/{rid}/view", headers=h[role])
+        assert r.status_code == 200, r.text
+        body = r.json()
+        assert body["my_inputs"] == mine and body["joint_problem"] and body["current"] is None
+        assert "w_prod" not in r.text if role == "A" else "w_exp" not in r.text
+        assert str(B_SECRET) not in r.text if role == "A" else "3.0" not in json.dumps(body["joint_problem"])
+    assert_envelope(client.post(f"/api/rooms/{rid}/proposals", json={}, headers=h["owner"]), 409, "conflict")
+    assert not any(client.get(f"/api/rooms/{rid}/view", headers=h["owner"]).json()["rules"].values())
+    # Alpha withdraws its input: the room computes again
+    assert client.put(f"/api/rooms/{rid}/inputs", json={"overrides": {}}, headers=h["A"]).status_code == 200
+    assert client.get(f"/api/rooms/{rid}/view", headers=h["A"]).json()["joint_problem"] is None
+
+
+@settings(max_examples=20, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(w_exp=st.floats(0.2, 5.0), w_prod=st.floats(0.2, 5.0),
+       agreed=st.sampled_from([{"widget_tariff": t, "transfer": x} for t in ("t25", "t15", "t0")
+                               for x in ("none", "some", "more")]),
+       rule=st.sampled_from(["nash", "equal_gains", "proportional", "utilitarian"]))
+def test_an_improvement_is_strictly_better_for_both_and_offered_whenever_one_exists(
+        w_exp: float, w_prod: float, agreed: dict[str, str], rule: Any) -> None:
+    from tradetalks.api.rooms import IMPROVEMENT_RTOL, _pareto_improvement
+
+    joint = _library({"w_exp": w_exp, "w_prod": w_prod})
+    deal = package_value(joint.model, agreed)[1]
+    found = _pareto_improvement(joint, agreed, rule)
+    pts = joint.frontier.utilities
+    tol = IMPROVEMENT_RTOL * max(1.0, float(abs(pts).max()))
+    exists = bool(((pts - deal) > tol).all(axis=1).any())
+    assert (found is not None) == exists
+    if found is not None:
+        new = package_value(joint.model, found)[1]
+        assert (new - deal > tol).all()
+        # and it is a frontier point: nothing is better for both than the improvement itself
+        assert not ((pts - new) > tol).all(axis=1).any()
+
+
+def test_migration_0003b_goes_down_and_up_again_keeping_the_rooms(store: Store) -> None:  # noqa: F811
+    from alembic import command
+
+    from tradetalks.store.db import _alembic_config, current_revision
+    from tradetalks.store.rooms import RoomStore
+
+    s = store.create_scenario("toy", ROOM_YAML)
+    room, tokens = RoomStore(store).create_room(s.id, s.version, ["A", "B"])
+    with store.engine.begin() as conn:
+        command.downgrade(_alembic_config(conn), "0003_scenario_auth")
+    assert current_revision(store.engine) == "0003_scenario_auth"
+    with store.engine.begin() as conn:
+        command.upgrade(_alembic_config(conn), "head")
+    assert current_revision(store.engine) == "0003b_rooms_publish"
+    rooms = RoomStore(store)
+    assert not rooms.get_room(room.id).published
+    grant = rooms.authenticate(tokens["owner"])
+    assert grant is not None and grant.role == "owner"
+
+
+def test_opening_a_room_needs_the_scenarios_owner_token_or_the_admins(client: TestClient) -> None:
+    r = client.post("/api/scenarios", content=ROOM_YAML.encode(),
+                    headers={"content-type": "application/yaml", **bearer(ADMIN_TOKEN)})
+    sid, scenario_owner = r.json()["id"], r.json()["token"]
+    viewer = client.post(f"/api/scenarios/{sid}/tokens", json={"role": "viewer"}, headers=bearer(scenario_owner))
+    assert viewer.status_code == 201, viewer.text
+    other = new_room(client, sid)
+    url, body = "/api/rooms", {"scenario_id": sid}
+    assert_envelope(client.post(url, json=body), 401, "unauthorized")
+    assert_envelope(client.post(url, json=body, headers=bearer("x.y")), 401, "unauthorized")
+    for tok in (other["tokens"]["owner"], viewer.json()["token"]):  # a room's owner, the scenario's viewer
+        assert_envelope(client.post(url, json=body, headers=bearer(tok)), 403, "forbidden")
+    # checked before the scenario is looked up: no answer tells a stranger what exists
+    missing = client.post(url, json={"scenario_id": "nope"})
+    assert missing.json()["error"]["code"] == "unauthorized" and "nope" not in missing.json()["error"]["fix"]
+    room = client.post(url, json=body, headers=bearer(scenario_owner))
+    assert room.status_code == 201, room.text
+    # the scenario's owner token is valid but grants nothing inside the room: its owner token does
+    assert_envelope(client.get(f"/api/rooms/{room.json()['id']}/view", headers=bearer(scenario_owner)), 403,
+                    "forbidden")
+    assert client.get(f"/api/rooms/{room.json()['id']}/view",
+                      headers=bearer(room.json()["tokens"]["owner"])).json()["role"] == "owner"

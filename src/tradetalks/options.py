@@ -14,6 +14,8 @@ EventKind = Literal["round", "deadline", "tariff_change", "announcement", "deal"
 SolutionName = Literal["nash", "kalai_smorodinsky", "egalitarian", "utilitarian"]
 #: rules that pick a Pareto improvement of a tentative deal (tradetalks.bargain.improve)
 ImprovementRule = Literal["equal_gains", "proportional", "nash", "utilitarian"]
+#: rules a room's owner may choose for the mediator's package (the solutions of tradetalks.api.evaluate.warm_model)
+MediatorRule = Literal["nash", "nash_rubinstein", "kalai_smorodinsky", "egalitarian", "utilitarian"]
 #: kinds of domestic ratifier in a two-level game (Putnam 1988)
 RatifierKind = Literal["legislature", "lobby", "agency", "executive", "public"]
 #: distribution of an uncertain fact (scenario ``facts: {id: {dist: {kind: ...}}}``)

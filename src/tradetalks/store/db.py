@@ -6,7 +6,7 @@ Example
 >>> engine = open_engine("sqlite://")
 >>> migrate(engine)
 >>> current_revision(engine)
-'0003_scenario_auth'
+'0003b_rooms_publish'
 """
 
 from __future__ import annotations

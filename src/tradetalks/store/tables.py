@@ -108,6 +108,7 @@ rooms = Table(
     Column("status", String(16), nullable=False),
     Column("created_at", DateTime(timezone=True), nullable=False),
     Column("updated_at", DateTime(timezone=True), nullable=False),
+    Column("published_at", DateTime(timezone=True), nullable=True),  # 0003b: history readable without a token
     ForeignKeyConstraint(["scenario_id", "scenario_version"],
                          ["scenario_versions.scenario_id", "scenario_versions.version"]),
 )
@@ -122,6 +123,7 @@ room_tokens = Table(
     Column("salt", String(64), nullable=False),
     Column("digest", String(64), nullable=False),
     Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("revoked_at", DateTime(timezone=True), nullable=True),  # 0003b: rotated or revoked tokens stop working
 )
 
 room_inputs = Table(
@@ -142,4 +144,6 @@ room_proposals = Table(
     Column("decisions", JSON, nullable=False),
     Column("created_at", DateTime(timezone=True), nullable=False),
     Column("decided_at", DateTime(timezone=True), nullable=True),
+    Column("kind", String(16), nullable=True),  # 0003b: "proposal" (NULL in older rows) or "improvement"
+    Column("rule", String(32), nullable=True),  # 0003b: the mediator's rule; NULL for a package the owner wrote
 )
