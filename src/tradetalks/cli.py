@@ -580,6 +580,16 @@ def serve(
     port: Annotated[int, typer.Option(help="TCP port.", min=1, max=65535)] = 8000,
     db: Annotated[str | None, typer.Option(help="Database URL (sqlite:///FILE or postgresql://USER@HOST:PORT/DB); "
                                                 "default a SQLite file in the user data directory.")] = None,
+    workers: Annotated[int, typer.Option(min=1, max=64, help="Server processes (uvicorn workers); each keeps its "
+                                                              "own warm models and shares the database.")] = 1,
+    scheduler: Annotated[str | None, typer.Option(
+        help="Run heavy runs on an existing Dask cluster at this address (tcp://HOST:PORT); default: "
+             "$TRADETALKS_SCHEDULER if set, else a local cluster started on the first heavy run.")] = None,
+    executor_workers: Annotated[int, typer.Option(min=1, max=64, help="Worker processes of that local "
+                                                                       "cluster.")] = 2,
+    data_dir: Annotated[Path | None, typer.Option("--data-dir", help="Data directory of the named data sets of "
+                                                  "gravity runs (default: $TRADETALKS_DATA_DIR, else the user "
+                                                  "data directory).")] = None,
 ) -> None:
     """Run the web service (FastAPI; OpenAPI description at /openapi.json); needs the package's `serve` extra."""
     try:
@@ -590,6 +600,7 @@ def serve(
         _fail(TradetalksError(f"the service needs packages that are not installed ({exc.name}).",
                               fix="pip install 'tradetalks\\[serve]' (the `serve` extra)"), False)
         return
+    from tradetalks.executor import resolve_scheduler
     from tradetalks.store.db import open_engine
     try:
         open_engine(db).dispose()  # an unknown URL or a missing driver is said here, before the server starts
@@ -598,7 +609,31 @@ def serve(
     if host not in ("127.0.0.1", "localhost", "::1"):
         err_console.print(f"warning: listening on {host}: anyone who can reach this address can read and write the "
                           "scenarios and runs (no tokens yet).", highlight=False)
-    uvicorn.run(create_app(Settings(db_url=db)), host=host, port=port, log_level="info")
+    settings = Settings(db_url=db, scheduler=resolve_scheduler(scheduler), executor_workers=executor_workers,
+                        data_dir=data_dir)
+    if workers == 1:
+        uvicorn.run(create_app(settings), host=host, port=port, log_level="info")
+        return
+    _serve_workers(settings, host, port, workers)
+
+
+def _serve_workers(settings: Any, host: str, port: int, workers: int) -> None:
+    """uvicorn with ``workers`` processes, each building its app from the settings handed over in the environment.
+
+    The store is migrated (and what a stopped server left behind is failed) once here, before the workers start,
+    so that they do not race each other doing it.
+    """
+    import os
+
+    import uvicorn
+
+    from tradetalks.api.service import Service
+    from tradetalks.api.settings import SETTINGS_ENV
+
+    Service.start(settings).close()
+    os.environ[SETTINGS_ENV] = settings.to_json()  # this command's own process: read by the workers it spawns
+    uvicorn.run("tradetalks.api.settings:app_from_environment", factory=True, workers=workers, host=host, port=port,
+                log_level="info")
 
 
 def _mount_optional() -> None:

@@ -19,6 +19,7 @@ from typing import Any, cast
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from tradetalks.api.errors import BusyError, RequestError, request_problems
+from tradetalks.api.settings import Settings
 from tradetalks.errors import LimitError, TradetalksError
 from tradetalks.options import RunKind
 from tradetalks.scenario.loader import load_scenario_text
@@ -92,6 +93,10 @@ class RunManager:
         self._lock = threading.Lock()
         self._active: set[str] = set()
         self._stopping = threading.Event()
+
+    @classmethod
+    def from_settings(cls, store: Store, settings: Settings) -> RunManager:
+        return cls(store, settings.run_workers, settings.max_queued_runs)
 
     def submit(self, scenario_id: str, version: int, yaml: str, kind: RunKind, options: dict[str, Any]) -> RunRecord:
         """Queue a run; :class:`BusyError` when ``capacity`` runs are not finished yet."""
