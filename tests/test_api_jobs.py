@@ -335,3 +335,70 @@ def test_a_given_scheduler_is_probed_not_started() -> None:
     heavy.close()
     with pytest.raises(ExecutorError, match="not a Dask scheduler address"):
         HeavyExecutor("tcp://nowhere", 2).address()
+
+
+# -- tradetalks serve --workers -------------------------------------------------------------------------------------
+def _children(pid: int) -> list[int]:
+    out = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                if int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1]) == pid:
+                    out.append(int(entry.name))
+            except OSError:
+                continue
+    return out
+
+
+@pytest.mark.slow
+def test_serve_with_two_worker_processes_answers_and_stops_cleanly(tmp_path: Path) -> None:
+    import os
+    import signal
+    import subprocess
+    import sys
+
+    import httpx
+
+    from tests.pg_server import free_port
+
+    port, log = free_port(), tmp_path / "server.log"
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(ROOT / "src"), os.environ.get("PYTHONPATH", "")]),
+           "TRADETALKS_ADMIN_TOKEN": ADMIN_TOKEN}
+    with log.open("wb") as out:
+        proc = subprocess.Popen([sys.executable, "-m", "tradetalks", "serve", "--port", str(port), "--db",
+                                 f"sqlite:///{tmp_path / 'api.db'}", "--workers", "2"], env=env, stdout=out,
+                                stderr=subprocess.STDOUT)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 90
+        while True:
+            try:
+                if httpx.get(f"{base}/api/health", timeout=2).status_code == 200:
+                    break
+            except httpx.TransportError:
+                pass
+            assert proc.poll() is None and time.monotonic() < deadline, log.read_text(errors="replace")[-3000:]
+            time.sleep(0.2)
+        with httpx.Client(base_url=base, headers=AUTH, timeout=60) as http:
+            sid = http.post("/api/scenarios", content=TOY.encode(),
+                            headers={"content-type": "application/yaml"}).json()["id"]
+            fresh = {"connection": "close"}  # a new connection each: the kernel spreads them over both processes
+            answers = {http.post(f"/api/scenarios/{sid}/evaluate", json={"widget_tariff": "t0"},
+                                 headers=fresh).content for _ in range(12)}
+            assert len(answers) == 1 and json.loads(answers.pop())["version"] == 1
+            http.put(f"/api/scenarios/{sid}", content=TOY.replace("value: 1.5, unit: weight",
+                                                                  "value: 2.5, unit: weight").encode(),
+                     headers={"content-type": "application/yaml"}).raise_for_status()
+            time.sleep(Settings().version_ttl + 0.1)  # the other process's remembered version expires
+            versions = {http.post(f"/api/scenarios/{sid}/evaluate", json={}, headers=fresh).json()["version"]
+                        for _ in range(12)}
+            assert versions == {2}
+        assert len(_children(proc.pid)) >= 2  # uvicorn's worker processes
+    finally:
+        proc.send_signal(signal.SIGINT)
+        try:
+            assert proc.wait(timeout=30) == 0, log.read_text(errors="replace")[-3000:]
+        finally:
+            if proc.poll() is None:
+                proc.kill()
+                proc.wait()
