@@ -71,13 +71,14 @@ def env() -> dict[str, str]:
 
 
 @contextmanager
-def server(db: Path, workers: int) -> Iterator[tuple[str, int]]:
+def server(db: Path, workers: int, access_log: bool) -> Iterator[tuple[str, int]]:
     """``tradetalks serve --workers N`` on a free loopback port; yields its base URL and process id, and stops it
     on exit."""
     port = free_port()
     log = open(db.with_suffix(".log"), "wb")  # noqa: SIM115 - closed below
     proc = subprocess.Popen([sys.executable, "-m", "tradetalks", "serve", "--port", str(port),
-                             "--db", f"sqlite:///{db}", "--workers", str(workers)], env=env(), stdout=log,
+                             "--db", f"sqlite:///{db}", "--workers", str(workers),
+                             "--access-log" if access_log else "--no-access-log"], env=env(), stdout=log,
                             stderr=log)
     base = f"http://127.0.0.1:{port}"
     try:
@@ -225,6 +226,8 @@ def main() -> None:
     parser.add_argument("--wrk-seconds", type=int, default=20, help="duration of the wrk load")
     parser.add_argument("--runs", type=int, default=3, help="analysis runs through the API and the CLI, each")
     parser.add_argument("--no-wrk", action="store_true", help="use httpx even if wrk is on the PATH")
+    parser.add_argument("--access-log", action="store_true", help="keep the server's access log (a line per "
+                                                                   "request; off by default, as behind a proxy)")
     args = parser.parse_args()
 
     print(f"at start: {uptime()}")
@@ -233,7 +236,7 @@ def main() -> None:
     wrk = None if args.no_wrk else shutil.which("wrk")
     with tempfile.TemporaryDirectory(prefix="bench-api-") as tmp_name:
         tmp = Path(tmp_name)
-        with server(tmp / "api.db", args.workers) as (base, pid):
+        with server(tmp / "api.db", args.workers, args.access_log) as (base, pid):
             r = httpx.post(f"{base}/api/scenarios", content=text.encode(), timeout=60.0,
                            headers={"content-type": "application/yaml", **AUTH})
             r.raise_for_status()
@@ -257,7 +260,8 @@ def main() -> None:
                 how = f"httpx async, {args.clients} clients, {len(lat):,} requests"
             cpu_ms = (cpu_seconds(pid) - cpu0) / res["requests"] * 1e3
             verdict = "meets" if res["p95"] <= P95_TARGET_MS else "MISSES"
-            print(f"evaluate ({how}; {args.workers} server processes): p50 {res['p50']:.1f} ms, "
+            log = "access log on" if args.access_log else "no access log"
+            print(f"evaluate ({how}; {args.workers} server processes, {log}): p50 {res['p50']:.1f} ms, "
                   f"p95 {res['p95']:.1f} ms, p99 {res['p99']:.1f} ms, {res['rps']:.0f} requests/s, "
                   f"server CPU {cpu_ms:.3f} ms a request; p95 {verdict} the {P95_TARGET_MS:.0f} ms target "
                   f"({uptime()})")
