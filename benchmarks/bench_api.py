@@ -1,22 +1,27 @@
 """The web service under load (issue #10 §8): package evaluation latency; an analysis run via the API vs the CLI.
 
-Starts ``tradetalks serve`` (uvicorn, one process) on 127.0.0.1 on a free port with a temporary SQLite database,
-uploads the built-in korus-2025 scenario, then
+Starts ``tradetalks serve --workers N`` (default 2; ``--no-access-log`` unless ``--access-log``) on 127.0.0.1 on a
+free port with a temporary SQLite database and a random admin token (``TRADETALKS_ADMIN_TOKEN``), uploads the
+built-in korus-2025 scenario (and publishes it where the service can), then
 
-1. sends ``POST /api/scenarios/{id}/evaluate`` from ``--clients`` concurrent clients (default 50), ``--requests``
-   in all (default 2,000), after a warm-up that builds the scenario's model once. Each request evaluates a package
-   that sets every issue (the options cycle through each issue's list, so requests differ). Printed: p50/p95/p99
-   latency in ms, requests/s and the 20 ms p95 target. The load comes from ``wrk`` if it is on the PATH (its Lua
-   script reports the percentiles; wrk runs for a duration, ``--wrk-seconds``), else from httpx's async client in
-   this process (which then shares the CPU with the server: quote which one ran).
+1. sends ``POST /api/scenarios/{id}/evaluate`` (with the admin token) from ``--clients`` concurrent clients
+   (default 50) after a warm-up that builds the scenario's model in every server process. Each request evaluates a
+   package that sets every issue: by default the i-th body takes option i (modulo its count) of each issue, a few
+   bodies in turn, so the server answers from its cache of answers after the warm-up; with ``--distinct N`` the
+   bodies are N random packages (seeded), more than the cache keeps, so most answers are computed. Printed:
+   p50/p95/p99 latency in ms, requests/s, the server's CPU time per request (all its processes, from /proc) and
+   the 20 ms p95 target. The load comes from ``wrk`` if it is on the PATH (its Lua script reports the
+   percentiles; wrk runs for ``--wrk-seconds``), else from httpx's async client in this process (which then
+   shares the CPU with the server: quote which one ran).
 2. times an analysis run submitted through the API (``POST /api/runs``, polled every 10 ms until it finished)
    against the whole process ``tradetalks analyze korus-2025 --no-report`` (imports, loading, the analysis,
    results.json), ``--runs`` each, alternating; printed: medians and the ratio API/CLI against the 1.5x target.
 
 The server is stopped by the script (SIGINT, then SIGKILL after 10 s). Not a pytest test: shared machines are
-noisy; quote the machine load (printed at the start and the end).
+noisy; quote the machine load (printed with every figure).
 
-    .venv/bin/python benchmarks/bench_api.py                       # --clients 50 --requests 2000 --runs 3
+    .venv/bin/python benchmarks/bench_api.py                       # --workers 2 --clients 50 --wrk-seconds 20 --runs 3
+    .venv/bin/python benchmarks/bench_api.py --distinct 20000 --runs 0   # answers computed, not cached
 """
 
 from __future__ import annotations
@@ -133,6 +138,15 @@ def packages(text: str) -> list[dict[str, str]]:
     return [{iid: opts[k % len(opts)] for iid, opts in issues} for k in range(most)]
 
 
+def random_packages(text: str, n: int, seed: int = 0) -> list[dict[str, str]]:
+    """``n`` packages with a random option of every issue (seeded; repeats possible but rare)."""
+    import random
+
+    rng = random.Random(seed)
+    issues = [(i["id"], [o["id"] for o in i["options"]]) for i in yaml.safe_load(text)["issues"]]
+    return [{iid: rng.choice(opts) for iid, opts in issues} for _ in range(n)]
+
+
 def percentile(sorted_ms: list[float], q: float) -> float:
     return sorted_ms[min(len(sorted_ms) - 1, round(q / 100 * (len(sorted_ms) - 1)))]
 
@@ -226,13 +240,15 @@ def main() -> None:
     parser.add_argument("--wrk-seconds", type=int, default=20, help="duration of the wrk load")
     parser.add_argument("--runs", type=int, default=3, help="analysis runs through the API and the CLI, each")
     parser.add_argument("--no-wrk", action="store_true", help="use httpx even if wrk is on the PATH")
+    parser.add_argument("--distinct", type=int, default=0, metavar="N",
+                        help="evaluate N random packages instead of a few in turn (answers computed, not cached)")
     parser.add_argument("--access-log", action="store_true", help="keep the server's access log (a line per "
                                                                    "request; off by default, as behind a proxy)")
     args = parser.parse_args()
 
     print(f"at start: {uptime()}")
     text = SCENARIO.read_text(encoding="utf-8")
-    bodies = packages(text)
+    bodies = random_packages(text, args.distinct) if args.distinct else packages(text)
     wrk = None if args.no_wrk else shutil.which("wrk")
     with tempfile.TemporaryDirectory(prefix="bench-api-") as tmp_name:
         tmp = Path(tmp_name)
@@ -241,12 +257,13 @@ def main() -> None:
                            headers={"content-type": "application/yaml", **AUTH})
             r.raise_for_status()
             sid = r.json()["id"]
+            httpx.post(f"{base}/api/scenarios/{sid}/publish", headers=AUTH, timeout=60.0)  # where auth exists
             url = f"{base}/api/scenarios/{sid}/evaluate"
             t0 = time.perf_counter()
             httpx.post(url, json=bodies[0], headers=AUTH, timeout=60.0).raise_for_status()
             print(f"first evaluation (builds the model): {(time.perf_counter() - t0) * 1e3:.0f} ms")
-            for _ in range(4 * args.workers):  # warm-up: every distinct body, on every worker process
-                for b in bodies:
+            for _ in range(4 * args.workers):  # warm-up: the model, on every worker process (new connections)
+                for b in bodies[:8]:
                     httpx.post(url, json=b, headers=AUTH, timeout=60.0).raise_for_status()
 
             cpu0 = cpu_seconds(pid)
@@ -258,6 +275,7 @@ def main() -> None:
                 res = {"p50": percentile(lat, 50), "p95": percentile(lat, 95), "p99": percentile(lat, 99),
                        "rps": len(lat) / wall, "requests": len(lat)}
                 how = f"httpx async, {args.clients} clients, {len(lat):,} requests"
+            how += f", {len(bodies):,} distinct packages"
             cpu_ms = (cpu_seconds(pid) - cpu0) / res["requests"] * 1e3
             verdict = "meets" if res["p95"] <= P95_TARGET_MS else "MISSES"
             log = "access log on" if args.access_log else "no access log"

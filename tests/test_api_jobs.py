@@ -402,3 +402,42 @@ def test_serve_with_two_worker_processes_answers_and_stops_cleanly(tmp_path: Pat
             if proc.poll() is None:
                 proc.kill()
                 proc.wait()
+
+
+def test_forbidden_packages_beyond_the_frontier_are_evaluated_and_solutions_sit_on_it(client: TestClient) -> None:
+    import random
+
+    import yaml
+
+    from tests.web_fixtures import KORUS_YAML
+    from tradetalks.api.evaluate import warm_model
+    from tradetalks.bargain.comparison import compare_to_frontier
+    from tradetalks.errors import DataError
+    from tradetalks.model import package_feasible, package_value
+    from tradetalks.scenario.loader import load_scenario_text
+
+    text = KORUS_YAML.read_text(encoding="utf-8")
+    warm = warm_model(load_scenario_text(text, "korus.yaml"))
+    issues = [(i["id"], [o["id"] for o in i["options"]]) for i in yaml.safe_load(text)["issues"]]
+    rng = random.Random(7)
+
+    def beyond(p: dict[str, str]) -> bool:
+        try:
+            compare_to_frontier(warm.frontier, package_value(warm.model, p)[1])
+        except DataError:
+            return True
+        return False
+
+    package = next(p for p in ({i: rng.choice(o) for i, o in issues} for _ in range(2000)) if beyond(p))
+    assert not package_feasible(warm.model, package)  # only a forbidden package can lie beyond the frontier
+    sid = create(client, text)
+    r = client.post(f"/api/scenarios/{sid}/evaluate", json=package, headers=AUTH)
+    assert r.status_code == 200, r.text
+    out = r.json()
+    assert out["feasible"] is False and out["frontier"]["beyond_frontier"] is True
+    assert out["frontier"]["distance"] is None and out["frontier"]["best_improvement"] is None
+    for name, found in out["solutions"].items():  # each solution's own package sits on the frontier, exactly
+        at = client.post(f"/api/scenarios/{sid}/evaluate", json=found["package"], headers=AUTH).json()
+        assert at["feasible"] and at["frontier"]["on_frontier"], name
+        assert at["frontier"]["left_on_table"] == 0 and not at["frontier"]["beyond_frontier"], name
+        assert at["utilities"] == found["utilities"], name

@@ -33,6 +33,7 @@ from tradetalks.api.settings import Settings
 from tradetalks.bargain import solutions as sol
 from tradetalks.bargain.comparison import compare_to_frontier
 from tradetalks.bargain.frontier import Frontier, pareto_frontier
+from tradetalks.errors import DataError
 from tradetalks.jsonable import jsonable
 from tradetalks.model import Model, build_model, decode_package, package_choice, package_feasible, package_value
 from tradetalks.scenario.loader import LoadedScenario, load_scenario_text
@@ -54,6 +55,26 @@ class WarmModel:
     model: Model
     frontier: Frontier
     solutions: dict[str, dict[str, Any] | None]
+    #: per compound issue (``model.groups``): the row of each permitted combination of its issues' options
+    rows: tuple[dict[tuple[int, ...], int], ...] = ()
+
+
+def frontier_utilities(warm: WarmModel, package: Mapping[str, str]) -> np.ndarray | None:
+    """Shape (2,): a package's utilities summed as the frontier sums them (compound issues left to right), so
+    that a package on the frontier compares equal to its point; ``None`` when a compound issue's combination is
+    not permitted (the package then has no such sum).
+
+    :func:`tradetalks.model.package_value` sums stakeholder payoffs in another order: its utilities can differ from
+    the frontier point's in the last bits, which made a solution's own package look dominated by 1e-6 USD.
+    """
+    choice = package_choice(warm.model, package)
+    total: np.ndarray | None = None
+    for g, rows, table in zip(warm.model.groups, warm.rows, warm.model.utilities, strict=True):
+        row = rows.get(tuple(choice[i] for i in g.issues))
+        if row is None:
+            return None
+        total = table[row] if total is None else total + table[row]
+    return total
 
 
 def _pair(model: Model, u: Any) -> dict[str, float]:
@@ -78,7 +99,8 @@ def warm_model(loaded: LoadedScenario) -> WarmModel:
     solutions = {name: None if s is None else {"package": decode_package(model, s.choices),
                                                "utilities": _pair(model, s.utilities)}
                  for name, s in found.items()}
-    return WarmModel(loaded=loaded, model=model, frontier=frontier, solutions=solutions)
+    rows = tuple({tuple(int(x) for x in combo): k for k, combo in enumerate(g.combos)} for g in model.groups)
+    return WarmModel(loaded=loaded, model=model, frontier=frontier, solutions=solutions, rows=rows)
 
 
 def evaluate_package(warm: WarmModel, package: Mapping[str, str]) -> dict[str, Any]:
@@ -87,31 +109,53 @@ def evaluate_package(warm: WarmModel, package: Mapping[str, str]) -> dict[str, A
     Units: USD a year against the BATNA (no-deal package); utilities weight stakeholder payoffs by their political
     weights (Grossman–Helpman). Issues missing from ``package`` stay at their BATNA option.
 
+    The frontier holds the packages the scenario's constraints permit. A forbidden package (``feasible`` false) is
+    evaluated too; when no permitted package is as good for both sides, it lies beyond the frontier:
+    ``frontier.beyond_frontier`` is true and ``distance``, ``left_on_table`` and ``best_improvement`` are null.
+
     Raises
     ------
     TradetalksError
         If the package names an unknown issue or option (the message lists the valid ones).
     """
-    model, cs, scn = warm.model, warm.model.cs, warm.loaded.scenario
+    model = warm.model
     pay, util = package_value(model, package)
-    cmp = compare_to_frontier(warm.frontier, util)
-    names = {st.id: st.name for party in scn.parties for st in party.stakeholders}
-    owner = {st.id: party.id for party in scn.parties for st in party.stakeholders}
-    full = {iid: cs.issues[i][choice].id for i, (iid, choice) in
-            enumerate(zip(cs.issue_ids, package_choice(model, package), strict=True))}
+    feasible = package_feasible(model, package)
+    summed = frontier_utilities(warm, package)
+    if summed is not None:
+        util = summed
+    try:
+        cmp = compare_to_frontier(warm.frontier, util)
+    except DataError:
+        if feasible:  # a permitted package is never beyond the exact frontier of permitted packages
+            raise
+        return _answer(warm, package, pay, util, feasible, {
+            "on_frontier": False, "beyond_frontier": True, "distance": None, "left_on_table": None,
+            "best_improvement": None})
     best = None
     if cmp.best_improvement is not None and cmp.best_improvement_choices is not None:
         best = {"package": decode_package(model, cmp.best_improvement_choices),
                 "utilities": _pair(model, cmp.best_improvement)}
+    return _answer(warm, package, pay, util, feasible, {
+        "on_frontier": bool(cmp.on_frontier), "beyond_frontier": False, "distance": float(cmp.distance),
+        "left_on_table": float(cmp.left_on_table), "best_improvement": best})
+
+
+def _answer(warm: WarmModel, package: Mapping[str, str], pay: Any, util: Any, feasible: bool,
+            placed: dict[str, Any]) -> dict[str, Any]:
+    model, cs, scn = warm.model, warm.model.cs, warm.loaded.scenario
+    names = {st.id: st.name for party in scn.parties for st in party.stakeholders}
+    owner = {st.id: party.id for party in scn.parties for st in party.stakeholders}
+    full = {iid: cs.issues[i][choice].id for i, (iid, choice) in
+            enumerate(zip(cs.issue_ids, package_choice(model, package), strict=True))}
     return {
         "package": full,
-        "feasible": package_feasible(model, package),
+        "feasible": feasible,
         "utilities": _pair(model, util),
         "payoffs": [{"stakeholder": sid, "name": names.get(sid, sid), "party": owner.get(sid),
                      "payoff": float(v)} for sid, v in zip(cs.stakeholders, pay, strict=True)],
-        "frontier": {"on_frontier": bool(cmp.on_frontier), "distance": float(cmp.distance),
-                     "left_on_table": float(cmp.left_on_table), "best_improvement": best,
-                     "n_points": len(warm.frontier.utilities), "n_packages": float(warm.frontier.n_packages)},
+        "frontier": {**placed, "n_points": len(warm.frontier.utilities),
+                     "n_packages": float(warm.frontier.n_packages)},
         "batna": {"package": {iss.id: iss.batna for iss in scn.issues}, "utilities": _pair(model, [0.0, 0.0])},
         "solutions": warm.solutions,
         "units": "USD/yr against the BATNA (utilities: politically weighted)",
