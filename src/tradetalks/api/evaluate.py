@@ -20,8 +20,8 @@ import asyncio
 import threading
 import time
 from collections import OrderedDict
-from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -33,9 +33,10 @@ from tradetalks.api.settings import Settings
 from tradetalks.bargain import solutions as sol
 from tradetalks.bargain.comparison import compare_to_frontier
 from tradetalks.bargain.frontier import Frontier, pareto_frontier
+from tradetalks.econ.valuation import stakeholder_payoffs
 from tradetalks.errors import DataError
 from tradetalks.jsonable import jsonable
-from tradetalks.model import Model, build_model, decode_package, package_choice, package_feasible, package_value
+from tradetalks.model import Model, build_model, decode_package, package_choice
 from tradetalks.scenario.loader import LoadedScenario, load_scenario_text
 from tradetalks.store import Store
 
@@ -57,17 +58,19 @@ class WarmModel:
     solutions: dict[str, dict[str, Any] | None]
     #: per compound issue (``model.groups``): the row of each permitted combination of its issues' options
     rows: tuple[dict[tuple[int, ...], int], ...] = ()
+    #: the parts of every answer that do not depend on the package (BATNA, solutions), as plain JSON data
+    static: dict[str, Any] = field(default_factory=dict)
 
 
-def frontier_utilities(warm: WarmModel, package: Mapping[str, str]) -> np.ndarray | None:
+def frontier_utilities(warm: WarmModel, choice: Sequence[int]) -> np.ndarray | None:
     """Shape (2,): a package's utilities summed as the frontier sums them (compound issues left to right), so
     that a package on the frontier compares equal to its point; ``None`` when a compound issue's combination is
-    not permitted (the package then has no such sum).
+    not permitted (the package then breaks a constraint: the same test as :func:`tradetalks.model.package_feasible`).
+    ``choice``: the option index of every issue (:func:`tradetalks.model.package_choice`).
 
     :func:`tradetalks.model.package_value` sums stakeholder payoffs in another order: its utilities can differ from
     the frontier point's in the last bits, which made a solution's own package look dominated by 1e-6 USD.
     """
-    choice = package_choice(warm.model, package)
     total: np.ndarray | None = None
     for g, rows, table in zip(warm.model.groups, warm.rows, warm.model.utilities, strict=True):
         row = rows.get(tuple(choice[i] for i in g.issues))
@@ -100,7 +103,9 @@ def warm_model(loaded: LoadedScenario) -> WarmModel:
                                                "utilities": _pair(model, s.utilities)}
                  for name, s in found.items()}
     rows = tuple({tuple(int(x) for x in combo): k for k, combo in enumerate(g.combos)} for g in model.groups)
-    return WarmModel(loaded=loaded, model=model, frontier=frontier, solutions=solutions, rows=rows)
+    batna = {"package": {iss.id: iss.batna for iss in loaded.scenario.issues}, "utilities": _pair(model, [0.0, 0.0])}
+    return WarmModel(loaded=loaded, model=model, frontier=frontier, solutions=solutions, rows=rows,
+                     static=jsonable({"batna": batna, "solutions": solutions}))
 
 
 def evaluate_package(warm: WarmModel, package: Mapping[str, str]) -> dict[str, Any]:
@@ -119,35 +124,34 @@ def evaluate_package(warm: WarmModel, package: Mapping[str, str]) -> dict[str, A
         If the package names an unknown issue or option (the message lists the valid ones).
     """
     model = warm.model
-    pay, util = package_value(model, package)
-    feasible = package_feasible(model, package)
-    summed = frontier_utilities(warm, package)
-    if summed is not None:
-        util = summed
+    choice = package_choice(model, package)  # once: it validates the package too
+    pay = stakeholder_payoffs(model.cs, choice, list(range(len(choice))))  # as package_value
+    summed = frontier_utilities(warm, choice)
+    feasible = summed is not None
+    util = summed if summed is not None else pay @ model.cs.weight_matrix
     try:
         cmp = compare_to_frontier(warm.frontier, util)
     except DataError:
         if feasible:  # a permitted package is never beyond the exact frontier of permitted packages
             raise
-        return _answer(warm, package, pay, util, feasible, {
+        return _answer(warm, choice, pay, util, feasible, {
             "on_frontier": False, "beyond_frontier": True, "distance": None, "left_on_table": None,
             "best_improvement": None})
     best = None
     if cmp.best_improvement is not None and cmp.best_improvement_choices is not None:
         best = {"package": decode_package(model, cmp.best_improvement_choices),
                 "utilities": _pair(model, cmp.best_improvement)}
-    return _answer(warm, package, pay, util, feasible, {
+    return _answer(warm, choice, pay, util, feasible, {
         "on_frontier": bool(cmp.on_frontier), "beyond_frontier": False, "distance": float(cmp.distance),
         "left_on_table": float(cmp.left_on_table), "best_improvement": best})
 
 
-def _answer(warm: WarmModel, package: Mapping[str, str], pay: Any, util: Any, feasible: bool,
+def _answer(warm: WarmModel, choice: Sequence[int], pay: Any, util: Any, feasible: bool,
             placed: dict[str, Any]) -> dict[str, Any]:
     model, cs, scn = warm.model, warm.model.cs, warm.loaded.scenario
     names = {st.id: st.name for party in scn.parties for st in party.stakeholders}
     owner = {st.id: party.id for party in scn.parties for st in party.stakeholders}
-    full = {iid: cs.issues[i][choice].id for i, (iid, choice) in
-            enumerate(zip(cs.issue_ids, package_choice(model, package), strict=True))}
+    full = {iid: cs.issues[i][c].id for i, (iid, c) in enumerate(zip(cs.issue_ids, choice, strict=True))}
     return {
         "package": full,
         "feasible": feasible,
@@ -340,7 +344,8 @@ async def evaluate_bytes(cache: ModelCache, store: Store, scenario_id: str, vers
             return warm_model(load_scenario_text(store.get_scenario(scenario_id, number).yaml, UPLOAD_NAME))
 
         warm = await run_in_threadpool(cache.get, (scenario_id, sha), build)
-    data = orjson.dumps({"scenario_id": scenario_id, "version": number,
-                         **jsonable(evaluate_package(warm, package))})
+    answer = evaluate_package(warm, package)
+    data = orjson.dumps({"scenario_id": scenario_id, "version": number,  # the static parts made plain once
+                         **jsonable({k: v for k, v in answer.items() if k not in warm.static}), **warm.static})
     cache.remember_response(rkey, data)
     return data
