@@ -583,6 +583,18 @@ def serve(
     admin_token_file: Annotated[Path | None, typer.Option(
         help="File holding the admin token (reads and writes everything). Default: the environment variable "
              "TRADETALKS_ADMIN_TOKEN, else a new random token, printed with the dashboard's address.")] = None,
+    workers: Annotated[int, typer.Option(min=1, max=64, help="Server processes (uvicorn workers); each keeps its "
+                                                              "own warm models and shares the database.")] = 1,
+    scheduler: Annotated[str | None, typer.Option(
+        help="Run heavy runs on an existing Dask cluster at this address (tcp://HOST:PORT); default: "
+             "$TRADETALKS_SCHEDULER if set, else a local cluster started on the first heavy run.")] = None,
+    executor_workers: Annotated[int, typer.Option(min=1, max=64, help="Worker processes of that local "
+                                                                       "cluster.")] = 2,
+    data_dir: Annotated[Path | None, typer.Option("--data-dir", help="Data directory of the named data sets of "
+                                                  "gravity runs (default: $TRADETALKS_DATA_DIR, else the user "
+                                                  "data directory).")] = None,
+    access_log: Annotated[bool, typer.Option(help="Log every request (uvicorn's access log, to stderr); about "
+                                                  "0.05 ms of CPU a request.")] = True,
 ) -> None:
     """Run the web service (FastAPI; OpenAPI description at /openapi.json); needs the package's `serve` extra.
 
@@ -595,15 +607,15 @@ def serve(
         _fail(TradetalksError(f"the service needs packages that are not installed ({exc.name}).",
                               fix="pip install 'tradetalks\\[serve]' (the `serve` extra)"), False)
         return
+    from tradetalks.executor import resolve_scheduler
     from tradetalks.store.db import open_engine
     try:
         open_engine(db).dispose()  # an unknown URL or a missing driver is said here, before the server starts
     except TradetalksError as exc:
         _fail(exc, False)
-    import logging
     import os
 
-    from tradetalks.api.auth import RedactTokens, admin_token_from
+    from tradetalks.api.auth import admin_token_from
     from tradetalks.api.service import check_admin_token
     try:
         token, source = admin_token_from(admin_token_file, os.environ)
@@ -617,8 +629,48 @@ def serve(
     address = f"http://{f'[{host}]' if ':' in host else host}:{port}/"
     err_console.print(f"dashboard: {address}?token={token}" if source is None else
                       f"dashboard: {address} (admin token from {source})", highlight=False, soft_wrap=True)
-    logging.getLogger("uvicorn.access").addFilter(RedactTokens())  # the address above is logged when opened
-    uvicorn.run(create_app(Settings(db_url=db, admin_token=token)), host=host, port=port, log_level="info")
+    settings = Settings(db_url=db, admin_token=token, scheduler=resolve_scheduler(scheduler),
+                        executor_workers=executor_workers, data_dir=data_dir)
+    log_config = _redacting_log_config()  # the address above is logged when opened: every process redacts it
+    if workers == 1:
+        uvicorn.run(create_app(settings), host=host, port=port, log_level="info", access_log=access_log,
+                    log_config=log_config)
+        return
+    _serve_workers(settings, host, port, workers, access_log, log_config)
+
+
+def _redacting_log_config() -> dict[str, Any]:
+    """uvicorn's logging set-up with :class:`tradetalks.api.auth.RedactTokens` on the access log (a dictConfig,
+    so that each worker process of ``--workers N`` installs the filter too)."""
+    import copy
+
+    from uvicorn.config import LOGGING_CONFIG
+
+    config: dict[str, Any] = copy.deepcopy(LOGGING_CONFIG)
+    config.setdefault("filters", {})["redact_tokens"] = {"()": "tradetalks.api.auth.RedactTokens"}
+    config["handlers"]["access"].setdefault("filters", []).append("redact_tokens")
+    return config
+
+
+def _serve_workers(settings: Any, host: str, port: int, workers: int, access_log: bool,
+                   log_config: dict[str, Any]) -> None:
+    """uvicorn with ``workers`` processes, each building its app from the settings handed over in the environment.
+
+    The store is migrated (and what a stopped server left behind is failed) once here, before the workers start,
+    so that they do not race each other doing it. The settings (the admin token with them) reach the workers
+    through this process's environment, readable only by its user.
+    """
+    import os
+
+    import uvicorn
+
+    from tradetalks.api.service import Service
+    from tradetalks.api.settings import SETTINGS_ENV
+
+    Service.start(settings).close()
+    os.environ[SETTINGS_ENV] = settings.to_json()  # this command's own process: read by the workers it spawns
+    uvicorn.run("tradetalks.api.settings:app_from_environment", factory=True, workers=workers, host=host, port=port,
+                log_level="info", access_log=access_log, log_config=log_config)
 
 
 def _mount_optional() -> None:

@@ -125,6 +125,6 @@ GESolver = Literal["newton", "book-loop"]
 SOLUTION_NAMES: tuple[str, ...] = get_args(SolutionName)
 
 #: what a stored run computes (the service's background jobs)
-RunKind = Literal["analyze", "uncertainty"]
+RunKind = Literal["analyze", "uncertainty", "gravity"]
 #: where a stored run is: waiting for a worker, computing, finished, failed (with a reason), cancelled
 RunStatus = Literal["queued", "running", "succeeded", "failed", "cancelled"]

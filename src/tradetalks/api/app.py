@@ -13,7 +13,7 @@ from tradetalks.api import board, downloads, rooms, runs, scenarios
 from tradetalks.api.errors import install_error_handlers
 from tradetalks.api.middleware import GuardMiddleware
 from tradetalks.api.service import Service
-from tradetalks.api.settings import Settings
+from tradetalks.api.settings import Settings, telemetry_option
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -35,6 +35,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     from tradetalks import __version__
 
     app = FastAPI(title="tradetalks", version=__version__, lifespan=lifespan, docs_url=None, redoc_url=None,
+                  **telemetry_option(settings.telemetry),
                   description="Scenarios, package evaluation and stored runs of tradetalks (issue #10). Every "
                               "error answers with one JSON envelope: `{\"error\": {\"code\", \"message\", \"fix\", "
                               "\"problems\": [{file, line, path, message, fix}]}}`.")

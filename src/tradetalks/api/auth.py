@@ -141,6 +141,27 @@ def current_caller(request: Request, svc: Annotated[Service, Depends(service)],
 CallerDep = Annotated[Caller, Depends(current_caller)]
 
 
+async def may_read_fast(svc: Service, authorization: str | None, scenario_id: str) -> None:
+    """:func:`require_scenario` for a read, without a thread-pool hop for the callers decided in memory (no
+    header, the admin token); the others are checked in the pool (a store look-up). For hot routes (evaluate).
+
+    Raises
+    ------
+    AuthError, ForbiddenError
+        As :func:`require_scenario`.
+    """
+    from fastapi.concurrency import run_in_threadpool
+
+    if authorization is not None:
+        token = bearer_token(authorization)
+        if svc.admin_fingerprint is not None and same_fingerprint(svc.admin_fingerprint, token):
+            return
+        caller = await run_in_threadpool(authenticate, svc, authorization)
+    else:
+        caller = ANONYMOUS
+    await run_in_threadpool(require_scenario, svc, caller, scenario_id, "read")
+
+
 def _refused(caller: Caller, what: str, need: Need) -> TradetalksError:
     """The answer for a caller who may not do ``need`` on ``what``: the same whether ``what`` exists or not."""
     if caller.kind == "anonymous":

@@ -8,16 +8,15 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Depends, Path, Query, Request, Response
+from fastapi import APIRouter, Depends, Path, Query, Request, Response, Security
 from fastapi.concurrency import run_in_threadpool
-from fastapi.responses import JSONResponse
+from fastapi.security import HTTPAuthorizationCredentials
 from pydantic import BaseModel, ConfigDict, Field
 
-from tradetalks.api.auth import CallerDep, require_admin, require_scenario
-from tradetalks.api.evaluate import WarmModel, evaluate_package, warm_model
+from tradetalks.api.auth import CallerDep, bearer_scheme, may_read_fast, require_admin, require_scenario
+from tradetalks.api.evaluate import evaluate_bytes
 from tradetalks.api.service import Service, service
 from tradetalks.errors import Problem, ScenarioError
-from tradetalks.jsonable import jsonable
 from tradetalks.scenario.loader import LoadedScenario, load_scenario_text
 from tradetalks.store import ScenarioRecord
 
@@ -30,6 +29,9 @@ UPLOAD_NAME = "scenario.yaml"
 MAX_VERSION = 2**31 - 1
 #: ``?version=``: a stored scenario version, 1 up to :data:`MAX_VERSION`
 Version = Annotated[int | None, Query(ge=1, le=MAX_VERSION)]
+_PACKAGE_BODY = {"requestBody": {"required": True, "content": {"application/json": {"schema": {
+    "type": "object", "additionalProperties": {"type": "string"}}}},
+    "description": "The package: `{issue id: option id}`; issues left out stay at their BATNA option."}}
 _YAML_BODY = {"requestBody": {"required": True, "content": {
     "application/yaml": {"schema": {"type": "string"}}, "text/plain": {"schema": {"type": "string"}}},
     "description": "The scenario file's YAML text (see docs/scenario-format.md); the limit is `max_upload_bytes`."}}
@@ -99,6 +101,7 @@ async def update_scenario(scenario_id: str, request: Request, svc: Svc, caller: 
     await run_in_threadpool(svc.store.get_scenario, scenario_id)  # 404 before validating
     loaded = await run_in_threadpool(load_scenario_text, text, UPLOAD_NAME)
     rec = await run_in_threadpool(svc.store.update_scenario, scenario_id, loaded.scenario.id, text)
+    svc.cache.forget(scenario_id)  # evaluations without ?version= see the new version at once
     return _described(rec, loaded)
 
 
@@ -106,6 +109,7 @@ async def update_scenario(scenario_id: str, request: Request, svc: Svc, caller: 
 def delete_scenario(scenario_id: str, svc: Svc, caller: CallerDep) -> Response:
     require_scenario(svc, caller, scenario_id, "owner")
     svc.store.delete_scenario(scenario_id)
+    svc.cache.forget(scenario_id)
     return Response(status_code=204)
 
 
@@ -154,17 +158,12 @@ def rotate_token(scenario_id: str, svc: Svc, caller: CallerDep) -> dict[str, Any
 
 
 @router.post("/{scenario_id}/evaluate", summary="Evaluate a package {issue: option}",
-             response_class=JSONResponse)
-def evaluate(scenario_id: str, package: dict[str, str], svc: Svc, caller: CallerDep,
-             version: Version = None) -> JSONResponse:
+             response_class=Response, openapi_extra=_PACKAGE_BODY,
+             responses={200: {"content": {"application/json": {"schema": {"type": "object"}}}}})
+async def evaluate(scenario_id: str, request: Request, svc: Svc, version: Version = None,
+                   _: Annotated[HTTPAuthorizationCredentials | None, Security(bearer_scheme)] = None) -> Response:
     """Both sides' utilities, payoffs per stakeholder, the place against the frontier, the BATNA and the
     solutions. Issues left out stay at their BATNA option. A read: open on a published scenario."""
-    require_scenario(svc, caller, scenario_id, "read")
-    number, sha = svc.store.scenario_key(scenario_id, version)
-
-    def build() -> WarmModel:
-        return warm_model(load_scenario_text(svc.store.get_scenario(scenario_id, number).yaml, UPLOAD_NAME))
-
-    warm = svc.cache.get((scenario_id, sha), build)
-    body = {"scenario_id": scenario_id, "version": number, **dict(jsonable(evaluate_package(warm, package)))}
-    return JSONResponse(body)  # plain JSON data already: no second encoding pass
+    await may_read_fast(svc, request.headers.get("authorization"), scenario_id)
+    data = await evaluate_bytes(svc.cache, svc.store, scenario_id, version, await request.body())
+    return Response(data, media_type="application/json")  # the fast path's bytes (api/evaluate.py)
