@@ -17,7 +17,7 @@ from typing import Any
 
 import pytest
 
-from tests.web_fixtures import ADMIN_TOKEN, NARROW, UI_TIMEOUT_MS, WIDE, LiveServer
+from tests.web_fixtures import ADMIN_TOKEN, NARROW, WIDE, LiveServer, open_tab
 from tradetalks.errors import ScenarioError
 from tradetalks.scenario.loader import load_scenario_text
 
@@ -29,8 +29,6 @@ BAD_TOY = TOY.replace("batna:", "batna_x:", 1)
 AUTH = {"authorization": f"Bearer {ADMIN_TOKEN}"}
 #: seconds an analysis of the toy scenario may take in a test, at most
 RUN_TIMEOUT = 60.0
-#: what Chromium logs for an API answer the test provokes on purpose (the bad scenario's 422)
-EXPECTED_HTTP = re.compile(r"Failed to load resource: the server responded with a status of 422\b")
 
 
 def _renamed(text: str, new_id: str) -> str:
@@ -49,19 +47,13 @@ def _problems(text: str) -> list[dict[str, Any]]:
 @pytest.fixture
 def page(browser: Any) -> Iterator[Any]:
     """The shared ``page`` fixture's tab (1366×900, console errors fail the test), except that Chromium's log line
-    for the 422 a bad scenario provokes on purpose is expected here."""
-    context = browser.new_context(viewport={"width": WIDE[0], "height": WIDE[1]}, accept_downloads=True)
-    tab = context.new_page()
-    tab.set_default_timeout(UI_TIMEOUT_MS)
-    errors: list[str] = []
-    tab.on("console", lambda m: errors.append(f"console.{m.type}: {m.text}")
-           if m.type == "error" and not EXPECTED_HTTP.search(m.text) else None)
-    tab.on("pageerror", lambda e: errors.append(f"uncaught: {e}"))
+    for the 422 a bad scenario provokes on purpose is expected here; downloads accepted."""
+    tab = open_tab(browser, expected_http=(422,), accept_downloads=True)
     try:
-        yield tab
+        yield tab.page
     finally:
-        context.close()
-    assert not errors, f"the page logged errors: {errors}"
+        tab.context.close()
+    assert not tab.errors, f"the page logged errors: {tab.errors}"
 
 
 def _wait_run(live_server: LiveServer, run_id: str) -> dict[str, Any]:

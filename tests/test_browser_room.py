@@ -4,14 +4,13 @@ utilities are nowhere in the page's text, DOM or API answers), at 1366 and 800 p
 
 from __future__ import annotations
 
-import contextlib
 from collections.abc import Iterator
-from dataclasses import dataclass, field
 from typing import Any
 
 import pytest
 
-from tests.web_fixtures import ADMIN_TOKEN, NARROW, UI_TIMEOUT_MS, WIDE
+from tests.web_fixtures import ADMIN_TOKEN, NARROW, WIDE, Tab
+from tests.web_fixtures import open_tab as shared_open_tab
 
 httpx = pytest.importorskip("httpx")
 
@@ -32,31 +31,9 @@ OVERFLOW_SLACK_PX = 1
 MAX_TABS = 80
 
 
-@dataclass
-class Tab:
-    """A browser context with one page, and every API answer that page received."""
-
-    context: Any
-    page: Any
-    answers: list[str] = field(default_factory=list)
-    errors: list[str] = field(default_factory=list)
-
-
 def open_tab(browser: Any, size: tuple[int, int]) -> Tab:
-    context = browser.new_context(viewport={"width": size[0], "height": size[1]})
-    page = context.new_page()
-    page.set_default_timeout(UI_TIMEOUT_MS)
-    tab = Tab(context, page)
-    page.on("console", lambda m: tab.errors.append(m.text) if m.type == "error" else None)
-    page.on("pageerror", lambda e: tab.errors.append(f"uncaught: {e}"))
-
-    def keep(response: Any) -> None:
-        if "/api/" in response.url:
-            with contextlib.suppress(Exception):  # a body the browser dropped (navigation): nothing to check
-                tab.answers.append(response.text())
-
-    page.on("response", keep)
-    return tab
+    """A tab that keeps every API answer it received (to check nothing of the other side reached it)."""
+    return shared_open_tab(browser, size, keep_answers=True)
 
 
 @pytest.fixture

@@ -10,11 +10,12 @@ errors and uncaught exceptions fail the test. No browser is downloaded: Playwrig
 
 from __future__ import annotations
 
+import contextlib
 import socket
 import threading
 import time
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -97,17 +98,50 @@ def browser() -> Iterator[Any]:
             b.close()
 
 
+@dataclass
+class Tab:
+    """A browser context with one page, the errors it logged and (if asked) every API answer it received."""
+
+    context: Any
+    page: Any
+    errors: list[str] = field(default_factory=list)
+    answers: list[str] = field(default_factory=list)
+
+
+def open_tab(browser: Any, size: tuple[int, int] = WIDE, *, expected_http: tuple[int, ...] = (),
+             keep_answers: bool = False, **context_options: Any) -> Tab:
+    """A new context (own sessionStorage) with one page of ``size``. Console errors and uncaught exceptions are
+    collected in ``Tab.errors``, except Chromium's line for an HTTP status in ``expected_http`` (an error the test
+    provokes on purpose, e.g. 422 for a bad scenario); with ``keep_answers`` the bodies of ``/api/`` answers are
+    kept in ``Tab.answers`` (to check what a page was sent)."""
+    context = browser.new_context(viewport={"width": size[0], "height": size[1]}, **context_options)
+    page = context.new_page()
+    page.set_default_timeout(UI_TIMEOUT_MS)
+    tab = Tab(context, page)
+    expected = [f"the server responded with a status of {code}" for code in expected_http]
+
+    def console(m: Any) -> None:
+        if m.type == "error" and not any(e in m.text for e in expected):
+            tab.errors.append(f"console.error: {m.text}")
+
+    page.on("console", console)
+    page.on("pageerror", lambda e: tab.errors.append(f"uncaught: {e}"))
+    if keep_answers:
+        def keep(response: Any) -> None:
+            if "/api/" in response.url:
+                with contextlib.suppress(Exception):  # a body the browser dropped (navigation): nothing to check
+                    tab.answers.append(response.text())
+
+        page.on("response", keep)
+    return tab
+
+
 @pytest.fixture
 def page(browser: Any) -> Iterator[Any]:
     """A new tab at 1366×900 in its own context (own sessionStorage); console errors fail the test."""
-    context = browser.new_context(viewport={"width": WIDE[0], "height": WIDE[1]})
-    tab = context.new_page()
-    tab.set_default_timeout(UI_TIMEOUT_MS)
-    errors: list[str] = []
-    tab.on("console", lambda m: errors.append(f"console.{m.type}: {m.text}") if m.type == "error" else None)
-    tab.on("pageerror", lambda e: errors.append(f"uncaught: {e}"))
+    tab = open_tab(browser)
     try:
-        yield tab
+        yield tab.page
     finally:
-        context.close()
-    assert not errors, f"the page logged errors: {errors}"
+        tab.context.close()
+    assert not tab.errors, f"the page logged errors: {tab.errors}"
