@@ -10,7 +10,14 @@ import pytest
 from jinja2 import DictLoader, Environment
 
 from tradetalks.report import html as report_html
-from tradetalks.report.html import CACHE_DIR_ENV_VAR, _CompiledTemplates, _make_environment, cache_root, render_report
+from tradetalks.report.html import (
+    CACHE_DIR_ENV_VAR,
+    _CompiledTemplates,
+    _make_environment,
+    cache_root,
+    render_report,
+    render_report_bytes,
+)
 from tradetalks.scenario import load_scenario
 from tradetalks.studies.analyze import analyze
 from tradetalks.studies.analyze_results import AnalysisResult
@@ -75,3 +82,12 @@ def test_cache_root_from_environment(tmp_path: Path) -> None:
     default = cache_root({})
     assert default.name == "tradetalks" and default.is_absolute()
     assert cache_root() == (Path(os.environ[CACHE_DIR_ENV_VAR]) if os.environ.get(CACHE_DIR_ENV_VAR) else default)
+
+
+@pytest.mark.parametrize("plotlyjs", ["inline", "file"])
+def test_report_bytes_are_the_encoded_report(toy_result: AnalysisResult, plotlyjs: str) -> None:
+    """The page written with the bundle spliced in as bytes is the text page encoded, byte for byte."""
+    page = render_report(toy_result, plotlyjs=plotlyjs)  # type: ignore[arg-type]
+    data = render_report_bytes(toy_result, plotlyjs=plotlyjs)  # type: ignore[arg-type]
+    assert data == page.encode("utf-8")
+    assert b"<!--plotly.js " not in data

@@ -124,13 +124,13 @@ def analyze(
             write_atomic(out / "results.json", result.to_json())
             write_tables(out, all_tables(result))
             if report:
-                from tradetalks.report.html import plotlyjs_file, render_report
+                from tradetalks.report.html import plotlyjs_file, render_report_bytes
                 if report_js == "file":
                     name, code = plotlyjs_file()
                     if not (out / name).exists():
                         write_atomic(out / name, code)
-                write_atomic(out / "report.html", render_report(result, plotlyjs="file" if report_js == "file"
-                                                                else "inline"))
+                write_atomic(out / "report.html", render_report_bytes(result, plotlyjs="file" if report_js == "file"
+                                                                      else "inline"))
     except TradetalksError as exc:
         _fail(exc, as_json)
         return
