@@ -50,8 +50,8 @@ def plain_jsonable(obj: Any) -> Any:
         return float(f"{obj:.6g}") if math.isfinite(obj) else None
     if t is str or t is int or t is bool or obj is None:
         return obj
-    if t is dict:
-        return {str(k): plain_jsonable(v) for k, v in obj.items()}
+    if t is dict:  # text values (package options) are most of a result: kept without a call
+        return {k if type(k) is str else str(k): v if type(v) is str else plain_jsonable(v) for k, v in obj.items()}
     if t is list or t is tuple:
         return [plain_jsonable(v) for v in obj]
     if dataclasses.is_dataclass(obj) and not isinstance(obj, type):
