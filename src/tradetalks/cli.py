@@ -121,7 +121,8 @@ def analyze(
                                   econ="ge" if econ == "ge" else "pe", ge_data_dir=ge_data, dynamics=dynamics,
                                   uncertainty_draws=uncertainty, inverse_draws=inverse_n)
             status.update("writing outputs…")
-            written: dict[str | Path, str | bytes] = {out / "results.json": result.to_json()}
+            results_json = result.to_json()
+            written: dict[str | Path, str | bytes] = {out / "results.json": results_json}
             written |= {out / f"{name}.csv": table.to_csv(index=False) for name, table in all_tables(result).items()}
             if report:
                 from tradetalks.report.html import plotlyjs_file, render_report_bytes
@@ -138,7 +139,7 @@ def analyze(
     files = ["results.json", "stakes.csv", "frontier.csv", "solutions.csv", "sources.csv", "timeline.csv"]
     files += ["report.html"] if report else []
     if as_json:
-        print(result.to_json())
+        print(results_json)
         err_console.print(f"Wrote {', '.join(files)} to {out}/ (the JSON above is results.json).")
         return
     from tradetalks.report.terminal import print_summary
