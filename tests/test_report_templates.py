@@ -91,3 +91,22 @@ def test_report_bytes_are_the_encoded_report(toy_result: AnalysisResult, plotlyj
     data = render_report_bytes(toy_result, plotlyjs=plotlyjs)  # type: ignore[arg-type]
     assert data == page.encode("utf-8")
     assert b"<!--plotly.js " not in data
+
+
+def test_cache_in_a_folder_others_may_write_is_not_loaded(tmp_path: Path, toy_result: AnalysisResult,
+                                                          monkeypatch: pytest.MonkeyPatch) -> None:
+    """Loading cached code runs it: a folder writable by others (or owned by someone else) is not trusted."""
+    want = _render(_make_environment(tmp_path), toy_result, monkeypatch)  # writes the cache
+    folder = next(tmp_path.iterdir())
+    folder.chmod(0o777)
+    env = _make_environment(tmp_path)
+    compiled: list[str] = []
+    real = env.compile
+
+    def counting(*a: object, **k: object) -> object:
+        compiled.append("x")
+        return real(*a, **k)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(env, "compile", counting)
+    assert _render(env, toy_result, monkeypatch) == want
+    assert compiled, "the cached code in a world-writable folder was used"

@@ -536,10 +536,23 @@ class _CompiledTemplates(FileSystemBytecodeCache):
     ``platformdirs.user_cache_dir("tradetalks")``) and its name carries the Jinja2 and Python versions and every
     environment setting that shapes the compiled code, so code compiled under other settings is never used. A
     cache that cannot be read or written is skipped silently: rendering then compiles as it would without one.
-    Nothing process-wide is read or changed (a file is written under a temporary name and moved into place).
+    Cached code is only loaded from a folder that belongs to the user running it and that nobody else may write
+    to (the folder is created ``0o700``), since loading it runs it. Nothing process-wide is read or changed (a
+    file is written under a temporary name and moved into place).
     """
 
+    def _trusted(self) -> bool:
+        if not hasattr(os, "getuid"):  # pragma: no cover - Windows: the per-user profile folder
+            return True
+        try:
+            st = os.stat(self.directory)
+        except OSError:
+            return False
+        return st.st_uid == os.getuid() and not st.st_mode & 0o022
+
     def load_bytecode(self, bucket: Bucket) -> None:
+        if not self._trusted():
+            return
         try:
             super().load_bytecode(bucket)
         except Exception:  # a damaged or foreign file: compile instead
