@@ -7,10 +7,11 @@ after one warm-up run of each. The baseline is a git revision (default: main) ex
 temporary folder (the repository is only read), or a checkout given with --baseline-path. Both run with the same
 interpreter as `python -m tradetalks` with their own `src/` first on the path. Compiled bytecode (.pyc) goes to a
 temporary PYTHONPYCACHEPREFIX, written by the warm-up run even when the caller's environment sets
-PYTHONDONTWRITEBYTECODE (as an installed package has its .pyc files; `--no-pyc` measures compiling every module from
-source instead). Printed per command: median, min and max of wall and CPU (user + system) seconds, the median ratio
-A/B pair by pair, the target and the load average before and after. Not a pytest test: shared machines are noisy;
-quote medians, and CPU time when the machine is busy.
+PYTHONDONTWRITEBYTECODE (as an installed package has its .pyc files; `--no-pyc` compiles the checkouts' modules
+from source in every run instead, the installed libraries still coming from their own .pyc files). Printed per
+command: median, min and max of wall and CPU (user + system) seconds, the median ratio A/B pair by pair, the target
+and the load average before and after. Not a pytest test: shared machines are noisy; quote medians, and CPU time
+when the machine is busy.
 
     .venv/bin/python benchmarks/bench_analyze.py                  # --runs 7 --baseline main
     .venv/bin/python benchmarks/bench_analyze.py --baseline-path ../other-checkout
@@ -101,21 +102,23 @@ def main() -> int:
     ap.add_argument("--baseline", default="main", help="git revision to compare against (default: main)")
     ap.add_argument("--baseline-path", type=Path, default=None, help="a checkout to compare against instead")
     ap.add_argument("--no-pyc", action="store_true",
-                    help="compile every module from source in every run (PYTHONDONTWRITEBYTECODE=1)")
+                    help="compile the checkouts' modules from source in every run (PYTHONDONTWRITEBYTECODE=1)")
     args = ap.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         work = Path(tmp)
         ENV.pop("PYTHONDONTWRITEBYTECODE", None)
-        ENV["PYTHONPYCACHEPREFIX"] = str(work / "pycache")
-        if args.no_pyc:
+        ENV.pop("PYTHONPYCACHEPREFIX", None)
+        if args.no_pyc:  # the libraries' own __pycache__ is still read (a prefix would hide it)
             ENV["PYTHONDONTWRITEBYTECODE"] = "1"
+        else:
+            ENV["PYTHONPYCACHEPREFIX"] = str(work / "pycache")
         if args.baseline_path is not None:
             b_src, label = args.baseline_path.resolve() / "src", str(args.baseline_path)
         else:
             (work / "baseline").mkdir()
             b_src, label = export(args.baseline, work / "baseline"), f"git revision {args.baseline}"
         print(f"A: this checkout ({ROOT}); B: {label}; {sys.executable}; "
-              f"{'no .pyc (every module compiled from source)' if args.no_pyc else '.pyc cached after the warm-up'}")
+              f"{'checkouts compiled from source' if args.no_pyc else '.pyc cached after the warm-up'}")
         compare("analyze", ["analyze", args.scenario, "--out", str(work / "out")], ROOT / "src", b_src, args.runs,
                 work)
         compare("help", ["--help"], ROOT / "src", b_src, args.runs, work)
