@@ -103,7 +103,7 @@ def analyze(
                                                 "`tradetalks inverse`).")] = 0,
 ) -> None:
     """Analyse a negotiation: stakes, frontier, bargaining solutions, ZOPA, linkage, the real deal."""
-    from tradetalks.outputs import write_atomic, write_tables
+    from tradetalks.outputs import write_atomic_many
     from tradetalks.report.tables import all_tables
     from tradetalks.scenario import load_scenario
     from tradetalks.studies.analyze import analyze as run_analysis
@@ -121,23 +121,25 @@ def analyze(
                                   econ="ge" if econ == "ge" else "pe", ge_data_dir=ge_data, dynamics=dynamics,
                                   uncertainty_draws=uncertainty, inverse_draws=inverse_n)
             status.update("writing outputs…")
-            write_atomic(out / "results.json", result.to_json())
-            write_tables(out, all_tables(result))
+            results_json = result.to_json()
+            written: dict[str | Path, str | bytes] = {out / "results.json": results_json}
+            written |= {out / f"{name}.csv": table.to_csv(index=False) for name, table in all_tables(result).items()}
             if report:
-                from tradetalks.report.html import plotlyjs_file, render_report
+                from tradetalks.report.html import plotlyjs_file, render_report_bytes
                 if report_js == "file":
                     name, code = plotlyjs_file()
                     if not (out / name).exists():
-                        write_atomic(out / name, code)
-                write_atomic(out / "report.html", render_report(result, plotlyjs="file" if report_js == "file"
-                                                                else "inline"))
+                        written[out / name] = code
+                written[out / "report.html"] = render_report_bytes(result, plotlyjs="file" if report_js == "file"
+                                                                   else "inline")
+            write_atomic_many(written)  # each file atomically; flushed to disk together
     except TradetalksError as exc:
         _fail(exc, as_json)
         return
     files = ["results.json", "stakes.csv", "frontier.csv", "solutions.csv", "sources.csv", "timeline.csv"]
     files += ["report.html"] if report else []
     if as_json:
-        print(result.to_json())
+        print(results_json)
         err_console.print(f"Wrote {', '.join(files)} to {out}/ (the JSON above is results.json).")
         return
     from tradetalks.report.terminal import print_summary

@@ -41,6 +41,24 @@ def plain(obj: Any) -> Any:
     return obj
 
 
+def plain_jsonable(obj: Any) -> Any:
+    """``jsonable(plain(obj))`` in one pass: the same data, about twice as fast on a whole analysis (most of the
+    time of both is spent on the tens of thousands of frontier and linkage numbers). Exact built-in types take a
+    short path; anything else goes through :func:`plain` and :func:`jsonable` as it is."""
+    t = type(obj)
+    if t is float:
+        return float(f"{obj:.6g}") if math.isfinite(obj) else None
+    if t is str or t is int or t is bool or obj is None:
+        return obj
+    if t is dict:  # text values (package options) are most of a result: kept without a call
+        return {k if type(k) is str else str(k): v if type(v) is str else plain_jsonable(v) for k, v in obj.items()}
+    if t is list or t is tuple:
+        return [plain_jsonable(v) for v in obj]
+    if dataclasses.is_dataclass(obj) and not isinstance(obj, type):
+        return {f.name: plain_jsonable(getattr(obj, f.name)) for f in dataclasses.fields(obj)}
+    return jsonable(plain(obj))
+
+
 def dumps(data: Any, indent: int | None = 2) -> str:
     """JSON text of plain data (:func:`jsonable` output): indented by 2 spaces (or compact with ``indent=None``),
     non-ASCII characters kept. Encoded with orjson, about 7x faster than :func:`json.dumps` with an indent (which

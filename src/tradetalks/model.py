@@ -20,7 +20,14 @@ from dataclasses import dataclass
 import numpy as np
 
 from tradetalks.bargain.packages import IssueGroup, OptionConstraint, group_issues
-from tradetalks.econ.valuation import CompiledScenario, compile_scenario, issue_markets, stakeholder_payoffs
+from tradetalks.econ.valuation import (
+    CompiledScenario,
+    compile_scenario,
+    issue_markets,
+    market_payoffs,
+    market_state,
+    stakeholder_payoffs,
+)
 from tradetalks.errors import TradetalksError
 from tradetalks.scenario.loader import LoadedScenario
 from tradetalks.scenario.schema import Scenario
@@ -44,9 +51,50 @@ def build_model(loaded: LoadedScenario) -> Model:
     markets = [issue_markets(cs, i) for i in range(n)]
     links = [(a, b) for a in range(n) for b in range(a + 1, n) if markets[a] & markets[b]]
     groups = group_issues([len(o) for o in cs.issues], list(cs.batna), links, _constraints(scn))
-    payoffs = [np.array([stakeholder_payoffs(cs, row, g.issues) for row in g.combos]) for g in groups]
+    payoffs = [_group_payoffs(cs, g) for g in groups]
     utilities = [p @ cs.weight_matrix for p in payoffs]
     return Model(cs=cs, groups=groups, payoffs=payoffs, utilities=utilities)
+
+
+def _group_payoffs(cs: CompiledScenario, g: IssueGroup) -> np.ndarray:
+    """Payoffs (m_g, S) in USD/yr against the BATNA of every compound option (row of ``g.combos``).
+
+    Row by row what :func:`~tradetalks.econ.valuation.stakeholder_payoffs` gives (the same operations in the same
+    order, so the same numbers), with what no row changes done once: the direct payoffs relative to the BATNA, the
+    BATNA's market payoffs, and the lever settings of the issues outside the group (at their BATNA options). Each
+    market gets only the settings of its own levers, in scenario order: :func:`~tradetalks.econ.valuation.
+    market_state` skips the others anyway.
+    """
+    issues = list(g.issues)
+    n_st = len(cs.stakeholders)
+    rows = g.combos.tolist()
+    direct = {i: [op.direct - cs.issues[i][cs.batna[i]].direct for op in cs.issues[i]] for i in issues}
+    markets = sorted(set().union(*(issue_markets(cs, i) for i in issues))) if issues else []
+    out = np.empty((len(rows), n_st))
+    batna_settings = [s for i, b in enumerate(cs.batna) for s in cs.issues[i][b].settings]
+    batna_pay = [market_payoffs(cs, m, market_state(cs, m, batna_settings)) for m in markets]
+    pos = {i: k for k, i in enumerate(issues)}
+
+    def own(settings: tuple[tuple[int, float], ...], m: int) -> list[tuple[int, float]]:
+        return [s for s in settings if cs.levers[s[0]].market == m]
+
+    # per market, issue by issue (scenario order): the own settings of each option of a member issue (picked by the
+    # row's option, at position k of the row), or of the BATNA option of an issue outside the group (k = -1);
+    # issues that set none of the market's levers are left out
+    slots: list[list[tuple[int, list[list[tuple[int, float]]]]]] = [
+        [slot for slot in ((pos[i], [own(op.settings, m) for op in cs.issues[i]]) if i in pos
+                           else (-1, [own(cs.issues[i][b].settings, m)]) for i, b in enumerate(cs.batna))
+         if any(slot[1])] for m in markets]
+    for r, row in enumerate(rows):
+        acc = np.zeros(n_st)
+        for i, c in zip(issues, row, strict=True):
+            acc += direct[i][c]
+        for m, bp, market_slots in zip(markets, batna_pay, slots, strict=True):
+            settings = [s for k, options in market_slots for s in options[row[k] if k >= 0 else 0]]
+            acc += market_payoffs(cs, m, market_state(cs, m, settings))
+            acc -= bp
+        out[r] = acc
+    return out
 
 
 def package_choice(model: Model, package: Mapping[str, str]) -> list[int]:

@@ -118,6 +118,8 @@ class _Frame:
 
 @dataclass
 class _Anchor:
+    """An anchored value and where its line entries are, for its aliases."""
+
     value: Any
     size: int
     entries: tuple[int, int]  # slice of the line entries recorded for the anchored value

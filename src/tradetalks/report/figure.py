@@ -22,7 +22,7 @@ from html import escape
 from pathlib import Path
 from typing import Any
 
-__all__ = ["Bar", "Figure", "Scatter", "get_plotlyjs", "plotly_version"]
+__all__ = ["Bar", "Figure", "Scatter", "get_plotlyjs", "get_plotlyjs_bytes", "plotly_version"]
 
 #: key prefixes that plotly expands ("xaxis_title" -> xaxis.title); other keys with "_" are property names
 _MAGIC_PREFIXES = frozenset({"xaxis", "yaxis", "legend", "margin", "font", "title", "hoverlabel", "marker", "line",
@@ -41,6 +41,11 @@ def _plotly_data() -> Path:
 def get_plotlyjs() -> str:
     """The plotly.js bundle shipped with plotly.py (the same text as ``plotly.offline.get_plotlyjs()``)."""
     return (_plotly_data() / "plotly.min.js").read_text(encoding="utf-8")
+
+
+def get_plotlyjs_bytes() -> bytes:
+    """The plotly.js bundle as the UTF-8 bytes of its file (:func:`get_plotlyjs` encoded; read, not kept)."""
+    return (_plotly_data() / "plotly.min.js").read_bytes()
 
 
 @lru_cache(maxsize=4)

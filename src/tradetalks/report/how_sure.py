@@ -15,12 +15,14 @@ Money is weighted USD bn a year against the no-deal outcome of the same draw, sh
 from __future__ import annotations
 
 import math
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from tradetalks.report import figure as go
 from tradetalks.report.format import Labels, short
 from tradetalks.studies.analyze_results import AnalysisResult
-from tradetalks.studies.uncertainty_results import Interval, UncertainInput, UncertaintyResult
+
+if TYPE_CHECKING:  # only in annotations: `tradetalks analyze` without --uncertainty does not import the module
+    from tradetalks.studies.uncertainty_results import Interval, UncertainInput, UncertaintyResult
 
 __all__ = ["gain_interval_figure", "how_sure_figures", "how_sure_view", "input_label", "inverse_view",
            "option_share_figure", "readable_headline", "sobol_figure"]

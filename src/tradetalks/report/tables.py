@@ -58,6 +58,8 @@ def _missing(v: object) -> bool:
 def _column_text(values: list[Any]) -> list[str]:
     """One column's cells as pandas writes them: numbers with a missing value or a float become floats, bools
     with a missing value stay ``True``/``False``, missing cells are empty, anything else is its ``str``."""
+    if all(type(v) is str for v in values):  # most columns (the frontier's option ids): already their text
+        return list(values)
     present = [v for v in values if not _missing(v)]
     numeric = bool(present) and all(isinstance(v, int | float) and not isinstance(v, bool) for v in present)
     if numeric and (len(present) < len(values) or any(isinstance(v, float) for v in present)):

@@ -3,7 +3,7 @@ computation."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from rich.console import Console
 from rich.markup import escape
@@ -12,7 +12,9 @@ from rich.table import Table
 from tradetalks.report.format import Labels, count_with_interval, money, option_label, quantity
 from tradetalks.report.how_sure import readable_headline
 from tradetalks.studies.analyze_results import AnalysisResult
-from tradetalks.studies.compare import ResultDiff
+
+if TYPE_CHECKING:  # only in annotations: plain `tradetalks analyze` does not import the module
+    from tradetalks.studies.compare import ResultDiff
 
 
 def _package_cell(package: dict[str, str], batna: dict[str, str], labels: Labels) -> str:

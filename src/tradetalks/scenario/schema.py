@@ -11,10 +11,11 @@ by :mod:`tradetalks.scenario.checks`, which reports every problem at once with i
 See ``docs/scenario-format.md`` for the prose reference.
 """
 
-from __future__ import annotations
+# No `from __future__ import annotations` here: pydantic would then evaluate every field's annotation from its text
+# when the classes are created (compiling ~150 small expressions each run); written as objects they are ready.
 
 import datetime as dt
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StrictFloat, StrictInt, StringConstraints, model_validator
 
@@ -28,7 +29,19 @@ Text = Annotated[str, StringConstraints(min_length=1)]
 
 
 class _Model(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+    # built on first use: validating a Scenario builds what it needs once, not one validator per class at import
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True, defer_build=True)
+
+
+# Empty defaults come from these Python functions rather than `list` and `dict`: pydantic inspects a default
+# factory's signature, and for a built-in that means tokenizing its text signature (the first time, compiling the
+# tokenizer's patterns: a noticeable share of the command line's start-up).
+def _empty_list() -> list[Any]:
+    return []
+
+
+def _empty_dict() -> dict[Any, Any]:
+    return {}
 
 
 class Distribution(_Model):
@@ -178,8 +191,8 @@ class Option(_Model):
 
     id: Id
     label: Text
-    set: dict[Id, Quantity] = Field(default_factory=dict)
-    payoffs: dict[Id, Quantity] = Field(default_factory=dict)
+    set: dict[Id, Quantity] = Field(default_factory=_empty_dict)
+    payoffs: dict[Id, Quantity] = Field(default_factory=_empty_dict)
     note: str | None = None
 
 
@@ -255,8 +268,8 @@ class Dynamics(_Model):
 
     start: dt.date
     round_days: int = Field(default=7, gt=0)
-    batna_path: list[BatnaChange] = Field(default_factory=list)
-    deadlines: list[Deadline] = Field(default_factory=list)
+    batna_path: list[BatnaChange] = Field(default_factory=_empty_list)
+    deadlines: list[Deadline] = Field(default_factory=_empty_list)
 
 
 class MarketTiming(_Model):
@@ -295,8 +308,8 @@ class Valuation(_Model):
     discount_rate: Quantity
     horizon: Quantity
     lever_duration: Quantity | None = None
-    markets: dict[Id, MarketTiming] = Field(default_factory=dict)
-    revisions: list[FactRevision] = Field(default_factory=list)
+    markets: dict[Id, MarketTiming] = Field(default_factory=_empty_dict)
+    revisions: list[FactRevision] = Field(default_factory=_empty_list)
 
 
 class Scenario(_Model):
@@ -307,13 +320,13 @@ class Scenario(_Model):
     as_of: dt.date
     currency: Literal["USD"] = "USD"
     parties: list[Party] = Field(min_length=2, max_length=2)
-    facts: dict[Id, Fact] = Field(default_factory=dict)
-    markets: list[Market] = Field(default_factory=list)
-    levers: list[Lever] = Field(default_factory=list)
+    facts: dict[Id, Fact] = Field(default_factory=_empty_dict)
+    markets: list[Market] = Field(default_factory=_empty_list)
+    levers: list[Lever] = Field(default_factory=_empty_list)
     issues: list[Issue] = Field(min_length=1)
-    constraints: list[Constraint] = Field(default_factory=list)
-    linkage: list[LinkageGroup] = Field(default_factory=list)
-    timeline: list[Event] = Field(default_factory=list)
+    constraints: list[Constraint] = Field(default_factory=_empty_list)
+    linkage: list[LinkageGroup] = Field(default_factory=_empty_list)
+    timeline: list[Event] = Field(default_factory=_empty_list)
     dynamics: Dynamics | None = None
     #: the time basis of every payoff (discount rate, horizon, durations, dated fact revisions)
     valuation: Valuation | None = None
@@ -321,7 +334,7 @@ class Scenario(_Model):
     observed: str | None = None
 
     @model_validator(mode="after")
-    def _valuation_refers_to_known_ids(self) -> Scenario:
+    def _valuation_refers_to_known_ids(self) -> "Scenario":
         if self.valuation is None:
             return self
         markets = {m.id for m in self.markets}

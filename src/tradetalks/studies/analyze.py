@@ -113,8 +113,10 @@ def _solutions(model: Model, frontier: Frontier,
 
 def _frontier_result(model: Model, frontier: Frontier) -> FrontierResult:
     k = len(frontier.utilities)
-    take = np.unique(np.linspace(0, k - 1, min(k, MAX_FRONTIER_POINTS_IN_JSON)).round().astype(int)) if k else \
-        np.zeros(0, dtype=int)
+    # evenly spaced rows, each once; the rounded positions never decrease, so dropping repeats of the previous one
+    # is np.unique (which imports numpy.ma, a sizeable share of the command's start-up, since numpy 2.3)
+    pos = np.linspace(0, k - 1, min(k, MAX_FRONTIER_POINTS_IN_JSON)).round().astype(int)
+    take = pos[np.concatenate(([True], pos[1:] != pos[:-1]))] if k else np.zeros(0, dtype=int)
     cs = model.cs
     # decode every kept point at once: one gather per issue group, then option ids by table look-up
     options = np.zeros((take.size, len(cs.issue_ids)), dtype=np.int64)

@@ -12,7 +12,7 @@ import dataclasses
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from tradetalks.jsonable import dumps, jsonable, plain
+from tradetalks.jsonable import dumps, plain_jsonable
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -596,23 +596,17 @@ class AnalysisResult:
 
     def to_dict(self) -> dict[str, Any]:
         """Plain JSON-ready data (floats rounded to 6 significant digits for stable diffs)."""
-        studies = {"replay", "improvements", "ratification", "simulation", "tournament", "sensitivity", "ge_opinion",
-                   "uncertainty", "inverse"}
-        out = {f.name: plain(getattr(self, f.name)) if dataclasses.is_dataclass(getattr(self, f.name))
-               else getattr(self, f.name) for f in dataclasses.fields(self) if f.name not in studies}
-        out["scenario"] = plain(self.scenario)
-        out["parties"] = [plain(p) for p in self.parties]
-        out["issues"] = [plain(i) for i in self.issues]
-        out["solutions"] = {k: None if v is None else plain(v) for k, v in self.solutions.items()}
-        out["linkage"] = [plain(x) for x in self.linkage]
-        out["sources"] = [plain(x) for x in self.sources]
-        out["replay"] = [plain(x) for x in self.replay]
+        studies = ("replay", "improvements", "ratification", "simulation", "tournament", "sensitivity", "ge_opinion",
+                   "uncertainty", "inverse")
+        # the other fields in order, then the studies (results.json's key order); an attached study as its own
+        # to_dict gives it, made JSON-ready with the rest in one pass
+        out = {f.name: getattr(self, f.name) for f in dataclasses.fields(self) if f.name not in studies}
+        out["replay"] = self.replay
         out["improvements"] = {k: v.to_dict() for k, v in self.improvements.items()}
-        for name in ("ratification", "simulation", "tournament", "sensitivity", "ge_opinion", "uncertainty",
-                     "inverse"):
+        for name in studies[2:]:
             value = getattr(self, name)
             out[name] = None if value is None else value.to_dict()
-        return dict(jsonable(out))
+        return dict(plain_jsonable(out))
 
     def to_json(self, indent: int | None = 2) -> str:
         return dumps(self.to_dict(), indent=indent)
