@@ -22,6 +22,15 @@ from hypothesis import settings
 #: the live service and Playwright browser fixtures of the dashboard tests
 pytest_plugins = ["tests.web_fixtures"]
 
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Compiled report templates go to a folder of this run, not the user's cache (``TRADETALKS_CACHE_DIR``)."""
+    import tempfile
+
+    os.environ.setdefault("TRADETALKS_CACHE_DIR", tempfile.mkdtemp(prefix="tradetalks-test-cache-"))
+
+
 settings.register_profile("ci", derandomize=True, print_blob=True)
 if os.environ.get("CI", "").lower() == "true":
     settings.load_profile("ci")
