@@ -255,6 +255,35 @@ def test_batch_solutions_equal_the_frontier_solutions(shape: list[tuple[int]], s
         assert abs(cmp.distance - got.comparison.distance[k]) <= BATCH_RTOL * 10
 
 
+@settings(max_examples=30, deadline=None)
+@given(shape=tables_st, seed=st.integers(0, 2**31 - 1), first=st.integers(8, 40))
+def test_batch_solutions_do_not_depend_on_the_order_of_the_groups(shape: list[tuple[int]], seed: int,
+                                                                  first: int) -> None:
+    """The searches reorder the groups (widest first) and cut the first to each draw's non-dominated rows; the
+    answers come back in the given groups and rows: the utilities are the given tables summed at the returned
+    rows, left to right, and shuffling the groups only shuffles the rows of each answer."""
+    rng = np.random.default_rng(seed)
+    d = 5
+    tabs = [rng.normal(0, 1, (d, first, 2))] + [rng.normal(0, 3, (d, m, 2)) for (m,) in shape]  # a wide big group
+    perm = rng.permutation(len(tabs))
+    deal = sum(t[:, 0] for t in tabs)
+    a = batch_solutions(tabs, (1.0, 1.5), deal, np.zeros(len(tabs), dtype=int), nash_seed=np.zeros(len(tabs), int))
+    b = batch_solutions([tabs[g] for g in perm], (1.0, 1.5), sum(tabs[g][:, 0] for g in perm))
+    for name in ("nash", "kalai_smorodinsky", "egalitarian", "utilitarian"):
+        sa, sb = getattr(a, name), getattr(b, name)
+        assert (sa.found == sb.found).all(), name
+        k = np.flatnonzero(sa.found)
+        total = tabs[0][k, sa.choices[k, 0]]
+        for g in range(1, len(tabs)):
+            total = total + tabs[g][k, sa.choices[k, g]]
+        assert (total == sa.utilities[k]).all(), name  # given rows, summed left to right
+        assert (sa.choices[k][:, perm] == sb.choices[k]).all(), name
+        assert _close(sa.utilities[k], sb.utilities[k]), name
+    assert a.comparison is not None and b.comparison is not None
+    assert (a.comparison.on_frontier == b.comparison.on_frontier).all()
+    assert _close(a.comparison.left_on_table, b.comparison.left_on_table)
+
+
 # ---------------------------------------------------------------------------------------------------------------
 # drawing facts
 

@@ -118,7 +118,7 @@ def _eval(node: ast.expr, values: Mapping[str, FloatArray | float],
         if basis is None:
             raise ValueError(f"{node.func.id}() needs the scenario's valuation block")
         args = [_eval(a, values, basis) for a in node.args]
-        fn = _flow if node.func.id == "flow" else _lump
+        fn: Callable[..., FloatArray] = _flow if node.func.id == "flow" else _lump
         return np.asarray(fn(*args, *basis), dtype=np.float64)
     if isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.USub | ast.UAdd):
         v = _eval(node.operand, values, basis)
