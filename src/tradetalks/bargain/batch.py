@@ -64,10 +64,12 @@ BoolArray = NDArray[np.bool_]
 _LAMBDAS = 1 / (1 + np.exp(-np.linspace(-6.0, 6.0, 25)))
 #: half-planes used per draw: this many neighbours either side of the λ giving the tightest bound at the root
 _LAMBDA_SPAN = 2
-#: partial packages per draw kept by the beam-search heuristic
-_BEAM_WIDTH = 8
-#: rounds of one-group-at-a-time improvement of the heuristic package
-_LOCAL_ROUNDS = 2
+#: partial packages per draw kept by the beam-search heuristic (a lower bound for pruning only: any width gives the
+#: same answers; on korus-2025, 2 is fastest overall, 8 cost a third more time for a few more pruned nodes)
+_BEAM_WIDTH = 2
+#: rounds of one-group-at-a-time improvement of the heuristic package (0: the best supported package or seed;
+#: with the beam after it, further rounds cost more than the pruning they add on korus-2025)
+_LOCAL_ROUNDS = 0
 
 
 @dataclass(frozen=True, eq=False)
@@ -136,6 +138,8 @@ class _Suffix:
     size: FloatArray  # (D, G, 2)
     total_box: FloatArray  # (D, 2): over all groups
     total_half: FloatArray  # (D, L)
+    supported: IntArray  # (D, L, G): per λ of the grid, the package maximising λu0 + (1-λ)u1 (the heuristics' start)
+    supported_u: FloatArray  # (D, L, 2): its utilities
 
 
 def _after(a: FloatArray) -> FloatArray:
@@ -143,18 +147,19 @@ def _after(a: FloatArray) -> FloatArray:
     return np.concatenate([rev[:, 1:], np.zeros_like(a[:, :1])], axis=1)
 
 
-def _halves(tables: Sequence[FloatArray], lam: FloatArray) -> FloatArray:
-    """(D, G, L): per group the max over rows of λu0 + (1-λ)u1, for per-draw λ (D, L) or a grid (L,)."""
-    lam3 = lam[None, None, :] if lam.ndim == 1 else lam[:, None, :]
-    return np.stack([(lam3 * t[:, :, :1] + (1 - lam3) * t[:, :, 1:]).max(axis=1) for t in tables], axis=1)
-
-
 def _suffix(tables: Sequence[FloatArray]) -> _Suffix:
     box = np.stack([t.max(axis=1) for t in tables], axis=1)
     size = np.stack([np.abs(t).max(axis=1) for t in tables], axis=1)
-    half = _halves(tables, _LAMBDAS)
+    lam = _LAMBDAS[None, None, :]
+    halves, rows = [], []
+    for t in tables:
+        mix = lam * t[:, :, :1] + (1 - lam) * t[:, :, 1:]  # (D, m, L)
+        halves.append(mix.max(axis=1))
+        rows.append(np.argmax(mix, axis=1))
+    half = np.stack(halves, axis=1)
+    supported = np.stack(rows, axis=-1)
     return _Suffix(box=_after(box), half=_after(half), size=_after(size), total_box=box.sum(axis=1),
-                   total_half=half.sum(axis=1))
+                   total_half=half.sum(axis=1), supported=supported, supported_u=_left_sum(tables, supported))
 
 
 class _Objective:
@@ -222,16 +227,18 @@ def _best(obj: _Objective, u: FloatArray, draw: IntArray) -> IntArray:
     return np.where(any_ok, np.argmax(val, axis=1), np.argmax(closest, axis=1))
 
 
-def _heuristic(tables: Sequence[FloatArray], obj: _Objective, seeds: IntArray | None) -> FloatArray:
-    """A good objective value per draw (-inf when none found): best supported package or seed, then local moves
-    (towards the floor while below it)."""
+def _heuristic(tables: Sequence[FloatArray], obj: _Objective, suf: _Suffix, seeds: IntArray | None) -> FloatArray:
+    """A good objective value per draw (-inf when none found): best supported package or seed, then
+    :data:`_LOCAL_ROUNDS` rounds of local moves (towards the floor while below it)."""
     n = tables[0].shape[0]
-    lam = _LAMBDAS[None, None, :]
-    rows = np.stack([np.argmax(lam * t[:, :, :1] + (1 - lam) * t[:, :, 1:], axis=1) for t in tables], axis=-1)
+    rows, sums = suf.supported, suf.supported_u
     if seeds is not None:
         rows = np.concatenate([rows, seeds], axis=1)
+        sums = np.concatenate([sums, _left_sum(tables, seeds)], axis=1)
     draw = np.arange(n)
-    cur = rows[draw, _best(obj, _left_sum(tables, rows), draw[:, None])].copy()
+    cur = rows[draw, _best(obj, sums, draw[:, None])].copy()
+    if _LOCAL_ROUNDS == 0:
+        return obj.value(_left_sum(tables, cur), draw)
     u = _left_sum(tables, cur)
     for _ in range(_LOCAL_ROUNDS):
         for g, t in enumerate(tables):
@@ -302,7 +309,7 @@ def batch_maximise(tables: Sequence[ArrayLike], kind: BatchObjective, coef: Arra
     f = np.broadcast_to(np.asarray(floor, dtype=np.float64), (n, 2))
     obj = _Objective(kind, c, f)
     suf = suffix if suffix is not None else _suffix(tabs)
-    lower = _heuristic(tabs, obj, None if seeds is None else np.asarray(seeds, dtype=np.int64))
+    lower = _heuristic(tabs, obj, suf, None if seeds is None else np.asarray(seeds, dtype=np.int64))
     pick = _draw_lambdas(obj, suf)
     lam_d = _LAMBDAS[pick]
     half_d = np.take_along_axis(suf.half, pick[:, None, :], axis=2)
@@ -381,7 +388,7 @@ def _subset(suf: _Suffix | None, idx: IntArray) -> _Suffix | None:
     if suf is None:
         return None
     return _Suffix(box=suf.box[idx], half=suf.half[idx], size=suf.size[idx], total_box=suf.total_box[idx],
-                   total_half=suf.total_half[idx])
+                   total_half=suf.total_half[idx], supported=suf.supported[idx], supported_u=suf.supported_u[idx])
 
 
 def _max_sum_above(tables: Sequence[FloatArray], floor: FloatArray, suf: _Suffix | None,
