@@ -259,9 +259,9 @@ def test_batch_solutions_equal_the_frontier_solutions(shape: list[tuple[int]], s
 @given(shape=tables_st, seed=st.integers(0, 2**31 - 1), first=st.integers(8, 40))
 def test_batch_solutions_do_not_depend_on_the_order_of_the_groups(shape: list[tuple[int]], seed: int,
                                                                   first: int) -> None:
-    """The searches reorder the groups (widest first) and cut the first to each draw's non-dominated rows; the
-    answers come back in the given groups and rows: the utilities are the given tables summed at the returned
-    rows, left to right, and shuffling the groups only shuffles the rows of each answer."""
+    """The searches cut the first group to each draw's non-dominated rows; the answers come back in the given
+    rows: the utilities are the given tables summed at the returned rows, left to right, and (without ties)
+    giving the groups in another order, e.g. :func:`group_order`'s, only shuffles the rows of each answer."""
     rng = np.random.default_rng(seed)
     d = 5
     tabs = [rng.normal(0, 1, (d, first, 2))] + [rng.normal(0, 3, (d, m, 2)) for (m,) in shape]  # a wide big group

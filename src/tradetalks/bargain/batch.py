@@ -168,9 +168,8 @@ class _Objective:
     def __init__(self, kind: BatchObjective, coef: FloatArray, floor: FloatArray) -> None:
         self.kind, self.coef, self.floor = kind, coef, floor
 
-    def value(self, u: FloatArray, draw: IntArray, *, floor_check: bool = True) -> FloatArray:
-        """Objective of utilities ``u`` (..., 2) of draws ``draw`` (broadcast to u.shape[:-1]); -inf below floor
-        (unless ``floor_check`` is False)."""
+    def value(self, u: FloatArray, draw: IntArray) -> FloatArray:
+        """Objective of utilities ``u`` (..., 2) of draws ``draw`` (broadcast to u.shape[:-1]); -inf below floor."""
         f = self.floor[draw]
         g = u - f
         ok = (g >= 0).all(axis=-1)
@@ -184,7 +183,7 @@ class _Objective:
             with np.errstate(divide="ignore", invalid="ignore"):
                 ratios = np.where(c > 0, g / np.where(c > 0, c, 1.0), 1.0)
             val = ratios.min(axis=-1)
-        return np.asarray(np.where(ok | (not floor_check), val, -np.inf))
+        return np.asarray(np.where(ok, val, -np.inf))
 
     def upper(self, g: FloatArray, box: FloatArray, half: FloatArray, lam: FloatArray, draw: IntArray,
               slack: FloatArray) -> FloatArray:
@@ -459,35 +458,27 @@ def batch_solutions(tables: Sequence[ArrayLike], powers: ArrayLike = (1.0, 1.0),
     alpha = np.broadcast_to(np.asarray(powers, dtype=np.float64), (n, 2))
     full = set(which) >= {"kalai_smorodinsky", "egalitarian", "utilitarian"}
     space = _Space.of(given)
-    tabs = space.tables  # the searches run on these; answers come back in the given groups and rows
-
-    def back(s: BatchSolution, kind: BatchObjective | None = None, coef: ArrayLike = (1.0, 1.0),
-             floor: ArrayLike = (0.0, 0.0)) -> BatchSolution:
-        return space.given_solution(s, given, kind, coef, floor, alpha)
-
+    tabs, back = space.tables, space.given_solution  # searched tables; answers back in the given rows
     suf = _suffix(tabs) if set(which) - {"nash"} else None
     zero = np.zeros((n, 2))
     seed = None
     if nash_seed is not None:
         seed = space.search_rows(np.broadcast_to(np.asarray(nash_seed, dtype=np.int64), (n, len(tabs))))
-    nash_p = _nash(tabs, alpha, seed) if "nash" in which else _none(n, len(tabs))
-    nash = back(nash_p)
-    seeds = np.maximum(nash_p.choices, 0)[:, None, :]
+    nash_s = _nash(tabs, alpha, seed) if "nash" in which else _none(n, len(tabs))
+    seeds = np.maximum(nash_s.choices, 0)[:, None, :]
     util = ks = egal = _none(n, len(tabs))
     if "utilitarian" in which or "kalai_smorodinsky" in which:
-        util_p = _max_sum_above(tabs, zero, suf, seeds)
-        util = back(util_p, "linear")
-        seeds = np.concatenate([seeds, util_p.choices.clip(0)[:, None]], axis=1)
+        util = _max_sum_above(tabs, zero, suf, seeds)
+        seeds = np.concatenate([seeds, util.choices.clip(0)[:, None]], axis=1)
     if "egalitarian" in which or "kalai_smorodinsky" in which:
-        egal_p = batch_maximise(tabs, "maxmin", (1.0, 1.0), zero, suf, seeds)
-        egal = back(egal_p, "maxmin")
-        seeds = np.concatenate([seeds, egal_p.choices.clip(0)[:, None]], axis=1)
+        egal = batch_maximise(tabs, "maxmin", (1.0, 1.0), zero, suf, seeds)
+        seeds = np.concatenate([seeds, egal.choices.clip(0)[:, None]], axis=1)
     if "kalai_smorodinsky" in which:
-        ideal0 = back(batch_maximise(tabs, "linear", (1.0, 0.0), zero, suf, seeds), "linear", (1.0, 0.0))
-        ideal1 = back(batch_maximise(tabs, "linear", (0.0, 1.0), zero, suf, seeds), "linear", (0.0, 1.0))
+        ideal0 = batch_maximise(tabs, "linear", (1.0, 0.0), zero, suf, seeds)
+        ideal1 = batch_maximise(tabs, "linear", (0.0, 1.0), zero, suf, seeds)
         span = np.stack([ideal0.utilities[:, 0], ideal1.utilities[:, 1]], axis=1)
         span = np.where(np.isfinite(span), span, 1.0)
-        ks = back(batch_maximise(tabs, "maxmin", span, zero, suf, seeds), "maxmin", span)
+        ks = batch_maximise(tabs, "maxmin", span, zero, suf, seeds)
     comparison = None
     if deal is not None:
         u = np.asarray(deal, dtype=np.float64)
@@ -495,31 +486,32 @@ def batch_solutions(tables: Sequence[ArrayLike], powers: ArrayLike = (1.0, 1.0),
         if deal_rows is not None:
             rows = space.search_rows(np.broadcast_to(np.asarray(deal_rows, dtype=np.int64), (n, len(tabs))))
             more = np.concatenate([seeds, rows[:, None, :]], axis=1)
-        left_p = _max_sum_above(tabs, u, suf, more)
-        left = back(left_p, "linear", (1.0, 1.0), u)
+        left = _max_sum_above(tabs, u, suf, more)
         gap = left.utilities - u
         joint = np.where(left.found, gap[:, 0] + gap[:, 1], 0.0)
         dominated = left.found & (joint > 0)
         distance = None
         if full:
             suf = suf if suf is not None else _suffix(tabs)
-            cheb = back(batch_maximise(tabs, "maxmin", (1.0, 1.0), u, suf,
-                                       np.concatenate([more, left_p.choices.clip(0)[:, None]], axis=1)),
-                        "maxmin", (1.0, 1.0), u)
+            cheb = batch_maximise(tabs, "maxmin", (1.0, 1.0), u, suf,
+                                  np.concatenate([more, left.choices.clip(0)[:, None]], axis=1))
             distance = np.where(cheb.found, np.maximum(cheb.objective, 0.0), 0.0)
         comparison = BatchComparison(utilities=u, on_frontier=~dominated, distance=distance,
                                      left_on_table=np.where(dominated, joint, 0.0))
-    return BatchSolutions(nash=nash, kalai_smorodinsky=ks, egalitarian=egal, utilitarian=util,
-                          comparison=comparison)
+    return BatchSolutions(nash=back(nash_s), kalai_smorodinsky=back(ks), egalitarian=back(egal),
+                          utilitarian=back(util), comparison=comparison)
 
 
 def group_order(tables: Sequence[FloatArray]) -> IntArray:
-    """The order in which the searches add the groups: widest first (mean over draws of each table's range in
-    u0 plus its range in u1; ties keep the given order).
+    """A good order in which to give the groups to :func:`batch_solutions`: widest first (mean over draws of each
+    table's range in u0 plus its range in u1; ties keep the given order).
 
-    After the wide groups, the groups still to add can move a partial sum only a little, so the bounds on their
-    completions are tight and prune early: on korus-2025 this order halves the partial packages the searches
-    keep (its 5-issue group of 329 rows is the widest; the single issues follow from widest to narrowest).
+    The searches add the groups in the order given. After the wide groups, the groups still to add can move a
+    partial sum only a little, so the bounds on their completions are tight and prune early: on korus-2025 this
+    order halves the partial packages the searches keep (its 5-issue group of 329 rows is the widest; the single
+    issues follow from widest to narrowest). The searches sum (and so break exact ties) in the order given, as
+    the frontier of the groups in that order does; another order can only change answers whose objectives tie to
+    the last bits of the sums.
     """
     spread = np.array([float(np.mean(np.ptp(t, axis=1).sum(axis=-1))) if t.size else 0.0 for t in tables])
     return np.argsort(-spread, kind="stable").astype(np.int64)
@@ -527,34 +519,30 @@ def group_order(tables: Sequence[FloatArray]) -> IntArray:
 
 @dataclass(frozen=True, eq=False)
 class _Space:
-    """The groups as the searches see them: in :func:`group_order`, the first one cut to each draw's non-dominated
-    rows (the searches' first step keeps exactly these; the cut makes every bound and heuristic cheaper).
+    """The groups as the searches see them: the first one cut to each draw's non-dominated rows (the searches'
+    first step keeps exactly these; the cut makes every bound and heuristic cheaper), the others as given.
 
     Attributes
     ----------
-    order : (G,) int
-        Given group behind each searched position.
     tables : list of (D, m'_g, 2)
-        Searched tables: the given ones in ``order``, the first cut to ``K`` rows (padded with copies of each
-        draw's first kept row, which map back to that same row).
+        Searched tables: the first cut to ``K`` rows (padded with copies of each draw's first kept row, which map
+        back to that same row), the others as given.
     first_rows : (D, K) int
         Given row behind each row of the first searched table.
     first_index : (D, m) int
-        Position of each given row of the first searched group in the cut table, -1 where it was cut.
+        Position of each given row of the first group in the cut table, -1 where it was cut.
     """
 
-    order: IntArray
     tables: list[FloatArray]
     first_rows: IntArray
     first_index: IntArray
 
     @classmethod
     def of(cls, given: Sequence[FloatArray]) -> _Space:
-        order = group_order(given)
-        first = given[int(order[0])]
+        first = given[0]
         n, m = first.shape[:2]
         if m == 0:
-            return cls(order, [given[g] for g in order], np.zeros((n, 0), np.int64), np.zeros((n, 0), np.int64))
+            return cls(list(given), np.zeros((n, 0), np.int64), np.zeros((n, 0), np.int64))
         keep = np.sort(skyline_by_draw(first.reshape(-1, 2), np.repeat(np.arange(n), m)))  # by draw, then row
         draw, row = keep // m, keep % m
         counts = np.bincount(draw, minlength=n)
@@ -563,39 +551,20 @@ class _Space:
         rows[draw, np.arange(keep.size) - starts[draw]] = row
         index = np.full((n, m), -1, dtype=np.int64)
         index[draw, row] = np.arange(keep.size) - starts[draw]
-        tables = [np.take_along_axis(first, rows[:, :, None], axis=1)] + [given[g] for g in order[1:]]
-        return cls(order, tables, rows, index)
+        return cls([np.take_along_axis(first, rows[:, :, None], axis=1), *given[1:]], rows, index)
 
     def search_rows(self, rows: IntArray) -> IntArray:
         """(D, G) given rows → searched rows (a first-group row that was cut becomes the draw's first kept row:
         such rows only seed heuristics)."""
-        out = np.array(rows[:, self.order], dtype=np.int64)
+        out = np.array(rows, dtype=np.int64)
         d = np.arange(out.shape[0])
-        out[:, 0] = np.maximum(self.first_index[d, out[:, 0]], 0)
+        out[:, 0] = np.maximum(self.first_index[d, np.maximum(out[:, 0], 0)], 0)
         return out
 
-    def given_solution(self, s: BatchSolution, given: Sequence[FloatArray], kind: BatchObjective | None,
-                       coef: ArrayLike, floor: ArrayLike, powers: FloatArray) -> BatchSolution:
-        """A solution found on the searched tables, in the given groups and rows: utilities summed over the
-        groups left to right as the caller (and the frontier) sums them, the objective recomputed from them
-        (``kind`` None: the Nash product with ``powers``)."""
-        found = s.found
-        idx = np.flatnonzero(found)
-        picked = np.array(s.choices, dtype=np.int64)
-        picked[idx, 0] = self.first_rows[idx, picked[idx, 0]]
-        choices = np.full_like(picked, -1)
-        choices[:, self.order] = picked
-        utilities = np.full_like(s.utilities, np.nan)
-        if idx.size:
-            utilities[idx] = _left_sum([t[idx] for t in given], choices[idx])
-        n = utilities.shape[0]
-        if kind is None:
-            with np.errstate(invalid="ignore"):
-                objective = np.where(found, np.abs(utilities[:, 0]) ** powers[:, 0]
-                                     * np.abs(utilities[:, 1]) ** powers[:, 1], np.nan)
-        else:
-            c = np.broadcast_to(np.asarray(coef, dtype=np.float64), (n, 2))
-            f = np.broadcast_to(np.asarray(floor, dtype=np.float64), (n, 2))
-            raw = _Objective(kind, c, f).value(utilities, np.arange(n), floor_check=False)
-            objective = np.where(found, raw, np.nan)
-        return BatchSolution(choices=choices, utilities=utilities, objective=objective, found=found)
+    def given_solution(self, s: BatchSolution) -> BatchSolution:
+        """A solution found on the searched tables, in the given rows (utilities and objective are unchanged: the
+        rows behind them have the same utilities)."""
+        idx = np.flatnonzero(s.found)
+        choices = np.array(s.choices, dtype=np.int64)
+        choices[idx, 0] = self.first_rows[idx, choices[idx, 0]]
+        return BatchSolution(choices=choices, utilities=s.utilities, objective=s.objective, found=s.found)
