@@ -188,7 +188,10 @@ def _local_cluster(factory: Callable[..., Any], workers: int, timeout: float) ->
         with dask.config.set({"distributed.nanny.pre-spawn-environ": dict(WORKER_ENV)}):
             return factory(n_workers=workers, threads_per_worker=1, processes=True, host="127.0.0.1",
                            dashboard_address=None, silence_logs=logging.CRITICAL, death_timeout=timeout,
-                           env=dict(WORKER_ENV), config=dict(WORKER_CONFIG))
+                           env=dict(WORKER_ENV), config=dict(WORKER_CONFIG),
+                           # the scheduler's HTTP server (health routes) runs even without a dashboard, by
+                           # default on port 8787; on a free port instead, no warning when another cluster has it
+                           scheduler_kwargs={"dashboard": False, "dashboard_address": "127.0.0.1:0"})
     finally:
         for k, v in saved.items():
             if v is None:
