@@ -284,6 +284,27 @@ def test_batch_solutions_do_not_depend_on_the_order_of_the_groups(shape: list[tu
     assert _close(a.comparison.left_on_table, b.comparison.left_on_table)
 
 
+@settings(max_examples=40, deadline=None)
+@given(seed=st.integers(0, 2**31 - 1), rows=st.integers(1, 40), decimals=st.integers(0, 1))
+def test_first_group_is_cut_to_each_draws_skyline(seed: int, rows: int, decimals: int) -> None:
+    """The searches' first table keeps, per draw, exactly the rows skyline_by_draw keeps (the first of equal
+    points), and maps every kept row back to itself."""
+    from tradetalks.bargain.batch import _Space
+    from tradetalks.bargain.sensitivity import skyline_by_draw
+
+    rng = np.random.default_rng(seed)
+    d = 6
+    table = rng.normal(size=(d, rows, 2)).round(decimals)  # rounding makes equal and dominated rows
+    space = _Space.of([table])
+    keep = skyline_by_draw(table.reshape(-1, 2), np.repeat(np.arange(d), rows))
+    for k in range(d):
+        want = sorted(int(x) % rows for x in keep if x // rows == k)
+        assert sorted(set(space.first_rows[k].tolist())) == want
+        assert sorted(np.flatnonzero(space.first_index[k] >= 0).tolist()) == want
+        assert all(space.first_rows[k, space.first_index[k, r]] == r for r in want)
+        assert (space.tables[0][k] == table[k, space.first_rows[k]]).all()
+
+
 # ---------------------------------------------------------------------------------------------------------------
 # drawing facts
 

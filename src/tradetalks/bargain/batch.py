@@ -543,14 +543,20 @@ class _Space:
         n, m = first.shape[:2]
         if m == 0:
             return cls(list(given), np.zeros((n, 0), np.int64), np.zeros((n, 0), np.int64))
-        keep = np.sort(skyline_by_draw(first.reshape(-1, 2), np.repeat(np.arange(n), m)))  # by draw, then row
-        draw, row = keep // m, keep % m
-        counts = np.bincount(draw, minlength=n)
-        starts = np.cumsum(counts) - counts
-        rows = np.repeat(row[starts][:, None], int(counts.max()), axis=1)
-        rows[draw, np.arange(keep.size) - starts[draw]] = row
+        # each draw's skyline as skyline_by_draw finds it (by u0 then u1 descending, the first of equal points),
+        # but per row of the (D, m) table: no sort across draws
+        order = np.lexsort((-first[:, :, 1], -first[:, :, 0]), axis=-1)
+        u1 = np.take_along_axis(first[:, :, 1], order, axis=1)
+        keep = np.ones((n, m), dtype=bool)
+        keep[:, 1:] = u1[:, 1:] > np.maximum.accumulate(u1, axis=1)[:, :-1]
+        counts = keep.sum(axis=1)
+        k = int(counts.max())
+        rows = np.take_along_axis(order, np.argsort(~keep, axis=1, kind="stable")[:, :k], axis=1)
+        real = np.arange(k)[None, :] < counts[:, None]
+        rows = np.where(real, rows, rows[:, :1])  # padding: copies of the draw's first kept row
         index = np.full((n, m), -1, dtype=np.int64)
-        index[draw, row] = np.arange(keep.size) - starts[draw]
+        d, j = np.nonzero(real)
+        index[d, rows[d, j]] = j
         return cls([np.take_along_axis(first, rows[:, :, None], axis=1), *given[1:]], rows, index)
 
     def search_rows(self, rows: IntArray) -> IntArray:
