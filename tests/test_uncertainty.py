@@ -326,6 +326,36 @@ def test_sampler_respects_ranges_groups_and_overrides() -> None:
     assert (np.argsort(eta) == np.argsort(eta_g)).all()  # one quantile per draw_with group: comonotone
 
 
+@settings(max_examples=60, deadline=None)
+@given(lo=st.floats(-1e9, 1e9), width=st.floats(1e-3, 1e9), mode=st.floats(0.0, 1.0), spread=st.floats(0.05, 3.0),
+       seed=st.integers(0, 2**31 - 1))
+def test_quantile_functions_are_scipys_bit_for_bit(lo: float, width: float, mode: float, spread: float,
+                                                   seed: int) -> None:
+    """Triangular, truncated normal and truncated lognormal quantiles, written out without scipy.stats (a worker
+    need not import it), equal scipy.stats' own exactly."""
+    import math
+
+    from scipy import stats
+
+    from tradetalks.studies.uncertainty_draws import _FactSpec, _ppf
+
+    q = np.random.default_rng(seed).random(200)
+    hi, m = lo + width, lo + mode * width
+    med = abs(m) + 1e-3
+    specs = [(_FactSpec(0, 0, "triangular", lo, hi, m, 0.0), stats.triang((m - lo) / (hi - lo), loc=lo, scale=hi - lo)),
+             (_FactSpec(0, 0, "normal", lo, hi, m, spread * width), stats.norm(m, spread * width)),
+             (_FactSpec(0, 0, "normal", -math.inf, math.inf, m, spread * width), stats.norm(m, spread * width)),
+             (_FactSpec(0, 0, "lognormal", max(lo, 0.0), hi, med, spread), stats.lognorm(spread, scale=med)),
+             (_FactSpec(0, 0, "lognormal", 0.0, math.inf, med, spread), stats.lognorm(spread, scale=med))]
+    for spec, dist in specs:
+        if spec.kind == "triangular":
+            want = dist.ppf(q)
+        else:
+            a, b = float(dist.cdf(spec.lo)), float(dist.cdf(spec.hi))
+            want = dist.ppf(a + q * (b - a))
+        assert np.array_equal(_ppf(spec, q), want, equal_nan=True), spec.kind
+
+
 def test_a_scenario_without_uncertain_facts_is_refused() -> None:
     with pytest.raises(TradetalksError, match="no uncertain fact"):
         uncertainty(load_scenario(DATA / "toy.yaml"), n_draws=10)
