@@ -26,6 +26,10 @@ completion falls below the best package a cheap heuristic found. For a partial g
 - max-min: :math:`\min_i g'_i/s_i \le \min\bigl(G_0/s_0,\ G_1/s_1,\ \min_\lambda C_\lambda / (\lambda s_0 +
   (1-\lambda) s_1)\bigr)` (the best point of the relaxed region lies on the ray :math:`g' \propto s`).
 
+The groups are added in the order given, the first cut beforehand to each draw's non-dominated rows (what the
+first step keeps anyway); the search is fastest with the widest group first and the narrowest last
+(:func:`group_order`), since the bounds on the remaining groups are then tight early.
+
 The survivors' objectives are computed as the solutions module computes them and ties are broken the same way
 (larger objective, then larger :math:`u_0 + u_1`, then :math:`u_0`, then :math:`u_1`), so each draw's answer is
 the one the frontier gives, to rounding of the group sums.

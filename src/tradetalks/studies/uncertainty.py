@@ -383,7 +383,7 @@ def uncertainty(loaded: LoadedScenario, *, n_draws: int = DEFAULT_DRAWS, seed: i
         Draws of the pilot run that proposes robust-package candidates (0: only the point solutions and the deal).
     solutions
         Bargaining solutions computed per draw (Nash always). With fewer than all four (e.g. ``("nash",)``, the
-        fast path: about a tenth of the time) the real deal is not held against each draw's frontier: its
+        fast path: about a third of the time) the real deal is not held against each draw's frontier: its
         utilities and ZOPA share are reported, ``on_frontier_share``, ``left_on_table`` and ``distance`` are None.
     progress
         Called with (chunks done, chunks in all) of each phase.
