@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
 
 import numpy as np
@@ -364,17 +365,30 @@ def test_a_scenario_without_uncertain_facts_is_refused() -> None:
 # ---------------------------------------------------------------------------------------------------------------
 # the Monte Carlo study
 
-def test_each_draw_equals_analyze_on_that_draws_facts() -> None:
+@pytest.mark.parametrize("reverse", [False, True])
+def test_each_draw_equals_analyze_on_that_draws_facts(reverse: bool) -> None:
+    """Also with the groups compiled in another order than the model's (the study compiles them widest first):
+    rows and utilities come back in the model's order."""
     loaded = load_scenario(TOY)
     model = build_model(loaded)
     ids = list(loaded.scenario.facts)
     sampler, _, _ = uncertain_inputs(loaded, ids)
     deal = package_choice(model, {i: c.option for i, c in loaded.observed.package.items()})  # type: ignore[union-attr]
-    bv = compile_batch(loaded.scenario, ids, [(g.issues, g.combos) for g in model.groups], extra=[deal])
+    order = np.arange(len(model.groups))[::-1] if reverse else None
+    compiled = [model.groups[g] for g in (order if order is not None else range(len(model.groups)))]
+    bv = compile_batch(loaded.scenario, ids, [(g.issues, g.combos) for g in compiled], extra=[deal])
     payload = _Payload(valuation=bv, sampler=sampler, candidates=np.zeros((1, len(model.groups)), dtype=np.int64),
-                       base_nash=np.zeros(len(model.groups), dtype=np.int64), deal_rows=None, has_deal=True)
+                       base_nash=np.zeros(len(model.groups), dtype=np.int64), deal_rows=None, has_deal=True,
+                       order=order)
     x = sampler.draw(np.random.default_rng(3), 8)
     out = _evaluate(payload, x)
+    if reverse:
+        assert len(model.groups) > 1
+        plain = _evaluate(dataclasses.replace(payload, order=None, valuation=compile_batch(
+            loaded.scenario, ids, [(g.issues, g.combos) for g in model.groups], extra=[deal])), x)
+        assert (out.rows == plain.rows).all() and (out.found == plain.found).all()
+        assert np.array_equal(out.utilities, plain.utilities, equal_nan=True)  # summed in the model's order
+        assert np.array_equal(out.deal, plain.deal) and np.array_equal(out.candidates, plain.candidates)
     for d in range(x.shape[0]):
         res = analyze(load_scenario(TOY, overrides={f: float(x[d, j]) for j, f in enumerate(ids)}))
         for k, name in enumerate(("nash", "kalai_smorodinsky", "egalitarian", "utilitarian")):
