@@ -27,6 +27,7 @@ from tradetalks.executor import (
     IN_FLIGHT_PER_WORKER,
     MAX_CHUNKS,
     SCHEDULER_ENV,
+    WORKER_ENV,
     Chunk,
     Executor,
     ExecutorError,
@@ -63,6 +64,19 @@ def fails_on_two(chunk: Chunk) -> int:
 def sleepy(chunk: Chunk) -> int:
     time.sleep(0.5)
     return chunk.index
+
+
+def spawn_environment() -> dict[str, str]:
+    """The environment this process was started with (what glibc's malloc read), from /proc on Linux."""
+    with open("/proc/self/environ", "rb") as fh:
+        pairs = [item.split(b"=", 1) for item in fh.read().split(b"\0") if b"=" in item]
+    return {k.decode(): v.decode() for k, v in pairs}
+
+
+def profiling_enabled() -> bool:
+    import dask.config
+
+    return bool(dask.config.get("distributed.worker.profile.enabled"))
 
 
 @pytest.fixture
@@ -173,8 +187,15 @@ def test_two_local_workers_give_bit_identical_results(watchdog: None, no_env_sch
     dist_logger = logging.getLogger("distributed")
     handler_levels = [h.level for h in dist_logger.handlers]
     calls: list[tuple[int, int]] = []
+    environ = dict(os.environ)
     with pytest.raises(KeyboardInterrupt), Executor(workers=2) as ex:
         assert ex.distributed
+        ex.start()
+        assert dict(os.environ) == environ  # Dask's nanny wrote the workers' variables here; they are put back
+        if os.path.exists("/proc/self/environ"):  # the malloc and BLAS settings were there when the workers started
+            for env in ex._client.run(spawn_environment).values():
+                assert {k: env.get(k) for k in WORKER_ENV} == dict(WORKER_ENV)
+        assert not any(ex._client.run(profiling_enabled).values())
         parallel = list(ex.map(partial(draws, 3.0), chunks, progress=lambda d, n: calls.append((d, n))))
         assert sum(ex._client.nthreads().values()) == 2
         assert ex.address is not None and ex.address.startswith("tcp://127.0.0.1:")  # local only

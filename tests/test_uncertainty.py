@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
 
 import numpy as np
@@ -157,6 +158,41 @@ def test_evaluate_quantity_matches_the_scalar_grammar() -> None:
         assert arr.tolist() == [evaluate(expr, vals)] * 2
 
 
+@settings(max_examples=40, deadline=None)
+@given(seed=st.integers(0, 2**31 - 1))
+def test_time_basis_on_arrays_is_the_scalar_functions_bit_for_bit(seed: int) -> None:
+    """flow(), lump() and the duration share, vectorised across draws, equal the scalar functions exactly (also at
+    r = 0, below the series switch, for streams cut at or starting after the horizon)."""
+    from tradetalks.econ.batch import _flow, _lump, _share
+    from tradetalks.timebasis import duration_share, flow_equivalent, lump_equivalent
+
+    rng = np.random.default_rng(seed)
+    n = 64
+    rate = rng.choice([0.0, 1e-12, 0.03, 0.05, 0.2], n) * rng.uniform(0.5, 1.5, n)
+    horizon = rng.choice([1.0, 10.0, 30.0], n) * rng.uniform(0.5, 1.5, n)
+    start = rng.choice([0.0, 0.5, 2.0, 12.0, 40.0], n)
+    years = rng.choice([0.0, 1.0, 3.5, 10.0, 40.0], n) * rng.uniform(0.5, 1.5, n)
+    amount = rng.normal(0, 1e9, n)
+    flows, lumps, shares = _flow(amount, start, years, rate, horizon), _lump(amount, start, rate, horizon), \
+        _share(rate, horizon, years)
+    for i in range(n):
+        assert flows[i] == flow_equivalent(amount[i], rate[i], horizon[i], start[i], years[i])
+        assert lumps[i] == lump_equivalent(amount[i], rate[i], horizon[i], start[i])
+        assert shares[i] == duration_share(rate[i], horizon[i], years[i])
+
+
+def test_time_basis_on_arrays_rejects_what_the_scalar_functions_reject() -> None:
+    from tradetalks.econ.batch import _flow, _lump, _share
+
+    ok = np.array([0.05, 0.05])
+    with pytest.raises(TradetalksError, match="discount rate"):
+        _flow(np.ones(2), 0.0, 1.0, np.array([0.05, -0.01]), 10.0)
+    with pytest.raises(TradetalksError, match="horizon must be positive"):
+        _lump(np.ones(2), 0.0, ok, np.array([10.0, 0.0]))
+    with pytest.raises(TradetalksError, match="finite number of years"):
+        _share(ok, 10.0, np.array([1.0, np.nan]))
+
+
 @pytest.mark.parametrize("ref", [str(TOY), "korus-2025"])
 def test_batched_payoffs_equal_build_model_with_set_overrides(ref: str) -> None:
     loaded = load_scenario(ref)
@@ -220,6 +256,56 @@ def test_batch_solutions_equal_the_frontier_solutions(shape: list[tuple[int]], s
         assert abs(cmp.distance - got.comparison.distance[k]) <= BATCH_RTOL * 10
 
 
+@settings(max_examples=30, deadline=None)
+@given(shape=tables_st, seed=st.integers(0, 2**31 - 1), first=st.integers(8, 40))
+def test_batch_solutions_do_not_depend_on_the_order_of_the_groups(shape: list[tuple[int]], seed: int,
+                                                                  first: int) -> None:
+    """The searches cut the first group to each draw's non-dominated rows; the answers come back in the given
+    rows: the utilities are the given tables summed at the returned rows, left to right, and (without ties)
+    giving the groups in another order, e.g. :func:`group_order`'s, only shuffles the rows of each answer."""
+    rng = np.random.default_rng(seed)
+    d = 5
+    tabs = [rng.normal(0, 1, (d, first, 2))] + [rng.normal(0, 3, (d, m, 2)) for (m,) in shape]  # a wide big group
+    perm = rng.permutation(len(tabs))
+    deal = sum(t[:, 0] for t in tabs)
+    a = batch_solutions(tabs, (1.0, 1.5), deal, np.zeros(len(tabs), dtype=int), nash_seed=np.zeros(len(tabs), int))
+    b = batch_solutions([tabs[g] for g in perm], (1.0, 1.5), sum(tabs[g][:, 0] for g in perm))
+    for name in ("nash", "kalai_smorodinsky", "egalitarian", "utilitarian"):
+        sa, sb = getattr(a, name), getattr(b, name)
+        assert (sa.found == sb.found).all(), name
+        k = np.flatnonzero(sa.found)
+        total = tabs[0][k, sa.choices[k, 0]]
+        for g in range(1, len(tabs)):
+            total = total + tabs[g][k, sa.choices[k, g]]
+        assert (total == sa.utilities[k]).all(), name  # given rows, summed left to right
+        assert (sa.choices[k][:, perm] == sb.choices[k]).all(), name
+        assert _close(sa.utilities[k], sb.utilities[k]), name
+    assert a.comparison is not None and b.comparison is not None
+    assert (a.comparison.on_frontier == b.comparison.on_frontier).all()
+    assert _close(a.comparison.left_on_table, b.comparison.left_on_table)
+
+
+@settings(max_examples=40, deadline=None)
+@given(seed=st.integers(0, 2**31 - 1), rows=st.integers(1, 40), decimals=st.integers(0, 1))
+def test_first_group_is_cut_to_each_draws_skyline(seed: int, rows: int, decimals: int) -> None:
+    """The searches' first table keeps, per draw, exactly the rows skyline_by_draw keeps (the first of equal
+    points), and maps every kept row back to itself."""
+    from tradetalks.bargain.batch import _Space
+    from tradetalks.bargain.sensitivity import skyline_by_draw
+
+    rng = np.random.default_rng(seed)
+    d = 6
+    table = rng.normal(size=(d, rows, 2)).round(decimals)  # rounding makes equal and dominated rows
+    space = _Space.of([table])
+    keep = skyline_by_draw(table.reshape(-1, 2), np.repeat(np.arange(d), rows))
+    for k in range(d):
+        want = sorted(int(x) % rows for x in keep if x // rows == k)
+        assert sorted(set(space.first_rows[k].tolist())) == want
+        assert sorted(np.flatnonzero(space.first_index[k] >= 0).tolist()) == want
+        assert all(space.first_rows[k, space.first_index[k, r]] == r for r in want)
+        assert (space.tables[0][k] == table[k, space.first_rows[k]]).all()
+
+
 # ---------------------------------------------------------------------------------------------------------------
 # drawing facts
 
@@ -241,6 +327,36 @@ def test_sampler_respects_ranges_groups_and_overrides() -> None:
     assert (np.argsort(eta) == np.argsort(eta_g)).all()  # one quantile per draw_with group: comonotone
 
 
+@settings(max_examples=60, deadline=None)
+@given(lo=st.floats(-1e9, 1e9), width=st.floats(1e-3, 1e9), mode=st.floats(0.0, 1.0), spread=st.floats(0.05, 3.0),
+       seed=st.integers(0, 2**31 - 1))
+def test_quantile_functions_are_scipys_bit_for_bit(lo: float, width: float, mode: float, spread: float,
+                                                   seed: int) -> None:
+    """Triangular, truncated normal and truncated lognormal quantiles, written out without scipy.stats (a worker
+    need not import it), equal scipy.stats' own exactly."""
+    import math
+
+    from scipy import stats
+
+    from tradetalks.studies.uncertainty_draws import _FactSpec, _ppf
+
+    q = np.random.default_rng(seed).random(200)
+    hi, m = lo + width, lo + mode * width
+    med = abs(m) + 1e-3
+    specs = [(_FactSpec(0, 0, "triangular", lo, hi, m, 0.0), stats.triang((m - lo) / (hi - lo), loc=lo, scale=hi - lo)),
+             (_FactSpec(0, 0, "normal", lo, hi, m, spread * width), stats.norm(m, spread * width)),
+             (_FactSpec(0, 0, "normal", -math.inf, math.inf, m, spread * width), stats.norm(m, spread * width)),
+             (_FactSpec(0, 0, "lognormal", max(lo, 0.0), hi, med, spread), stats.lognorm(spread, scale=med)),
+             (_FactSpec(0, 0, "lognormal", 0.0, math.inf, med, spread), stats.lognorm(spread, scale=med))]
+    for spec, dist in specs:
+        if spec.kind == "triangular":
+            want = dist.ppf(q)
+        else:
+            a, b = float(dist.cdf(spec.lo)), float(dist.cdf(spec.hi))
+            want = dist.ppf(a + q * (b - a))
+        assert np.array_equal(_ppf(spec, q), want, equal_nan=True), spec.kind
+
+
 def test_a_scenario_without_uncertain_facts_is_refused() -> None:
     with pytest.raises(TradetalksError, match="no uncertain fact"):
         uncertainty(load_scenario(DATA / "toy.yaml"), n_draws=10)
@@ -249,17 +365,30 @@ def test_a_scenario_without_uncertain_facts_is_refused() -> None:
 # ---------------------------------------------------------------------------------------------------------------
 # the Monte Carlo study
 
-def test_each_draw_equals_analyze_on_that_draws_facts() -> None:
+@pytest.mark.parametrize("reverse", [False, True])
+def test_each_draw_equals_analyze_on_that_draws_facts(reverse: bool) -> None:
+    """Also with the groups compiled in another order than the model's (the study compiles them widest first):
+    rows and utilities come back in the model's order."""
     loaded = load_scenario(TOY)
     model = build_model(loaded)
     ids = list(loaded.scenario.facts)
     sampler, _, _ = uncertain_inputs(loaded, ids)
     deal = package_choice(model, {i: c.option for i, c in loaded.observed.package.items()})  # type: ignore[union-attr]
-    bv = compile_batch(loaded.scenario, ids, [(g.issues, g.combos) for g in model.groups], extra=[deal])
+    order = np.arange(len(model.groups))[::-1] if reverse else None
+    compiled = [model.groups[g] for g in (order if order is not None else range(len(model.groups)))]
+    bv = compile_batch(loaded.scenario, ids, [(g.issues, g.combos) for g in compiled], extra=[deal])
     payload = _Payload(valuation=bv, sampler=sampler, candidates=np.zeros((1, len(model.groups)), dtype=np.int64),
-                       base_nash=np.zeros(len(model.groups), dtype=np.int64), deal_rows=None, has_deal=True)
+                       base_nash=np.zeros(len(model.groups), dtype=np.int64), deal_rows=None, has_deal=True,
+                       order=order)
     x = sampler.draw(np.random.default_rng(3), 8)
     out = _evaluate(payload, x)
+    if reverse:
+        assert len(model.groups) > 1
+        plain = _evaluate(dataclasses.replace(payload, order=None, valuation=compile_batch(
+            loaded.scenario, ids, [(g.issues, g.combos) for g in model.groups], extra=[deal])), x)
+        assert (out.rows == plain.rows).all() and (out.found == plain.found).all()
+        assert np.array_equal(out.utilities, plain.utilities, equal_nan=True)  # summed in the model's order
+        assert np.array_equal(out.deal, plain.deal) and np.array_equal(out.candidates, plain.candidates)
     for d in range(x.shape[0]):
         res = analyze(load_scenario(TOY, overrides={f: float(x[d, j]) for j, f in enumerate(ids)}))
         for k, name in enumerate(("nash", "kalai_smorodinsky", "egalitarian", "utilitarian")):

@@ -49,6 +49,8 @@ __all__ = [
     "MAX_CHUNKS",
     "MAX_WORKERS",
     "SCHEDULER_ENV",
+    "WORKER_CONFIG",
+    "WORKER_ENV",
     "Chunk",
     "Executor",
     "ExecutorError",
@@ -81,13 +83,20 @@ class PlanError(TradetalksError, ValueError):
     code = "invalid_input"
 
 
-#: environment of local worker processes. Dask's nanny sets MALLOC_TRIM_THRESHOLD_=65536, which makes glibc hand
-#: memory back after every large numpy temporary: on the batched Monte Carlo that doubled the CPU time of the same
-#: chunks (17.5 s against 8.4 s for 10,000 korus draws). Generous thresholds restore single-process speed.
-#: Each worker is one process with one thread, so numpy's BLAS gets one thread too: two workers each running a
-#: two-thread BLAS on two cores oversubscribe them.
+#: environment of local worker processes, set *before* each worker process starts. Dask's default
+#: (``distributed.nanny.pre-spawn-environ``) is MALLOC_TRIM_THRESHOLD_=65536, which also switches off glibc's
+#: dynamic mmap threshold: every numpy temporary above 128 kB is then mmap'd and unmapped again, page faults and
+#: all. On the batched Monte Carlo that cost a worker 1.8× the CPU time of the same chunk in this process (0.30 s
+#: against 0.165 s per 250 korus draws). Generous thresholds restore single-process speed. glibc reads them once,
+#: when the process starts, so they must be in the environment the worker is *spawned* with: Dask's ``env=``
+#: option only sets them once the worker runs, too late (measured: no effect). Each worker is one process with one
+#: thread, so numpy's BLAS gets one thread too: two workers each running a two-thread BLAS on two cores
+#: oversubscribe them.
 WORKER_ENV: Mapping[str, str] = {"MALLOC_TRIM_THRESHOLD_": "1073741824", "MALLOC_MMAP_THRESHOLD_": "33554432",
                                  "OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
+#: Dask configuration of local worker processes: no statistical profiler (it samples the worker's stack every
+#: 10 ms for a dashboard the local cluster does not have)
+WORKER_CONFIG: Mapping[str, object] = {"distributed.worker.profile.enabled": False}
 
 
 class ExecutorError(TradetalksError):
@@ -160,6 +169,35 @@ def resolve_scheduler(scheduler: str | None = None, environ: Mapping[str, str] |
         return scheduler.strip() or None
     value = (os.environ if environ is None else environ).get(SCHEDULER_ENV, "").strip()
     return value or None
+
+
+def _local_cluster(factory: Callable[..., Any], workers: int, timeout: float) -> Any:
+    """A LocalCluster of ``workers`` single-threaded processes spawned with :data:`WORKER_ENV`.
+
+    Dask's nanny reads the variables a worker must be *spawned* with from ``distributed.nanny.pre-spawn-environ``
+    when it is created (inside ``LocalCluster(...)``), and writes them (and two markers of its own) into this
+    process's ``os.environ`` before spawning. The configuration is set for the constructor call only, and the
+    variables the nanny touched are put back afterwards, so neither Dask's configuration nor this process's
+    environment changes.
+    """
+    import dask.config
+
+    touched = {*WORKER_ENV, "PYTHONHASHSEED", "__DASK_PARENT_PID"}  # what the nanny writes (distributed 2026.8)
+    saved = {k: os.environ.get(k) for k in touched}
+    try:
+        with dask.config.set({"distributed.nanny.pre-spawn-environ": dict(WORKER_ENV)}):
+            return factory(n_workers=workers, threads_per_worker=1, processes=True, host="127.0.0.1",
+                           dashboard_address=None, silence_logs=logging.CRITICAL, death_timeout=timeout,
+                           env=dict(WORKER_ENV), config=dict(WORKER_CONFIG),
+                           # the scheduler's HTTP server (health routes) runs even without a dashboard, by
+                           # default on port 8787; on a free port instead, no warning when another cluster has it
+                           scheduler_kwargs={"dashboard": False, "dashboard_address": "127.0.0.1:0"})
+    finally:
+        for k, v in saved.items():
+            if v is None:
+                os.environ.pop(k, None)
+            else:
+                os.environ[k] = v
 
 
 def _call(fn: Callable[[Any], R], item: Any) -> R:
@@ -268,9 +306,7 @@ class Executor:
                                                                  "tcp://10.0.0.5:8786.") from exc
             return self._client
         try:
-            self._cluster = LocalCluster(n_workers=self.workers, threads_per_worker=1, processes=True,
-                                         host="127.0.0.1", dashboard_address=None, silence_logs=logging.CRITICAL,
-                                         death_timeout=self.timeout, env=dict(WORKER_ENV))
+            self._cluster = _local_cluster(LocalCluster, self.workers, self.timeout)
             self._client = Client(self._cluster, timeout=self.timeout, set_as_default=False)
         except Exception as exc:
             self.close()

@@ -26,6 +26,10 @@ completion falls below the best package a cheap heuristic found. For a partial g
 - max-min: :math:`\min_i g'_i/s_i \le \min\bigl(G_0/s_0,\ G_1/s_1,\ \min_\lambda C_\lambda / (\lambda s_0 +
   (1-\lambda) s_1)\bigr)` (the best point of the relaxed region lies on the ray :math:`g' \propto s`).
 
+The groups are added in the order given, the first cut beforehand to each draw's non-dominated rows (what the
+first step keeps anyway); the search is fastest with the widest group first and the narrowest last
+(:func:`group_order`), since the bounds on the remaining groups are then tight early.
+
 The survivors' objectives are computed as the solutions module computes them and ties are broken the same way
 (larger objective, then larger :math:`u_0 + u_1`, then :math:`u_0`, then :math:`u_1`), so each draw's answer is
 the one the frontier gives, to rounding of the group sums.
@@ -54,7 +58,7 @@ from tradetalks.bargain.solutions import SOLUTION_NAMES, SolutionName
 from tradetalks.errors import DataError
 from tradetalks.options import BatchObjective
 
-__all__ = ["BatchComparison", "BatchSolution", "BatchSolutions", "batch_maximise", "batch_solutions"]
+__all__ = ["BatchComparison", "BatchSolution", "BatchSolutions", "batch_maximise", "batch_solutions", "group_order"]
 
 FloatArray = NDArray[np.float64]
 IntArray = NDArray[np.int64]
@@ -64,10 +68,12 @@ BoolArray = NDArray[np.bool_]
 _LAMBDAS = 1 / (1 + np.exp(-np.linspace(-6.0, 6.0, 25)))
 #: half-planes used per draw: this many neighbours either side of the λ giving the tightest bound at the root
 _LAMBDA_SPAN = 2
-#: partial packages per draw kept by the beam-search heuristic
-_BEAM_WIDTH = 8
-#: rounds of one-group-at-a-time improvement of the heuristic package
-_LOCAL_ROUNDS = 2
+#: partial packages per draw kept by the beam-search heuristic (a lower bound for pruning only: any width gives the
+#: same answers; on korus-2025, 2 is fastest overall, 8 cost a third more time for a few more pruned nodes)
+_BEAM_WIDTH = 2
+#: rounds of one-group-at-a-time improvement of the heuristic package (0: the best supported package or seed;
+#: with the beam after it, further rounds cost more than the pruning they add on korus-2025)
+_LOCAL_ROUNDS = 0
 
 
 @dataclass(frozen=True, eq=False)
@@ -136,6 +142,8 @@ class _Suffix:
     size: FloatArray  # (D, G, 2)
     total_box: FloatArray  # (D, 2): over all groups
     total_half: FloatArray  # (D, L)
+    supported: IntArray  # (D, L, G): per λ of the grid, the package maximising λu0 + (1-λ)u1 (the heuristics' start)
+    supported_u: FloatArray  # (D, L, 2): its utilities
 
 
 def _after(a: FloatArray) -> FloatArray:
@@ -143,18 +151,19 @@ def _after(a: FloatArray) -> FloatArray:
     return np.concatenate([rev[:, 1:], np.zeros_like(a[:, :1])], axis=1)
 
 
-def _halves(tables: Sequence[FloatArray], lam: FloatArray) -> FloatArray:
-    """(D, G, L): per group the max over rows of λu0 + (1-λ)u1, for per-draw λ (D, L) or a grid (L,)."""
-    lam3 = lam[None, None, :] if lam.ndim == 1 else lam[:, None, :]
-    return np.stack([(lam3 * t[:, :, :1] + (1 - lam3) * t[:, :, 1:]).max(axis=1) for t in tables], axis=1)
-
-
 def _suffix(tables: Sequence[FloatArray]) -> _Suffix:
     box = np.stack([t.max(axis=1) for t in tables], axis=1)
     size = np.stack([np.abs(t).max(axis=1) for t in tables], axis=1)
-    half = _halves(tables, _LAMBDAS)
+    lam = _LAMBDAS[None, None, :]
+    halves, rows = [], []
+    for t in tables:
+        mix = lam * t[:, :, :1] + (1 - lam) * t[:, :, 1:]  # (D, m, L)
+        halves.append(mix.max(axis=1))
+        rows.append(np.argmax(mix, axis=1))
+    half = np.stack(halves, axis=1)
+    supported = np.stack(rows, axis=-1)
     return _Suffix(box=_after(box), half=_after(half), size=_after(size), total_box=box.sum(axis=1),
-                   total_half=half.sum(axis=1))
+                   total_half=half.sum(axis=1), supported=supported, supported_u=_left_sum(tables, supported))
 
 
 class _Objective:
@@ -221,16 +230,18 @@ def _best(obj: _Objective, u: FloatArray, draw: IntArray) -> IntArray:
     return np.where(any_ok, np.argmax(val, axis=1), np.argmax(closest, axis=1))
 
 
-def _heuristic(tables: Sequence[FloatArray], obj: _Objective, seeds: IntArray | None) -> FloatArray:
-    """A good objective value per draw (-inf when none found): best supported package or seed, then local moves
-    (towards the floor while below it)."""
+def _heuristic(tables: Sequence[FloatArray], obj: _Objective, suf: _Suffix, seeds: IntArray | None) -> FloatArray:
+    """A good objective value per draw (-inf when none found): best supported package or seed, then
+    :data:`_LOCAL_ROUNDS` rounds of local moves (towards the floor while below it)."""
     n = tables[0].shape[0]
-    lam = _LAMBDAS[None, None, :]
-    rows = np.stack([np.argmax(lam * t[:, :, :1] + (1 - lam) * t[:, :, 1:], axis=1) for t in tables], axis=-1)
+    rows, sums = suf.supported, suf.supported_u
     if seeds is not None:
         rows = np.concatenate([rows, seeds], axis=1)
+        sums = np.concatenate([sums, _left_sum(tables, seeds)], axis=1)
     draw = np.arange(n)
-    cur = rows[draw, _best(obj, _left_sum(tables, rows), draw[:, None])].copy()
+    cur = rows[draw, _best(obj, sums, draw[:, None])].copy()
+    if _LOCAL_ROUNDS == 0:
+        return obj.value(_left_sum(tables, cur), draw)
     u = _left_sum(tables, cur)
     for _ in range(_LOCAL_ROUNDS):
         for g, t in enumerate(tables):
@@ -301,7 +312,7 @@ def batch_maximise(tables: Sequence[ArrayLike], kind: BatchObjective, coef: Arra
     f = np.broadcast_to(np.asarray(floor, dtype=np.float64), (n, 2))
     obj = _Objective(kind, c, f)
     suf = suffix if suffix is not None else _suffix(tabs)
-    lower = _heuristic(tabs, obj, None if seeds is None else np.asarray(seeds, dtype=np.int64))
+    lower = _heuristic(tabs, obj, suf, None if seeds is None else np.asarray(seeds, dtype=np.int64))
     pick = _draw_lambdas(obj, suf)
     lam_d = _LAMBDAS[pick]
     half_d = np.take_along_axis(suf.half, pick[:, None, :], axis=2)
@@ -347,14 +358,16 @@ def batch_maximise(tables: Sequence[ArrayLike], kind: BatchObjective, coef: Arra
 
 
 def _nash(tables: Sequence[FloatArray], powers: FloatArray, seed: IntArray | None = None) -> BatchSolution:
-    """Nash per draw, by :func:`batch_nash` once per distinct pair of bargaining powers."""
+    """Nash per draw, by :func:`batch_nash` once per distinct pair of bargaining powers; ``seed`` (D, G) is each
+    draw's package for its heuristic (passed as (D, 1, G), which its heuristic broadcasts like one (G,) package)."""
     n = tables[0].shape[0]
     choices = np.full((n, len(tables)), -1, dtype=np.int64)
     utilities = np.full((n, 2), np.nan)
     uniq, inverse = np.unique(powers, axis=0, return_inverse=True)
     for k, alpha in enumerate(uniq):
         sel = np.flatnonzero(inverse.ravel() == k)
-        res = batch_nash([t[sel] for t in tables], (0.0, 0.0), (float(alpha[0]), float(alpha[1])), seed_rows=seed)
+        res = batch_nash([t[sel] for t in tables], (0.0, 0.0), (float(alpha[0]), float(alpha[1])),
+                         seed_rows=None if seed is None else seed[sel][:, None, :])
         choices[sel], utilities[sel] = res.choices, res.utilities
     found = ~np.isnan(utilities[:, 0])
     with np.errstate(invalid="ignore"):
@@ -378,7 +391,7 @@ def _subset(suf: _Suffix | None, idx: IntArray) -> _Suffix | None:
     if suf is None:
         return None
     return _Suffix(box=suf.box[idx], half=suf.half[idx], size=suf.size[idx], total_box=suf.total_box[idx],
-                   total_half=suf.total_half[idx])
+                   total_half=suf.total_half[idx], supported=suf.supported[idx], supported_u=suf.supported_u[idx])
 
 
 def _max_sum_above(tables: Sequence[FloatArray], floor: FloatArray, suf: _Suffix | None,
@@ -444,15 +457,19 @@ def batch_solutions(tables: Sequence[ArrayLike], powers: ArrayLike = (1.0, 1.0),
     >>> s.kalai_smorodinsky.utilities.tolist(), s.egalitarian.utilities.tolist(), s.utilitarian.utilities.tolist()
     ([[6.0, 2.0]], [[3.0, 4.0]], [[10.0, 0.0]])
     """
-    tabs = [np.asarray(t, dtype=np.float64) for t in tables]
-    n = tabs[0].shape[0]
+    given = [np.asarray(t, dtype=np.float64) for t in tables]
+    n = given[0].shape[0]
     alpha = np.broadcast_to(np.asarray(powers, dtype=np.float64), (n, 2))
     full = set(which) >= {"kalai_smorodinsky", "egalitarian", "utilitarian"}
+    space = _Space.of(given)
+    tabs, back = space.tables, space.given_solution  # searched tables; answers back in the given rows
     suf = _suffix(tabs) if set(which) - {"nash"} else None
     zero = np.zeros((n, 2))
-    seed = None if nash_seed is None else np.asarray(nash_seed, dtype=np.int64)
-    nash = _nash(tabs, alpha, seed) if "nash" in which else _none(n, len(tabs))
-    seeds = np.maximum(nash.choices, 0)[:, None, :]
+    seed = None
+    if nash_seed is not None:
+        seed = space.search_rows(np.broadcast_to(np.asarray(nash_seed, dtype=np.int64), (n, len(tabs))))
+    nash_s = _nash(tabs, alpha, seed) if "nash" in which else _none(n, len(tabs))
+    seeds = np.maximum(nash_s.choices, 0)[:, None, :]
     util = ks = egal = _none(n, len(tabs))
     if "utilitarian" in which or "kalai_smorodinsky" in which:
         util = _max_sum_above(tabs, zero, suf, seeds)
@@ -471,7 +488,7 @@ def batch_solutions(tables: Sequence[ArrayLike], powers: ArrayLike = (1.0, 1.0),
         u = np.asarray(deal, dtype=np.float64)
         more = seeds
         if deal_rows is not None:
-            rows = np.broadcast_to(np.asarray(deal_rows, dtype=np.int64), (n, len(tabs)))
+            rows = space.search_rows(np.broadcast_to(np.asarray(deal_rows, dtype=np.int64), (n, len(tabs))))
             more = np.concatenate([seeds, rows[:, None, :]], axis=1)
         left = _max_sum_above(tabs, u, suf, more)
         gap = left.utilities - u
@@ -485,5 +502,79 @@ def batch_solutions(tables: Sequence[ArrayLike], powers: ArrayLike = (1.0, 1.0),
             distance = np.where(cheb.found, np.maximum(cheb.objective, 0.0), 0.0)
         comparison = BatchComparison(utilities=u, on_frontier=~dominated, distance=distance,
                                      left_on_table=np.where(dominated, joint, 0.0))
-    return BatchSolutions(nash=nash, kalai_smorodinsky=ks, egalitarian=egal, utilitarian=util,
-                          comparison=comparison)
+    return BatchSolutions(nash=back(nash_s), kalai_smorodinsky=back(ks), egalitarian=back(egal),
+                          utilitarian=back(util), comparison=comparison)
+
+
+def group_order(tables: Sequence[FloatArray]) -> IntArray:
+    """A good order in which to give the groups to :func:`batch_solutions`: widest first (mean over draws of each
+    table's range in u0 plus its range in u1; ties keep the given order).
+
+    The searches add the groups in the order given. After the wide groups, the groups still to add can move a
+    partial sum only a little, so the bounds on their completions are tight and prune early: on korus-2025 this
+    order halves the partial packages the searches keep (its 5-issue group of 329 rows is the widest; the single
+    issues follow from widest to narrowest). The searches sum (and so break exact ties) in the order given, as
+    the frontier of the groups in that order does; another order can only change answers whose objectives tie to
+    the last bits of the sums.
+    """
+    spread = np.array([float(np.mean(np.ptp(t, axis=1).sum(axis=-1))) if t.size else 0.0 for t in tables])
+    return np.argsort(-spread, kind="stable").astype(np.int64)
+
+
+@dataclass(frozen=True, eq=False)
+class _Space:
+    """The groups as the searches see them: the first one cut to each draw's non-dominated rows (the searches'
+    first step keeps exactly these; the cut makes every bound and heuristic cheaper), the others as given.
+
+    Attributes
+    ----------
+    tables : list of (D, m'_g, 2)
+        Searched tables: the first cut to ``K`` rows (padded with copies of each draw's first kept row, which map
+        back to that same row), the others as given.
+    first_rows : (D, K) int
+        Given row behind each row of the first searched table.
+    first_index : (D, m) int
+        Position of each given row of the first group in the cut table, -1 where it was cut.
+    """
+
+    tables: list[FloatArray]
+    first_rows: IntArray
+    first_index: IntArray
+
+    @classmethod
+    def of(cls, given: Sequence[FloatArray]) -> _Space:
+        first = given[0]
+        n, m = first.shape[:2]
+        if m == 0:
+            return cls(list(given), np.zeros((n, 0), np.int64), np.zeros((n, 0), np.int64))
+        # each draw's skyline as skyline_by_draw finds it (by u0 then u1 descending, the first of equal points),
+        # but per row of the (D, m) table: no sort across draws
+        order = np.lexsort((-first[:, :, 1], -first[:, :, 0]), axis=-1)
+        u1 = np.take_along_axis(first[:, :, 1], order, axis=1)
+        keep = np.ones((n, m), dtype=bool)
+        keep[:, 1:] = u1[:, 1:] > np.maximum.accumulate(u1, axis=1)[:, :-1]
+        counts = keep.sum(axis=1)
+        k = int(counts.max())
+        rows = np.take_along_axis(order, np.argsort(~keep, axis=1, kind="stable")[:, :k], axis=1)
+        real = np.arange(k)[None, :] < counts[:, None]
+        rows = np.where(real, rows, rows[:, :1])  # padding: copies of the draw's first kept row
+        index = np.full((n, m), -1, dtype=np.int64)
+        d, j = np.nonzero(real)
+        index[d, rows[d, j]] = j
+        return cls([np.take_along_axis(first, rows[:, :, None], axis=1), *given[1:]], rows, index)
+
+    def search_rows(self, rows: IntArray) -> IntArray:
+        """(D, G) given rows → searched rows (a first-group row that was cut becomes the draw's first kept row:
+        such rows only seed heuristics)."""
+        out = np.array(rows, dtype=np.int64)
+        d = np.arange(out.shape[0])
+        out[:, 0] = np.maximum(self.first_index[d, np.maximum(out[:, 0], 0)], 0)
+        return out
+
+    def given_solution(self, s: BatchSolution) -> BatchSolution:
+        """A solution found on the searched tables, in the given rows (utilities and objective are unchanged: the
+        rows behind them have the same utilities)."""
+        idx = np.flatnonzero(s.found)
+        choices = np.array(s.choices, dtype=np.int64)
+        choices[idx, 0] = self.first_rows[idx, choices[idx, 0]]
+        return BatchSolution(choices=choices, utilities=s.utilities, objective=s.objective, found=s.found)

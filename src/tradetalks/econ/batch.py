@@ -14,15 +14,16 @@ Every array in a :class:`BatchValuation` is plain data, so it pickles small and 
 from __future__ import annotations
 
 import ast
+import math
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 
 import numpy as np
-from numpy.typing import NDArray
+from numpy.typing import ArrayLike, NDArray
 
 from tradetalks.econ.pe import solve_market_batch
 from tradetalks.scenario.schema import Scenario
-from tradetalks.timebasis import duration_share, flow_equivalent, lump_equivalent
+from tradetalks.timebasis import _SMALL_RT, duration_share, flow_equivalent, lump_equivalent
 
 FloatArray = NDArray[np.float64]
 IntArray = NDArray[np.int64]
@@ -34,11 +35,60 @@ __all__ = ["BatchValuation", "GroupSpec", "MarketSpec", "compile_batch", "evalua
 #: vectorised time-basis functions of the scenario language: name → f(args..., rate, horizon) on arrays
 ArrayFunctions = Mapping[str, Callable[..., FloatArray]]
 
-_FLOW = np.vectorize(lambda amount, start, years, rate, horizon:
-                     flow_equivalent(amount, rate, horizon, start, years), otypes=[np.float64])
-_LUMP = np.vectorize(lambda amount, at, rate, horizon: lump_equivalent(amount, rate, horizon, at),
-                     otypes=[np.float64])
-_SHARE = np.vectorize(duration_share, otypes=[np.float64])
+#: the scalar functions elementwise: the reference, and the path that raises their errors for invalid inputs
+_FLOW_SCALAR = np.vectorize(lambda amount, start, years, rate, horizon:
+                            flow_equivalent(amount, rate, horizon, start, years), otypes=[np.float64])
+_LUMP_SCALAR = np.vectorize(lambda amount, at, rate, horizon: lump_equivalent(amount, rate, horizon, at),
+                            otypes=[np.float64])
+_SHARE_SCALAR = np.vectorize(duration_share, otypes=[np.float64])
+
+
+def _valid(rate: ArrayLike, *years: ArrayLike) -> bool:
+    """The inputs :mod:`tradetalks.timebasis` accepts: finite rates and years ≥ 0."""
+    return all(bool(np.all(np.isfinite(a) & (np.asarray(a) >= 0))) for a in (rate, *years))
+
+
+def _libm(fn: Callable[[float], float], x: FloatArray) -> FloatArray:
+    """``fn`` of :mod:`math` elementwise: the C library's results, bit for bit those of the scalar functions
+    (numpy's own SIMD ``exp``/``expm1`` differ from them in the last bits of a few per cent of values)."""
+    return np.fromiter(map(fn, x.ravel().tolist()), dtype=np.float64, count=x.size).reshape(x.shape)
+
+
+def _annuity_factor(rate: FloatArray, years: FloatArray) -> FloatArray:
+    """:func:`tradetalks.timebasis.annuity_factor` on arrays (same formulas and switch to the series)."""
+    x = rate * years
+    small = x < _SMALL_RT
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return np.asarray(np.where(small, years * (1.0 - x / 2.0 + x * x / 6.0), -_libm(math.expm1, -x) / rate))
+
+
+def _flow(amount: ArrayLike, start: ArrayLike, years: ArrayLike, rate: ArrayLike, horizon: ArrayLike) -> FloatArray:
+    """:func:`tradetalks.timebasis.flow_equivalent` elementwise (arguments in the scenario language's order)."""
+    if not (_valid(rate, start, years, horizon) and bool(np.all(np.asarray(horizon) > 0))):
+        return np.asarray(_FLOW_SCALAR(amount, start, years, rate, horizon), dtype=np.float64)
+    a, s, y, r, h = np.broadcast_arrays(*(np.asarray(v, dtype=np.float64) for v in (amount, start, years, rate,
+                                                                                   horizon)))
+    end = np.minimum(s + y, h)
+    pv = np.where(end <= s, 0.0, a * _libm(math.exp, -r * s) * _annuity_factor(r, np.maximum(end - s, 0.0)))
+    return np.asarray(pv / _annuity_factor(r, h))
+
+
+def _lump(amount: ArrayLike, at: ArrayLike, rate: ArrayLike, horizon: ArrayLike) -> FloatArray:
+    """:func:`tradetalks.timebasis.lump_equivalent` elementwise (arguments in the scenario language's order)."""
+    if not (_valid(rate, at, horizon) and bool(np.all(np.asarray(horizon) > 0))):
+        return np.asarray(_LUMP_SCALAR(amount, at, rate, horizon), dtype=np.float64)
+    a, t, r, h = np.broadcast_arrays(*(np.asarray(v, dtype=np.float64) for v in (amount, at, rate, horizon)))
+    pv = np.where(t > h, 0.0, a * _libm(math.exp, -r * t))
+    return np.asarray(pv / _annuity_factor(r, h))
+
+
+def _share(rate: ArrayLike, horizon: ArrayLike, years: ArrayLike) -> FloatArray:
+    """:func:`tradetalks.timebasis.duration_share` elementwise."""
+    if not (_valid(rate, horizon, years) and bool(np.all(np.asarray(horizon) > 0))):
+        return np.asarray(_SHARE_SCALAR(rate, horizon, years), dtype=np.float64)
+    r, h, y = np.broadcast_arrays(*(np.asarray(v, dtype=np.float64) for v in (rate, horizon, years)))
+    return np.asarray(_annuity_factor(r, np.minimum(y, h)) / _annuity_factor(r, h))
+
 
 
 def evaluate_quantity(q: Quantity, values: Mapping[str, FloatArray | float], n: int,
@@ -68,7 +118,7 @@ def _eval(node: ast.expr, values: Mapping[str, FloatArray | float],
         if basis is None:
             raise ValueError(f"{node.func.id}() needs the scenario's valuation block")
         args = [_eval(a, values, basis) for a in node.args]
-        fn = _FLOW if node.func.id == "flow" else _LUMP
+        fn: Callable[..., FloatArray] = _flow if node.func.id == "flow" else _lump
         return np.asarray(fn(*args, *basis), dtype=np.float64)
     if isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.USub | ast.UAdd):
         v = _eval(node.operand, values, basis)
@@ -262,7 +312,7 @@ class BatchValuation:
         if basis is not None:
             rate, horizon = basis
             years = horizon if mk.duration is None else evaluate_quantity(mk.duration, vals, n)
-            factor = _SHARE(rate, horizon, years) * evaluate_quantity(mk.probability, vals, n)
+            factor = _share(rate, horizon, years) * evaluate_quantity(mk.probability, vals, n)
             out3 = out3 * factor[:, None, None]
         return out3
 

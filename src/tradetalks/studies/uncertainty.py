@@ -55,7 +55,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from tradetalks.bargain import solutions as sol
-from tradetalks.bargain.batch import BatchSolution, batch_solutions
+from tradetalks.bargain.batch import BatchSolution, batch_solutions, group_order
 from tradetalks.bargain.frontier import pareto_frontier
 from tradetalks.econ.batch import BatchValuation, compile_batch
 from tradetalks.errors import TradetalksError
@@ -116,6 +116,27 @@ class _Payload:
     has_deal: bool
     #: the bargaining solutions to compute per draw
     which: tuple[SolutionName, ...] = SOLUTIONS
+    #: (G,) the model's group at each position of the compiled tables (widest first, see :func:`group_order`);
+    #: everything else in the payload, and every row a chunk returns, is in the model's group order
+    order: IntArray | None = None
+
+    @property
+    def positions(self) -> IntArray:
+        """(G,) position in the compiled tables of each of the model's groups."""
+        g = self.base_nash.size
+        return np.arange(g) if self.order is None else np.argsort(self.order)
+
+    def model_tables(self, tables: Sequence[FloatArray]) -> list[FloatArray]:
+        """Compiled tables listed in the model's group order (sums over them run as the frontier's do)."""
+        return [tables[p] for p in self.positions]
+
+    def searched(self, rows: IntArray) -> IntArray:
+        """(..., G) rows in the model's group order → in the compiled tables' order."""
+        return rows if self.order is None else rows[..., self.order]
+
+    def in_model_order(self, rows: IntArray) -> IntArray:
+        """(..., G) rows in the compiled tables' order → in the model's group order."""
+        return rows if self.order is None else rows[..., self.positions]
 
 
 @dataclass(frozen=True)
@@ -149,24 +170,42 @@ def _package_utilities(tables: Sequence[FloatArray], rows: IntArray) -> FloatArr
     return np.asarray(out)
 
 
+def _in_model_order(payload: _Payload, model_tables: Sequence[FloatArray], s: BatchSolution
+                    ) -> tuple[IntArray, FloatArray]:
+    """A solution's rows in the model's group order and its utilities summed in that order (NaN where none)."""
+    rows = payload.in_model_order(s.choices)
+    u = np.full_like(s.utilities, np.nan)
+    idx = np.flatnonzero(s.found)
+    if idx.size:
+        picked = rows[idx]
+        total = model_tables[0][idx, picked[:, 0]]
+        for g in range(1, len(model_tables)):
+            total = total + model_tables[g][idx, picked[:, g]]
+        u[idx] = total
+    return rows, u
+
+
 def _evaluate(payload: _Payload, facts: FloatArray) -> _ChunkOut:
     bt = payload.valuation.evaluate(facts)
     tables = bt.utilities
-    deal = _group_sum(bt.extra[0]) if payload.has_deal else None
+    model_tables = payload.model_tables(tables)
+    deal = _group_sum(bt.extra[0]) if payload.has_deal else None  # summed as the searched tables are
     full = set(payload.which) == set(SOLUTIONS)
-    res = batch_solutions(tables, bt.powers, deal if full else None, payload.deal_rows, which=payload.which,
-                          nash_seed=_seed(payload))
+    res = batch_solutions(tables, bt.powers, deal if full else None,
+                          None if payload.deal_rows is None else payload.searched(payload.deal_rows),
+                          which=payload.which, nash_seed=_seed(payload))
     sols: list[BatchSolution] = [res.nash, res.kalai_smorodinsky, res.egalitarian, res.utilitarian]
+    model = [_in_model_order(payload, model_tables, s) for s in sols]
     n = facts.shape[0]
     cmp = res.comparison
     return _ChunkOut(
-        utilities=np.stack([s.utilities for s in sols]), found=np.stack([s.found for s in sols]),
-        rows=np.stack([s.choices for s in sols]).astype(np.int32),
-        deal=deal if deal is not None else np.full((n, 2), np.nan),
+        utilities=np.stack([u for _, u in model]), found=np.stack([s.found for s in sols]),
+        rows=np.stack([r for r, _ in model]).astype(np.int32),
+        deal=_group_sum(bt.extra[0][:, payload.positions]) if payload.has_deal else np.full((n, 2), np.nan),
         on_frontier=cmp.on_frontier if cmp is not None else np.zeros(n, dtype=bool),  # unused on the fast path
         left=cmp.left_on_table if cmp is not None else np.full(n, np.nan),
         distance=cmp.distance if cmp is not None and cmp.distance is not None else np.full(n, np.nan),
-        candidates=_package_utilities(tables, payload.candidates), powers=bt.powers)
+        candidates=_package_utilities(model_tables, payload.candidates), powers=bt.powers)
 
 
 def _main_chunk(chunk: Chunk, *, payload: _Payload) -> _ChunkOut:
@@ -175,13 +214,14 @@ def _main_chunk(chunk: Chunk, *, payload: _Payload) -> _ChunkOut:
 
 
 def _seed(payload: _Payload) -> IntArray | None:
-    return payload.base_nash if (payload.base_nash >= 0).all() else None
+    return payload.searched(payload.base_nash) if (payload.base_nash >= 0).all() else None
 
 
 def _nash_only(payload: _Payload, facts: FloatArray) -> tuple[FloatArray, IntArray]:
     bt = payload.valuation.evaluate(facts)
     res = batch_solutions(bt.utilities, bt.powers, which=NASH_ONLY, nash_seed=_seed(payload)).nash
-    return res.utilities, res.choices
+    rows, u = _in_model_order(payload, payload.model_tables(bt.utilities), res)
+    return u, rows
 
 
 def _sobol_chunk(item: tuple[Chunk, FloatArray], *, payload: _Payload) -> tuple[FloatArray, IntArray]:
@@ -304,13 +344,14 @@ def _prepare(loaded: LoadedScenario, model: Model, which: tuple[SolutionName, ..
     if loaded.observed is not None:
         deal_pkg = {iid: c.option for iid, c in loaded.observed.package.items()}
         deal_choice = package_choice(model, deal_pkg)
-    groups = [(g.issues, g.combos) for g in model.groups]
+    order = group_order([np.asarray(u, dtype=np.float64)[None] for u in model.utilities])
+    groups = [(model.groups[g].issues, model.groups[g].combos) for g in order]
     valuation = compile_batch(scn, fact_ids, groups, extra=[deal_choice] if deal_choice is not None else [])
     base = _base_solutions(model)
     payload = _Payload(valuation=valuation, sampler=sampler, candidates=np.zeros((0, len(groups)), dtype=np.int64),
                        base_nash=base["nash"] if base["nash"] is not None else np.full(len(groups), -1),
                        deal_rows=_deal_rows(model, deal_choice) if deal_choice is not None else None,
-                       has_deal=deal_choice is not None, which=which)
+                       has_deal=deal_choice is not None, which=which, order=order)
     payload = dataclasses.replace(payload, candidates=_candidates(model, payload, base, seed, pilot))
     return payload, inputs, held, base, deal_pkg
 
@@ -342,7 +383,7 @@ def uncertainty(loaded: LoadedScenario, *, n_draws: int = DEFAULT_DRAWS, seed: i
         Draws of the pilot run that proposes robust-package candidates (0: only the point solutions and the deal).
     solutions
         Bargaining solutions computed per draw (Nash always). With fewer than all four (e.g. ``("nash",)``, the
-        fast path: about a tenth of the time) the real deal is not held against each draw's frontier: its
+        fast path: about a third of the time) the real deal is not held against each draw's frontier: its
         utilities and ZOPA share are reported, ``on_frontier_share``, ``left_on_table`` and ``distance`` are None.
     progress
         Called with (chunks done, chunks in all) of each phase.
