@@ -479,8 +479,8 @@ def uncertainty_cmd(
     sobol: Annotated[int, typer.Option(min=0, max=65536, help="Base sample N of the Sobol design, a power of 2 "
                                                                "(0 skips the Sobol indices).")] = 128,
     fast: Annotated[bool, typer.Option("--fast", help="Nash only, and the real deal's ZOPA share without its "
-                                                      "comparison with each draw's frontier (about ten times "
-                                                      "faster).")] = False,
+                                                      "comparison with each draw's frontier (about three "
+                                                      "times faster).")] = False,
     as_json: JsonOpt = False,
     set_: SetOpt = None,
 ) -> None:
