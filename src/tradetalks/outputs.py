@@ -46,27 +46,7 @@ def _create_temp(directory: Path, name: str) -> tuple[int, Path]:
 
 def write_atomic(path: str | Path, data: str | bytes) -> Path:
     """Write ``data`` to ``path`` atomically (text as UTF-8); the file gets the mode a new file normally gets."""
-    p = Path(path)
-    try:
-        p.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = _create_temp(p.parent, p.name)
-    except OSError as exc:
-        raise TradetalksError(f"cannot write to {str(p.parent)!r}: {exc.strerror}.",
-                              fix="choose another --out directory you can write to") from None
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data.encode("utf-8") if isinstance(data, str) else data)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, p)
-    except OSError as exc:
-        tmp.unlink(missing_ok=True)
-        raise TradetalksError(f"cannot write {str(p)!r}: {exc.strerror}.",
-                              fix="check free disk space and permissions, or choose another --out directory") from None
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
-    return p
+    return write_atomic_many({path: data})[0]
 
 
 def write_atomic_many(files: Mapping[str | Path, str | bytes]) -> list[Path]:
