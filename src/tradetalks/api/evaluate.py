@@ -17,6 +17,7 @@ app forget the scenario's entries at once (:meth:`ModelCache.forget`).
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import threading
 import time
 from collections import OrderedDict
@@ -35,7 +36,7 @@ from tradetalks.bargain.comparison import compare_to_frontier
 from tradetalks.bargain.frontier import Frontier, pareto_frontier
 from tradetalks.econ.valuation import stakeholder_payoffs
 from tradetalks.errors import DataError
-from tradetalks.jsonable import jsonable
+from tradetalks.jsonable import jsonable, plain_jsonable
 from tradetalks.model import Model, build_model, decode_package, package_choice
 from tradetalks.scenario.loader import LoadedScenario, load_scenario_text
 from tradetalks.store import Store
@@ -60,6 +61,8 @@ class WarmModel:
     rows: tuple[dict[tuple[int, ...], int], ...] = ()
     #: the parts of every answer that do not depend on the package (BATNA, solutions), as plain JSON data
     static: dict[str, Any] = field(default_factory=dict)
+    #: per stakeholder (``model.cs.stakeholders`` order): its id, name and party, as every answer lists them
+    stakeholders: tuple[tuple[str, str, str | None], ...] = ()
 
 
 def frontier_values(warm: WarmModel, choice: Sequence[int]) -> tuple[np.ndarray, np.ndarray] | None:
@@ -111,8 +114,9 @@ def warm_model(loaded: LoadedScenario) -> WarmModel:
                  for name, s in found.items()}
     rows = tuple({tuple(int(x) for x in combo): k for k, combo in enumerate(g.combos)} for g in model.groups)
     batna = {"package": {iss.id: iss.batna for iss in loaded.scenario.issues}, "utilities": _pair(model, [0.0, 0.0])}
-    return WarmModel(loaded=loaded, model=model, frontier=frontier, solutions=solutions, rows=rows,
+    warm = WarmModel(loaded=loaded, model=model, frontier=frontier, solutions=solutions, rows=rows,
                      static=jsonable({"batna": batna, "solutions": solutions}))
+    return dataclasses.replace(warm, stakeholders=_stakeholders(warm))
 
 
 def evaluate_package(warm: WarmModel, package: Mapping[str, str]) -> dict[str, Any]:
@@ -156,18 +160,25 @@ def evaluate_package(warm: WarmModel, package: Mapping[str, str]) -> dict[str, A
         "left_on_table": float(cmp.left_on_table), "best_improvement": best})
 
 
+def _stakeholders(warm: WarmModel) -> tuple[tuple[str, str, str | None], ...]:
+    """(id, name, party) of every stakeholder of the compiled scenario, in its order."""
+    scn = warm.loaded.scenario
+    names = {st.id: st.name for party in scn.parties for st in party.stakeholders}
+    owner = {st.id: party.id for party in scn.parties for st in party.stakeholders}
+    return tuple((sid, names.get(sid, sid), owner.get(sid)) for sid in warm.model.cs.stakeholders)
+
+
 def _answer(warm: WarmModel, choice: Sequence[int], pay: Any, util: Any, feasible: bool,
             placed: dict[str, Any]) -> dict[str, Any]:
     model, cs, scn = warm.model, warm.model.cs, warm.loaded.scenario
-    names = {st.id: st.name for party in scn.parties for st in party.stakeholders}
-    owner = {st.id: party.id for party in scn.parties for st in party.stakeholders}
     full = {iid: cs.issues[i][c].id for i, (iid, c) in enumerate(zip(cs.issue_ids, choice, strict=True))}
     return {
         "package": full,
         "feasible": feasible,
         "utilities": _pair(model, util),
-        "payoffs": [{"stakeholder": sid, "name": names.get(sid, sid), "party": owner.get(sid),
-                     "payoff": float(v)} for sid, v in zip(cs.stakeholders, pay, strict=True)],
+        "payoffs": [{"stakeholder": sid, "name": name, "party": party, "payoff": v}
+                    for (sid, name, party), v in zip(warm.stakeholders or _stakeholders(warm), pay.tolist(),
+                                                     strict=True)],
         "frontier": {**placed, "n_points": len(warm.frontier.utilities),
                      "n_packages": float(warm.frontier.n_packages)},
         "batna": {"package": {iss.id: iss.batna for iss in scn.issues}, "utilities": _pair(model, [0.0, 0.0])},
@@ -356,6 +367,7 @@ async def evaluate_bytes(cache: ModelCache, store: Store, scenario_id: str, vers
         warm = await run_in_threadpool(cache.get, (scenario_id, sha), build)
     answer = evaluate_package(warm, package)
     data = orjson.dumps({"scenario_id": scenario_id, "version": number,  # the static parts made plain once
-                         **jsonable({k: v for k, v in answer.items() if k not in warm.static}), **warm.static})
+                         **plain_jsonable({k: v for k, v in answer.items() if k not in warm.static}),
+                         **warm.static})
     cache.remember_response(rkey, data)
     return data
