@@ -14,9 +14,9 @@ solve has its own ``Highs`` instance, so the programme can be solved from severa
 printed one stray debug line with ``printf`` that no option silenced (ERGO-Code/HiGHS#2783); in case a release
 does so again, the command-line entry point (:func:`tradetalks.cli.main`) sends C-level stdout to stderr once for
 the whole process, so it never lands in the JSON the CLI prints. HiGHS 1.16 prints its banner when a ``Highs``
-object is made, before ``output_flag`` can be set: ``pyproject.toml`` holds ``highspy`` below 1.16. ``highspy`` is used rather than
-:func:`scipy.optimize.milp` (the same solver) because importing :mod:`scipy.optimize` alone takes longer than the
-whole two-level game of the built-in scenario.
+object is made, before ``output_flag`` can be set: ``pyproject.toml`` holds ``highspy`` below 1.16. ``highspy`` is
+used rather than :func:`scipy.optimize.milp` (the same solver) because importing :mod:`scipy.optimize` alone takes
+longer than the whole two-level game of the built-in scenario.
 
 References
 ----------
