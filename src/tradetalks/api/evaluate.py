@@ -140,8 +140,13 @@ def evaluate_package(warm: WarmModel, package: Mapping[str, str]) -> dict[str, A
     feasible = summed is not None
     if summed is not None:
         pay, util = summed
-    else:  # a forbidden combination has no row in the tables: value it afresh, as package_value does
-        pay = stakeholder_payoffs(model.cs, choice, list(range(len(choice))))
+    else:  # a forbidden combination has no row in its group's table: only that group is valued afresh
+        pay = np.zeros(len(model.cs.stakeholders))
+        for g, rows, payoffs in zip(model.groups, warm.rows, model.payoffs, strict=True):
+            combo = tuple(choice[i] for i in g.issues)
+            row = rows.get(combo)
+            pay = pay + (payoffs[row] if row is not None else
+                         stakeholder_payoffs(model.cs, combo, list(g.issues)))  # payoffs add up over groups
         util = pay @ model.cs.weight_matrix
     try:
         cmp = compare_to_frontier(warm.frontier, util)

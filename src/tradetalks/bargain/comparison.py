@@ -160,9 +160,12 @@ def compare_to_frontier(frontier: Frontier, utilities: ArrayLike, choices: Array
             )
         deal_choices = _frozen(deal_choices.copy())
     points = frontier.utilities
-    gains = points - u
+    # by column: the same numbers as ``points - u`` and its row-wise min/all/any, several times faster on a frontier
+    # of a few thousand points (this runs once per evaluated package in the service)
+    g0 = points[:, 0] - u[0]
+    g1 = points[:, 1] - u[1]
     # Every package is weakly dominated by a frontier point, so raw < 0 means no package has these utilities.
-    raw = float(gains.min(axis=1).max())
+    raw = float(np.minimum(g0, g1).max())
     tol = BEYOND_FRONTIER_RTOL * max(1.0, float(np.abs(points).max()), float(np.abs(u).max()))
     if raw < -tol:
         raise DataError(
@@ -171,15 +174,16 @@ def compare_to_frontier(frontier: Frontier, utilities: ArrayLike, choices: Array
             received=u.tolist(),
             fix="value the deal with the same issue utilities the frontier was computed from.",
         )
-    dominating = np.asarray((gains >= 0).all(axis=1) & (gains > 0).any(axis=1), dtype=np.bool_)
+    dominating = (g0 >= 0) & (g1 >= 0) & ((g0 > 0) | (g1 > 0))
     distance = max(0.0, raw)
     frozen_u = _frozen(u.copy())
     if not dominating.any():
         return DealComparison(frozen_u, deal_choices, True, distance, 0.0, None, None, None, None)
-    left = float((gains[dominating, 0] + gains[dominating, 1]).max())
-    product = gains[:, 0] * gains[:, 1]
+    left = float((g0[dominating] + g1[dominating]).max())
+    product = g0 * g1
     best = pick_best(product, points, dominating)
     assert best is not None
+    gains = np.array([g0[best], g1[best]])
     return DealComparison(
         utilities=frozen_u,
         choices=deal_choices,
@@ -188,6 +192,6 @@ def compare_to_frontier(frontier: Frontier, utilities: ArrayLike, choices: Array
         left_on_table=left,
         best_improvement=_frozen(points[best].copy()),
         best_improvement_choices=_frozen(frontier.choices[best].copy()),
-        improvement_gains=_frozen(gains[best].copy()),
+        improvement_gains=_frozen(gains),
         improvement_product=float(product[best]),
     )
