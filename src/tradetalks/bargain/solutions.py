@@ -111,9 +111,15 @@ def pick_best(objective: FloatArray, points: FloatArray, mask: NDArray[np.bool_]
     candidates = np.flatnonzero(mask)
     if candidates.size == 0:
         return None
+    obj = objective[candidates]
+    tied = candidates[obj == obj.max()]  # usually one point: no sort needed
+    if tied.size == 1:
+        return int(tied[0])
+    if tied.size > 1:
+        candidates, obj = tied, objective[tied]
     p = points[candidates]
     # np.lexsort sorts by the last key first; the best point is the last one.
-    order = np.lexsort((p[:, 1], p[:, 0], p[:, 0] + p[:, 1], objective[candidates]))
+    order = np.lexsort((p[:, 1], p[:, 0], p[:, 0] + p[:, 1], obj))
     return int(candidates[order[-1]])
 
 
