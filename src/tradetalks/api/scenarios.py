@@ -8,12 +8,11 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Depends, Path, Query, Request, Response, Security
+from fastapi import APIRouter, Depends, Path, Query, Request, Response
 from fastapi.concurrency import run_in_threadpool
-from fastapi.security import HTTPAuthorizationCredentials
 from pydantic import BaseModel, ConfigDict, Field
 
-from tradetalks.api.auth import CallerDep, bearer_scheme, may_read_fast, require_admin, require_scenario
+from tradetalks.api.auth import CallerDep, may_read_fast, require_admin, require_scenario
 from tradetalks.api.evaluate import evaluate_bytes
 from tradetalks.api.service import Service, service
 from tradetalks.errors import Problem, ScenarioError
@@ -158,10 +157,9 @@ def rotate_token(scenario_id: str, svc: Svc, caller: CallerDep) -> dict[str, Any
 
 
 @router.post("/{scenario_id}/evaluate", summary="Evaluate a package {issue: option}",
-             response_class=Response, openapi_extra=_PACKAGE_BODY,
+             response_class=Response, openapi_extra={**_PACKAGE_BODY, "security": [{"HTTPBearer": []}]},
              responses={200: {"content": {"application/json": {"schema": {"type": "object"}}}}})
-async def evaluate(scenario_id: str, request: Request, svc: Svc, version: Version = None,
-                   _: Annotated[HTTPAuthorizationCredentials | None, Security(bearer_scheme)] = None) -> Response:
+async def evaluate(scenario_id: str, request: Request, svc: Svc, version: Version = None) -> Response:
     """Both sides' utilities, payoffs per stakeholder, the place against the frontier, the BATNA and the
     solutions. Issues left out stay at their BATNA option. A read: open on a published scenario."""
     await may_read_fast(svc, request.headers.get("authorization"), scenario_id)
