@@ -34,6 +34,7 @@ from __future__ import annotations
 
 import logging
 import os
+import threading
 import uuid
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
@@ -171,6 +172,11 @@ def resolve_scheduler(scheduler: str | None = None, environ: Mapping[str, str] |
     return value or None
 
 
+#: held while a local cluster's workers are spawned (:func:`_local_cluster` sets Dask's configuration and the nanny
+#: writes this process's environment for that long); a lock, never reassigned
+_SPAWN_LOCK = threading.Lock()
+
+
 def _local_cluster(factory: Callable[..., Any], workers: int, timeout: float) -> Any:
     """A LocalCluster of ``workers`` single-threaded processes spawned with :data:`WORKER_ENV`.
 
@@ -178,26 +184,28 @@ def _local_cluster(factory: Callable[..., Any], workers: int, timeout: float) ->
     when it is created (inside ``LocalCluster(...)``), and writes them (and two markers of its own) into this
     process's ``os.environ`` before spawning. The configuration is set for the constructor call only, and the
     variables the nanny touched are put back afterwards, so neither Dask's configuration nor this process's
-    environment changes.
+    environment changes. Both are process-wide for the length of the call: :data:`_SPAWN_LOCK` makes two threads
+    of one host (e.g. the service starting clusters) take turns, so one never restores what another has set.
     """
     import dask.config
 
     touched = {*WORKER_ENV, "PYTHONHASHSEED", "__DASK_PARENT_PID"}  # what the nanny writes (distributed 2026.8)
-    saved = {k: os.environ.get(k) for k in touched}
-    try:
-        with dask.config.set({"distributed.nanny.pre-spawn-environ": dict(WORKER_ENV)}):
-            return factory(n_workers=workers, threads_per_worker=1, processes=True, host="127.0.0.1",
-                           dashboard_address=None, silence_logs=logging.CRITICAL, death_timeout=timeout,
-                           env=dict(WORKER_ENV), config=dict(WORKER_CONFIG),
-                           # the scheduler's HTTP server (health routes) runs even without a dashboard, by
-                           # default on port 8787; on a free port instead, no warning when another cluster has it
-                           scheduler_kwargs={"dashboard": False, "dashboard_address": "127.0.0.1:0"})
-    finally:
-        for k, v in saved.items():
-            if v is None:
-                os.environ.pop(k, None)
-            else:
-                os.environ[k] = v
+    with _SPAWN_LOCK:
+        saved = {k: os.environ.get(k) for k in touched}
+        try:
+            with dask.config.set({"distributed.nanny.pre-spawn-environ": dict(WORKER_ENV)}):
+                return factory(n_workers=workers, threads_per_worker=1, processes=True, host="127.0.0.1",
+                               dashboard_address=None, silence_logs=logging.CRITICAL, death_timeout=timeout,
+                               env=dict(WORKER_ENV), config=dict(WORKER_CONFIG),
+                               # the scheduler's HTTP server (health routes) runs even without a dashboard, by
+                               # default on port 8787; on a free port instead, no warning when another cluster has it
+                               scheduler_kwargs={"dashboard": False, "dashboard_address": "127.0.0.1:0"})
+        finally:
+            for k, v in saved.items():
+                if v is None:
+                    os.environ.pop(k, None)
+                else:
+                    os.environ[k] = v
 
 
 def _call(fn: Callable[[Any], R], item: Any) -> R:
